@@ -1,0 +1,303 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// apiCounters count the API's answers for snapshots and metrics.
+type apiCounters struct {
+	accepted, rejected, unavailable atomic.Int64
+}
+
+// publishTimeout bounds how long POST /api/orders waits for the broker's
+// confirm before answering 503.
+const publishTimeout = 5 * time.Second
+
+// Handler returns the HTTP API: orders, stages, inventory, health,
+// Prometheus metrics and the OpenAPI description.
+func (e *Engine) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/orders", e.handlePlaceOrder)
+	mux.HandleFunc("GET /api/orders", e.handleListOrders)
+	mux.HandleFunc("GET /api/orders/{id}", e.handleGetOrder)
+	mux.HandleFunc("GET /api/stages", e.handleListStages)
+	mux.HandleFunc("GET /api/stages/{name}", e.handleGetStage)
+	mux.HandleFunc("PATCH /api/stages/{name}", e.handlePatchStage)
+	mux.HandleFunc("GET /api/inventory", e.handleInventory)
+	mux.HandleFunc("POST /api/inventory/restock", e.handleRestock)
+	mux.HandleFunc("GET /api/snapshot", e.handleSnapshot)
+	mux.HandleFunc("GET /api/openapi.json", handleOpenAPI)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", e.handleReady)
+	mux.Handle("GET /metrics", e.metricsHandler())
+	return mux
+}
+
+// apiError is the body of every error answer (DESIGN.md §9).
+type apiError struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client may have gone; nothing to do
+}
+
+func writeError(w http.ResponseWriter, code int, field, format string, args ...any) {
+	writeJSON(w, code, apiError{Error: fmt.Sprintf(format, args...), Field: field})
+}
+
+// readJSONBody enforces the content type and size limit shared by every
+// endpoint that takes a body. It writes the error answer itself.
+func readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		if ct == "" {
+			ct = "none"
+		}
+		writeError(w, http.StatusUnsupportedMediaType, "", "Content-Type must be application/json, got %s", ct)
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, "", "body exceeds %d bytes", MaxBodyBytes)
+			return nil, false
+		}
+		writeError(w, http.StatusBadRequest, "", "reading body: %v", err)
+		return nil, false
+	}
+	return body, true
+}
+
+func (e *Engine) handlePlaceOrder(w http.ResponseWriter, r *http.Request) {
+	body, ok := readJSONBody(w, r)
+	if !ok {
+		e.api.rejected.Add(1)
+		return
+	}
+	req, err := DecodeOrderRequest(body, e.inv.known)
+	if err != nil {
+		e.api.rejected.Add(1)
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			if fe.Field == "product_id" && strings.HasPrefix(fe.Msg, "unknown product") {
+				fe.Msg += fmt.Sprintf(" (valid: 1..%d)", len(e.inv.prices))
+			}
+			writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Msg, Field: fe.Field})
+			return
+		}
+		writeError(w, http.StatusBadRequest, "", "%v", err)
+		return
+	}
+	ctx, cancel := contextWithTimeout(r, publishTimeout)
+	defer cancel()
+	o, err := e.PlaceOrder(ctx, req)
+	if err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			e.api.rejected.Add(1)
+			writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Msg, Field: fe.Field})
+			return
+		}
+		e.api.unavailable.Add(1)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "", "order not accepted: %v; retry later", err)
+		return
+	}
+	e.api.accepted.Add(1)
+	w.Header().Set("Location", "/api/orders/"+o.OrderID)
+	writeJSON(w, http.StatusAccepted, map[string]any{
+		"order_id":   o.OrderID,
+		"status":     StatusPending,
+		"product_id": o.ProductID,
+		"quantity":   o.Quantity,
+		"user_id":    o.UserID,
+		"created_at": o.CreatedAt,
+		"message":    "Order placed successfully",
+	})
+}
+
+func (e *Engine) handleGetOrder(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	rec, ok := e.store.get(id)
+	if !ok {
+		writeError(w, http.StatusNotFound, "id", "order %q not found (the store keeps the last %d orders)", id, e.cfg.RecentOrders)
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}
+
+func (e *Engine) handleListOrders(w http.ResponseWriter, r *http.Request) {
+	q := OrderQuery{Limit: 50}
+	if s := r.URL.Query().Get("status"); s != "" {
+		for _, part := range strings.Split(s, ",") {
+			st := Status(strings.TrimSpace(part))
+			if !validStatusFilter(st) {
+				writeError(w, http.StatusBadRequest, "status", "unknown status %q: valid are %s, failed, open", st, joinStatuses())
+				return
+			}
+			q.Status = append(q.Status, st)
+		}
+	}
+	for _, p := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{{"limit", &q.Limit, 1, 1000}, {"offset", &q.Offset, 0, 1 << 30}} {
+		v := r.URL.Query().Get(p.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < p.min || n > p.max {
+			writeError(w, http.StatusBadRequest, p.name, "%s must be an integer %d..%d, got %q", p.name, p.min, p.max, v)
+			return
+		}
+		*p.dst = n
+	}
+	orders, total := e.store.list(q)
+	if orders == nil {
+		orders = []OrderRecord{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"orders": orders, "total": total})
+}
+
+func validStatusFilter(s Status) bool {
+	if s == "failed" || s == "open" {
+		return true
+	}
+	for _, v := range Statuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func joinStatuses() string {
+	var b []string
+	for _, s := range Statuses {
+		b = append(b, string(s))
+	}
+	return strings.Join(b, ", ")
+}
+
+func (e *Engine) handleListStages(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, e.Snapshot().Stages)
+}
+
+func (e *Engine) handleGetStage(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	for _, s := range e.Snapshot().Stages {
+		if s.Name == name {
+			writeJSON(w, http.StatusOK, s)
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, "name", "stage %q not found: valid are %s", name, strings.Join(StageNames, ", "))
+}
+
+// stagePatchBody is PATCH /api/stages/{name}: the knobs plus paused.
+type stagePatchBody struct {
+	StagePatch
+	Paused *bool `json:"paused,omitempty"`
+}
+
+func (e *Engine) handlePatchStage(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, ok := e.stages[name]; !ok {
+		writeError(w, http.StatusNotFound, "name", "stage %q not found: valid are %s", name, strings.Join(StageNames, ", "))
+		return
+	}
+	body, ok := readJSONBody(w, r)
+	if !ok {
+		return
+	}
+	var p stagePatchBody
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		field := ""
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			field = ute.Field
+		}
+		writeError(w, http.StatusBadRequest, field, "%v (fields: workers, prefetch, service_time, error_rate, decline_rate, paused)", err)
+		return
+	}
+	if _, err := e.UpdateStage("api", name, p.StagePatch); err != nil {
+		writeError(w, http.StatusBadRequest, "", "%v", err)
+		return
+	}
+	if p.Paused != nil {
+		if *p.Paused {
+			_ = e.PauseStage("api", name) // name checked above
+		} else {
+			_ = e.ResumeStage("api", name)
+		}
+	}
+	e.handleGetStage(w, r)
+}
+
+func (e *Engine) handleInventory(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, e.inv.list())
+}
+
+func (e *Engine) handleRestock(w http.ResponseWriter, r *http.Request) {
+	body, ok := readJSONBody(w, r)
+	if !ok {
+		return
+	}
+	var req struct {
+		ProductID int `json:"product_id"`
+		Quantity  int `json:"quantity"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "", "%v (fields: product_id (0 = all), quantity)", err)
+		return
+	}
+	if err := e.Restock("api", req.ProductID, req.Quantity); err != nil {
+		writeError(w, http.StatusBadRequest, "", "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e.inv.list())
+}
+
+func (e *Engine) handleSnapshot(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, e.Snapshot())
+}
+
+func (e *Engine) handleReady(w http.ResponseWriter, r *http.Request) {
+	status := map[string]any{"broker": e.cfg.Dialer.Describe(), "connected": e.Connected(), "accepting_orders": e.Ready()}
+	ready := e.Connected()
+	if e.cfg.hasRole(RoleAPI) {
+		ready = e.Ready()
+	}
+	if !ready {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, status)
+		return
+	}
+	writeJSON(w, http.StatusOK, status)
+}

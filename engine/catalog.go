@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"math/rand/v2"
+	"sync"
+)
+
+// inventory holds the product catalog: price and stock per product id.
+// Taking stock is an atomic check-and-take.
+type inventory struct {
+	mu     sync.Mutex
+	prices []int64 // index = product id - 1
+	stock  []int
+}
+
+func newInventory(c Catalog) *inventory {
+	r := rand.New(rand.NewPCG(c.Seed, 0x6f6d73))
+	inv := &inventory{prices: make([]int64, c.Products), stock: make([]int, c.Products)}
+	for i := range inv.prices {
+		inv.prices[i] = c.PriceMin
+		if c.PriceMax > c.PriceMin {
+			inv.prices[i] += r.Int64N(c.PriceMax - c.PriceMin + 1)
+		}
+		inv.stock[i] = c.Stock
+	}
+	return inv
+}
+
+func (inv *inventory) known(id int) bool { return id >= 1 && id <= len(inv.prices) }
+
+// price returns a product's unit price in cents, or false when unknown.
+func (inv *inventory) price(id int) (int64, bool) {
+	if !inv.known(id) {
+		return 0, false
+	}
+	return inv.prices[id-1], true
+}
+
+// take removes qty of product id if that many are in stock.
+func (inv *inventory) take(id, qty int) (left int, ok bool) {
+	if !inv.known(id) {
+		return 0, false
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.stock[id-1] < qty {
+		return inv.stock[id-1], false
+	}
+	inv.stock[id-1] -= qty
+	return inv.stock[id-1], true
+}
+
+// restock adds qty to product id, or to every product when id is 0.
+func (inv *inventory) restock(id, qty int) bool {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if id == 0 {
+		for i := range inv.stock {
+			inv.stock[i] += qty
+		}
+		return true
+	}
+	if !inv.known(id) {
+		return false
+	}
+	inv.stock[id-1] += qty
+	return true
+}
+
+// ProductStock is one product's line in the inventory listing.
+type ProductStock struct {
+	ProductID  int   `json:"product_id"`
+	PriceCents int64 `json:"price_cents"`
+	Stock      int   `json:"stock"`
+}
+
+func (inv *inventory) list() []ProductStock {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	out := make([]ProductStock, len(inv.stock))
+	for i := range inv.stock {
+		out[i] = ProductStock{ProductID: i + 1, PriceCents: inv.prices[i], Stock: inv.stock[i]}
+	}
+	return out
+}

@@ -1,0 +1,223 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"oms-sim/engine/broker"
+)
+
+// Defaults.
+const (
+	DefaultWorkers      = 2
+	DefaultPrefetch     = 100
+	DefaultMaxAttempts  = 5
+	DefaultRecentOrders = 10000
+	DefaultProducts     = 50
+	DefaultStock        = 1_000_000
+	DefaultPublishers   = 4
+	DefaultHTTPAddr     = ":5000"
+)
+
+// StageConfig holds a stage's knobs. All of them can change at run time.
+type StageConfig struct {
+	// Workers is the number of goroutines, each with its own channel and
+	// consumer.
+	Workers int `json:"workers"`
+	// Prefetch is the per-worker limit of unacknowledged deliveries; it is
+	// also how many messages a worker keeps in flight awaiting confirms.
+	Prefetch int `json:"prefetch"`
+	// ServiceTime is the simulated work per message.
+	ServiceTime Dist `json:"service_time"`
+	// ErrorRate is the probability of a transient error, retried.
+	ErrorRate float64 `json:"error_rate"`
+	// DeclineRate (payment only) is the probability a payment is declined.
+	DeclineRate float64 `json:"decline_rate"`
+}
+
+// Validate reports every problem with the knobs.
+func (c StageConfig) Validate() error {
+	var errs []error
+	if c.Workers < 0 || c.Workers > 1000 {
+		errs = append(errs, fmt.Errorf("workers must be 0..1000, got %d", c.Workers))
+	}
+	if c.Prefetch < 1 || c.Prefetch > 65535 {
+		errs = append(errs, fmt.Errorf("prefetch must be 1..65535, got %d", c.Prefetch))
+	}
+	if err := c.ServiceTime.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("service_time: %w", err))
+	}
+	if c.ErrorRate < 0 || c.ErrorRate > 1 {
+		errs = append(errs, fmt.Errorf("error_rate must be 0..1, got %g", c.ErrorRate))
+	}
+	if c.DeclineRate < 0 || c.DeclineRate > 1 {
+		errs = append(errs, fmt.Errorf("decline_rate must be 0..1, got %g", c.DeclineRate))
+	}
+	return errors.Join(errs...)
+}
+
+// DefaultStageConfig is what every stage starts with: no simulated work,
+// so out of the box the pipeline runs as fast as the broker allows.
+func DefaultStageConfig() StageConfig {
+	return StageConfig{Workers: DefaultWorkers, Prefetch: DefaultPrefetch, ServiceTime: Constant(0)}
+}
+
+// Catalog describes the products: ids 1..Products, each with the same
+// initial stock and a price drawn (deterministically from Seed) between
+// PriceMin and PriceMax cents.
+type Catalog struct {
+	Products int
+	Stock    int
+	PriceMin int64
+	PriceMax int64
+	Seed     uint64
+}
+
+// Config configures an Engine. New fills in defaults and validates it.
+type Config struct {
+	// Dialer opens broker connections (RabbitMQ or embedded).
+	Dialer broker.Dialer
+	// BrokerKind is "rabbitmq" or "embedded", for display.
+	BrokerKind string
+	// BrokerNote explains how the broker was chosen, e.g. why the
+	// embedded one runs; shown in the dashboard header and reports.
+	BrokerNote string
+	// QueueType is broker.Classic or broker.Quorum.
+	QueueType string
+	// Roles are the parts this process runs: "api", "payment",
+	// "inventory", "email". Empty means all.
+	Roles []string
+	// Process names this process in events and connection names.
+	Process string
+	// Stages holds the initial knobs per stage name.
+	Stages map[string]StageConfig
+	// MaxAttempts is how many times a message is tried before it is
+	// dead-lettered.
+	MaxAttempts int
+	// RetryDelays are the backoff levels.
+	RetryDelays []time.Duration
+	// Catalog is the product catalog and initial stock.
+	Catalog Catalog
+	// RecentOrders bounds the order store.
+	RecentOrders int
+	// Publishers is the number of API publishing channels.
+	Publishers int
+	// EmailSink is "log", "dir:PATH" or "smtp://host:port".
+	EmailSink string
+	// Seed makes random choices (declines, errors, service times)
+	// reproducible; 0 picks one from the clock.
+	Seed uint64
+	// Logger receives the engine's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.QueueType == "" {
+		c.QueueType = broker.Classic
+	}
+	if len(c.Roles) == 0 {
+		c.Roles = []string{RoleAPI, StagePayment, StageInventory, StageEmail}
+	}
+	if c.Process == "" {
+		h, _ := os.Hostname()
+		c.Process = fmt.Sprintf("%s-%d", h, os.Getpid())
+	}
+	if c.Stages == nil {
+		c.Stages = map[string]StageConfig{}
+	}
+	for _, s := range StageNames {
+		if _, ok := c.Stages[s]; !ok {
+			c.Stages[s] = DefaultStageConfig()
+		}
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.RetryDelays == nil {
+		c.RetryDelays = DefaultRetryDelays
+	}
+	if c.Catalog.Products == 0 {
+		c.Catalog.Products = DefaultProducts
+	}
+	if c.Catalog.Stock == 0 {
+		c.Catalog.Stock = DefaultStock
+	}
+	if c.Catalog.PriceMin == 0 && c.Catalog.PriceMax == 0 {
+		c.Catalog.PriceMin, c.Catalog.PriceMax = 500, 9900
+	}
+	if c.RecentOrders == 0 {
+		c.RecentOrders = DefaultRecentOrders
+	}
+	if c.Publishers == 0 {
+		c.Publishers = DefaultPublishers
+	}
+	if c.EmailSink == "" {
+		c.EmailSink = "log"
+	}
+	if c.Seed == 0 {
+		c.Seed = uint64(time.Now().UnixNano())
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.BrokerKind == "" {
+		c.BrokerKind = "rabbitmq"
+	}
+}
+
+// RoleAPI is the role that runs the HTTP order API.
+const RoleAPI = "api"
+
+// Validate reports every problem with the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Dialer == nil {
+		errs = append(errs, errors.New("no broker dialer"))
+	}
+	if c.QueueType != broker.Classic && c.QueueType != broker.Quorum {
+		errs = append(errs, fmt.Errorf("queue type %q: valid are classic, quorum", c.QueueType))
+	}
+	for _, r := range c.Roles {
+		if r != RoleAPI && stageKeys[r] == nil {
+			errs = append(errs, fmt.Errorf("role %q: valid are api, payment, inventory, email", r))
+		}
+	}
+	for name, sc := range c.Stages {
+		if stageKeys[name] == nil {
+			errs = append(errs, fmt.Errorf("stage %q: valid are %s", name, strings.Join(StageNames, ", ")))
+			continue
+		}
+		if err := sc.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("stage %s: %w", name, err))
+		}
+	}
+	if c.MaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("max attempts must be at least 1, got %d", c.MaxAttempts))
+	}
+	if len(c.RetryDelays) == 0 {
+		errs = append(errs, errors.New("at least one retry delay is needed"))
+	}
+	if c.Catalog.Products < 1 || c.Catalog.Stock < 0 || c.Catalog.PriceMin < 1 || c.Catalog.PriceMax < c.Catalog.PriceMin {
+		errs = append(errs, fmt.Errorf("catalog needs products >= 1, stock >= 0, 1 <= price min <= max; got %+v", c.Catalog))
+	}
+	if c.RecentOrders < 1 {
+		errs = append(errs, fmt.Errorf("recent orders must be at least 1, got %d", c.RecentOrders))
+	}
+	if _, err := ParseSink(c.EmailSink); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) hasRole(r string) bool {
+	for _, x := range c.Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,370 @@
+// Package engine is the order system: broker topology, the HTTP order API,
+// the payment, inventory and email stages as goroutine pools, the domain
+// state (catalog, stock, charges), telemetry and the order trace. It
+// imports nothing else of oms-sim's; the dashboard, the load generator and
+// main reach it through Snapshot (read) and Control (steer).
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"oms-sim/engine/broker"
+)
+
+// ErrBrokerUnreachable is returned by Start when the first connection
+// cannot be made.
+var ErrBrokerUnreachable = errors.New("broker unreachable")
+
+// Engine runs the order pipeline. Create it with New, start it with Start,
+// stop it with Close.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	inv    *inventory
+	sink   Sink
+	store  *store
+	events EventLog
+	pub    *publisher
+	stages map[string]*stage
+	mon    *monitor
+
+	started    time.Time
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	closeOnce  sync.Once
+	sessions   atomic.Int32 // connected sessions
+	expected   int32        // sessions when fully connected
+	reconnects atomic.Int64
+
+	mu        sync.Mutex
+	errors    ring[ErrorEntry]
+	changes   ring[Change]
+	lastError string
+
+	api apiCounters
+}
+
+// New validates cfg and builds an engine. It does not connect.
+func New(cfg Config) (*Engine, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("engine config: %w", err)
+	}
+	sink, err := newSink(cfg.EmailSink, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Catalog.Seed = cfg.Seed
+	e := &Engine{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		inv:     newInventory(cfg.Catalog),
+		sink:    sink,
+		store:   newStore(cfg.RecentOrders),
+		events:  NewMemoryLog(),
+		stages:  map[string]*stage{},
+		errors:  ring[ErrorEntry]{max: changeLogSize},
+		changes: ring[Change]{max: changeLogSize},
+	}
+	e.pub = newPublisher(e)
+	for _, name := range StageNames {
+		e.stages[name] = newStage(e, name, cfg.Stages[name])
+	}
+	e.mon = newMonitor(e)
+	return e, nil
+}
+
+// SetEventLog replaces the in-memory event log (before Start), e.g. with a
+// RabbitMQ stream shared by several processes.
+func (e *Engine) SetEventLog(l EventLog) { e.events = l }
+
+// Config returns the engine's configuration (with defaults filled in).
+func (e *Engine) Config() Config { return e.cfg }
+
+// Start connects once to check the broker and declare the topology, then
+// runs the API publisher, the stages this process has roles for and the
+// monitor in the background. An unreachable broker gives an error wrapping
+// ErrBrokerUnreachable; after Start succeeds, connection losses are
+// survived by reconnecting.
+func (e *Engine) Start(ctx context.Context) error {
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, err := e.cfg.Dialer.Dial(dctx, e.cfg.Process+"/setup")
+	cancel()
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrBrokerUnreachable, e.cfg.Dialer.Describe(), err)
+	}
+	err = conn.Declare(ctx, e.topology())
+	conn.Close()
+	if err != nil {
+		return fmt.Errorf("declare topology: %w", err)
+	}
+	e.events.Subscribe(e.store.apply)
+	e.started = time.Now()
+	runCtx, runCancel := context.WithCancel(context.Background())
+	e.cancel = runCancel
+	if e.cfg.hasRole(RoleAPI) {
+		e.goSupervise(runCtx, "api", e.pub.session)
+	}
+	for _, name := range StageNames {
+		if e.cfg.hasRole(name) {
+			e.goSupervise(runCtx, name, e.stages[name].session)
+		}
+	}
+	e.goSupervise(runCtx, "monitor", e.mon.session)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.mon.sample(runCtx)
+	}()
+	e.log.Info("engine started", "broker", e.cfg.Dialer.Describe(), "queue_type", e.cfg.QueueType, "roles", e.cfg.Roles)
+	return nil
+}
+
+func (e *Engine) topology() broker.Topology { return Topology(e.cfg.QueueType, e.cfg.RetryDelays) }
+
+// Close stops the engine gracefully: the API stops publishing, every
+// worker stops consuming, finishes the deliveries it holds and waits for
+// their confirms and acks. It is idempotent.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		if e.cancel != nil {
+			e.cancel()
+		}
+		e.wg.Wait()
+		e.events.Close()
+	})
+	return nil
+}
+
+// goSupervise runs session on a fresh connection, again and again with
+// backoff whenever the connection is lost, until ctx ends.
+func (e *Engine) goSupervise(ctx context.Context, name string, session func(context.Context, broker.Conn) error) {
+	e.expected++
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		backoff := minBackoff
+		first := true
+		for ctx.Err() == nil {
+			conn, err := e.dialAndDeclare(ctx, name)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				e.setLastError(fmt.Sprintf("%s: reconnecting in %v: %v", name, backoff, err))
+				e.log.Warn("broker connect", "session", name, "err", err, "retry_in", backoff)
+				sleepCtx(ctx, backoff)
+				backoff = min(backoff*2, maxBackoff)
+				continue
+			}
+			if !first {
+				e.reconnects.Add(1)
+				e.log.Info("reconnected", "session", name)
+				e.note("engine", name+" reconnected; topology re-declared")
+			}
+			first = false
+			backoff = minBackoff
+			e.sessions.Add(1)
+			err = session(ctx, conn)
+			e.sessions.Add(-1)
+			conn.Close()
+			if ctx.Err() != nil {
+				return
+			}
+			e.reportError("", "", fmt.Sprintf("%s connection lost: %v", name, err))
+			e.log.Warn("connection lost", "session", name, "err", err)
+			sleepCtx(ctx, backoff)
+		}
+	}()
+}
+
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+func (e *Engine) dialAndDeclare(ctx context.Context, name string) (broker.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := e.cfg.Dialer.Dial(dctx, e.cfg.Process+"/"+name)
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.Declare(dctx, e.topology()); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("declare topology: %w", err)
+	}
+	return conn, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// Connected reports whether every broker session is up.
+func (e *Engine) Connected() bool { return e.expected > 0 && e.sessions.Load() == e.expected }
+
+// Ready reports whether the API can accept orders now.
+func (e *Engine) Ready() bool { return e.pub.ready() }
+
+// emit stamps and logs an event.
+func (e *Engine) emit(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	ev.Process = e.cfg.Process
+	e.events.Append(ev)
+}
+
+// Subscribe calls fn for every lifecycle event from now on (the load
+// generator's audit uses it). fn must be quick.
+func (e *Engine) Subscribe(fn func(Event)) (cancel func()) { return e.events.Subscribe(fn) }
+
+func (e *Engine) reportError(stage, orderID, msg string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.errors.push(ErrorEntry{Time: time.Now(), Stage: stage, OrderID: orderID, Message: msg})
+}
+
+func (e *Engine) setLastError(msg string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lastError = msg
+}
+
+func (e *Engine) note(source, text string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.changes.push(Change{Time: time.Now(), Source: source, Text: text})
+	e.log.Info("change", "source", source, "change", text)
+}
+
+// Note records a change made outside the engine in the change log.
+func (e *Engine) Note(source, text string) { e.note(source, text) }
+
+// PlaceOrder accepts an order: it publishes order.created and returns once
+// the broker has confirmed it. ErrUnavailable means it was not accepted.
+func (e *Engine) PlaceOrder(ctx context.Context, req OrderRequest) (Order, error) {
+	if !e.inv.known(req.ProductID) {
+		return Order{}, &FieldError{Field: "product_id", Msg: fmt.Sprintf("unknown product %d (valid: 1..%d)", req.ProductID, len(e.inv.prices))}
+	}
+	o := Order{OrderID: newOrderID(), ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID, CreatedAt: time.Now().UTC()}
+	msg := e.message(o, KeyOrderCreated)
+	if err := e.pub.publish(ctx, msg); err != nil {
+		return Order{}, err
+	}
+	ord := o
+	e.emit(Event{OrderID: o.OrderID, Type: EventAccepted, Stage: RoleAPI, Worker: "api", Time: o.CreatedAt, Order: &ord})
+	return o, nil
+}
+
+// Order returns one order from the recent-orders store.
+func (e *Engine) Order(id string) (OrderRecord, bool) { return e.store.get(id) }
+
+// Orders lists recent orders, newest first, and the number matching.
+func (e *Engine) Orders(q OrderQuery) ([]OrderRecord, int) { return e.store.list(q) }
+
+// Inventory lists the catalog with current stock.
+func (e *Engine) Inventory() []ProductStock { return e.inv.list() }
+
+// KnownProduct reports whether id is in the catalog.
+func (e *Engine) KnownProduct(id int) bool { return e.inv.known(id) }
+
+// Counts returns the order totals since start.
+func (e *Engine) Counts() OrderCounts { return e.store.counts() }
+
+// UpdateStage implements Control.
+func (e *Engine) UpdateStage(source, name string, p StagePatch) (StageConfig, error) {
+	s, ok := e.stages[name]
+	if !ok {
+		return StageConfig{}, fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
+	}
+	old, now, err := s.update(p)
+	if err != nil {
+		return old, fmt.Errorf("stage %s: %w", name, err)
+	}
+	for _, c := range describeChanges(name, old, now) {
+		e.note(source, c)
+	}
+	return now, nil
+}
+
+func describeChanges(name string, a, b StageConfig) []string {
+	var out []string
+	if a.Workers != b.Workers {
+		out = append(out, fmt.Sprintf("%s workers %d → %d", name, a.Workers, b.Workers))
+	}
+	if a.Prefetch != b.Prefetch {
+		out = append(out, fmt.Sprintf("%s prefetch %d → %d", name, a.Prefetch, b.Prefetch))
+	}
+	if a.ServiceTime != b.ServiceTime {
+		out = append(out, fmt.Sprintf("%s service time %v → %v", name, a.ServiceTime, b.ServiceTime))
+	}
+	if a.ErrorRate != b.ErrorRate {
+		out = append(out, fmt.Sprintf("%s error rate %g → %g", name, a.ErrorRate, b.ErrorRate))
+	}
+	if a.DeclineRate != b.DeclineRate {
+		out = append(out, fmt.Sprintf("%s decline rate %g → %g", name, a.DeclineRate, b.DeclineRate))
+	}
+	return out
+}
+
+// PauseStage implements Control.
+func (e *Engine) PauseStage(source, name string) error {
+	s, ok := e.stages[name]
+	if !ok {
+		return fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
+	}
+	s.setPaused(true)
+	e.note(source, name+" stopped consuming")
+	return nil
+}
+
+// ResumeStage implements Control.
+func (e *Engine) ResumeStage(source, name string) error {
+	s, ok := e.stages[name]
+	if !ok {
+		return fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
+	}
+	s.setPaused(false)
+	e.note(source, name+" resumed")
+	return nil
+}
+
+// Restock implements Control.
+func (e *Engine) Restock(source string, product, quantity int) error {
+	if quantity < 1 {
+		return fmt.Errorf("restock quantity must be at least 1, got %d", quantity)
+	}
+	if !e.inv.restock(product, quantity) {
+		return fmt.Errorf("restock: unknown product %d (valid: 0 for all, 1..%d)", product, len(e.inv.prices))
+	}
+	what := fmt.Sprintf("product %d", product)
+	if product == 0 {
+		what = "every product"
+	}
+	e.note(source, fmt.Sprintf("restocked %s with %d", what, quantity))
+	return nil
+}
+
+// ResetStats zeroes latency histograms and order counts (the load
+// generator calls it when a run starts, so a report covers only the run).
+func (e *Engine) ResetStats() {
+	for _, s := range e.stages {
+		s.stats.queueWait.reset()
+		s.stats.service.reset()
+	}
+	e.store.reset()
+	e.mon.resetPeaks()
+}

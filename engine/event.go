@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"sync"
+	"time"
+)
+
+// Event types: one per step of an order's life (DESIGN.md §5).
+const (
+	EventAccepted     = "accepted"
+	EventPaid         = "paid"
+	EventDeclined     = "declined"
+	EventRetried      = "retried"
+	EventStockTaken   = "stock.taken"
+	EventOutOfStock   = "out_of_stock"
+	EventRefunded     = "refunded"
+	EventConfirmed    = "confirmed"  // confirmation email sent: the happy end
+	EventEmailSent    = "email.sent" // a declined or refund notice sent
+	EventDeadLettered = "dead_lettered"
+	EventRedelivered  = "redelivered" // a duplicate delivery answered from memory
+)
+
+// Event is one lifecycle event of one order.
+type Event struct {
+	RunID   string    `json:"run_id,omitempty"`
+	OrderID string    `json:"order_id"`
+	Type    string    `json:"event"`
+	Stage   string    `json:"stage,omitempty"`
+	Worker  string    `json:"worker,omitempty"`
+	Process string    `json:"process,omitempty"`
+	Time    time.Time `json:"time"`
+	Detail  string    `json:"detail,omitempty"`
+	// Order carries the order's fields on EventAccepted.
+	Order *Order `json:"order,omitempty"`
+}
+
+// status returns the status an event moves its order to, if any.
+func (ev Event) status() (Status, bool) {
+	switch ev.Type {
+	case EventAccepted:
+		return StatusPending, true
+	case EventPaid:
+		return StatusPaid, true
+	case EventStockTaken:
+		return StatusReserved, true
+	case EventConfirmed:
+		return StatusConfirmed, true
+	case EventDeclined:
+		return StatusPaymentFailed, true
+	case EventRefunded:
+		return StatusRefunded, true
+	case EventDeadLettered:
+		return StatusDeadLettered, true
+	}
+	return "", false
+}
+
+// EventLog is where lifecycle events go. The trace store and anyone
+// subscribed read them back from it, so a log shared between processes
+// (a RabbitMQ stream) shows one pipeline however it is spread.
+type EventLog interface {
+	// Append records ev. It must not block the caller for long and must
+	// never fail an order: a log that cannot keep up counts what it drops.
+	Append(ev Event)
+	// Subscribe calls fn for every event appended from now on, in order,
+	// until cancel is called.
+	Subscribe(fn func(Event)) (cancel func())
+	// Close releases the log.
+	Close() error
+}
+
+// MemoryLog is an in-process EventLog: Append delivers synchronously to
+// every subscriber.
+type MemoryLog struct {
+	mu   sync.RWMutex
+	subs map[int]func(Event)
+	next int
+}
+
+var _ EventLog = (*MemoryLog)(nil)
+
+// NewMemoryLog returns an empty in-process log.
+func NewMemoryLog() *MemoryLog { return &MemoryLog{subs: map[int]func(Event){}} }
+
+// Append hands ev to every subscriber.
+func (l *MemoryLog) Append(ev Event) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	for _, fn := range l.subs {
+		fn(ev)
+	}
+}
+
+// Subscribe registers fn.
+func (l *MemoryLog) Subscribe(fn func(Event)) func() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	id := l.next
+	l.next++
+	l.subs[id] = fn
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.subs, id)
+	}
+}
+
+// Close does nothing; it exists to satisfy EventLog.
+func (l *MemoryLog) Close() error { return nil }

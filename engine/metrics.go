@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metricsHandler serves Prometheus metrics computed from a snapshot at
+// scrape time, on a registry of the engine's own (no global state).
+func (e *Engine) metricsHandler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(&snapshotCollector{e: e})
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+type snapshotCollector struct{ e *Engine }
+
+var (
+	descOrders = prometheus.NewDesc("oms_orders_total", "Orders by outcome: accepted, or the terminal status reached.", []string{"status"}, nil)
+	descOpen   = prometheus.NewDesc("oms_orders_open", "Accepted orders without a terminal status yet.", nil, nil)
+	descDup    = prometheus.NewDesc("oms_orders_duplicated_total", "Orders that reached a second terminal status.", nil, nil)
+	descStage  = prometheus.NewDesc("oms_stage_messages_total", "Messages handled by a stage, by result.", []string{"stage", "result"}, nil)
+	descInfl   = prometheus.NewDesc("oms_stage_in_flight", "Deliveries a stage holds unacknowledged.", []string{"stage"}, nil)
+	descWork   = prometheus.NewDesc("oms_stage_workers", "Configured workers of a stage.", []string{"stage"}, nil)
+	descUtil   = prometheus.NewDesc("oms_stage_utilisation", "Arrival rate × mean service time ÷ workers.", []string{"stage"}, nil)
+	descWait   = prometheus.NewDesc("oms_stage_queue_wait_seconds", "Queue wait percentiles since start.", []string{"stage", "quantile"}, nil)
+	descServ   = prometheus.NewDesc("oms_stage_service_seconds", "Service time percentiles since start.", []string{"stage", "quantile"}, nil)
+	descE2E    = prometheus.NewDesc("oms_e2e_latency_seconds", "API accept → terminal status percentiles since start.", []string{"quantile"}, nil)
+	descReady  = prometheus.NewDesc("oms_queue_messages_ready", "Messages ready in a queue.", []string{"queue"}, nil)
+	descUnack  = prometheus.NewDesc("oms_queue_messages_unacked", "Messages delivered to this process and not yet acked.", []string{"queue"}, nil)
+	descConn   = prometheus.NewDesc("oms_broker_connected", "1 when every broker session is connected.", nil, nil)
+	descRecon  = prometheus.NewDesc("oms_broker_reconnects_total", "Broker reconnections.", nil, nil)
+	descAPI    = prometheus.NewDesc("oms_api_requests_total", "Order API answers by result.", []string{"result"}, nil)
+)
+
+func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descOrders, descOpen, descDup, descStage, descInfl, descWork, descUtil,
+		descWait, descServ, descE2E, descReady, descUnack, descConn, descRecon, descAPI} {
+		ch <- d
+	}
+}
+
+func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.e.Snapshot()
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	quantiles := func(d *prometheus.Desc, p Percentiles, labels ...string) {
+		for _, q := range []struct {
+			name string
+			v    float64
+		}{{"0.5", p.P50.Seconds()}, {"0.9", p.P90.Seconds()}, {"0.99", p.P99.Seconds()}, {"0.999", p.P999.Seconds()}, {"1", p.Max.Seconds()}} {
+			gauge(d, q.v, append(labels, q.name)...)
+		}
+	}
+	o := s.Orders
+	counter(descOrders, float64(o.Accepted), "accepted")
+	counter(descOrders, float64(o.Confirmed), string(StatusConfirmed))
+	counter(descOrders, float64(o.PaymentFailed), string(StatusPaymentFailed))
+	counter(descOrders, float64(o.Refunded), string(StatusRefunded))
+	counter(descOrders, float64(o.DeadLettered), string(StatusDeadLettered))
+	gauge(descOpen, float64(o.Open))
+	counter(descDup, float64(o.Duplicated))
+	for _, st := range s.Stages {
+		counter(descStage, float64(st.OK), st.Name, "ok")
+		counter(descStage, float64(st.Failed), st.Name, "failed")
+		counter(descStage, float64(st.Retried), st.Name, "retried")
+		counter(descStage, float64(st.Dead), st.Name, "dead_lettered")
+		counter(descStage, float64(st.Redelivered), st.Name, "redelivered")
+		gauge(descInfl, float64(st.InFlight), st.Name)
+		gauge(descWork, float64(st.Config.Workers), st.Name)
+		gauge(descUtil, st.Utilisation, st.Name)
+		quantiles(descWait, st.QueueWait, st.Name)
+		quantiles(descServ, st.Service, st.Name)
+	}
+	quantiles(descE2E, s.E2E)
+	for _, q := range s.Queues {
+		gauge(descReady, float64(q.Ready), q.Name)
+		gauge(descUnack, float64(q.Unacked), q.Name)
+	}
+	conn := 0.0
+	if s.Broker.Connected {
+		conn = 1
+	}
+	gauge(descConn, conn)
+	counter(descRecon, float64(s.Broker.Reconnects))
+	counter(descAPI, float64(s.API.Accepted), "accepted")
+	counter(descAPI, float64(s.API.Rejected), "rejected")
+	counter(descAPI, float64(s.API.Unavailable), "unavailable")
+}

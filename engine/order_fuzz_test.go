@@ -1,0 +1,53 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+func FuzzDecodeOrder(f *testing.F) {
+	f.Add([]byte(`{"order_id":"a","product_id":1,"quantity":2,"user_id":100}`))
+	f.Add([]byte(`{"product_id":1,"quantity":2,"user_id":100}`))
+	f.Add([]byte(`{"product_id":"1"}`))
+	f.Add([]byte(`not json`))
+	f.Add([]byte(`{"quantity":-1,"product_id":3}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		o, err := DecodeOrder(body)
+		if err != nil {
+			return
+		}
+		if o.ProductID < 1 || o.Quantity < 1 {
+			t.Fatalf("accepted invalid order %+v", o)
+		}
+		// A decoded order must survive a round trip unchanged.
+		b, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o2, err := DecodeOrder(b)
+		if err != nil || o2.OrderID != o.OrderID || o2.ProductID != o.ProductID || o2.Quantity != o.Quantity {
+			t.Fatalf("round trip: %+v -> %+v (%v)", o, o2, err)
+		}
+	})
+}
+
+func FuzzDecodeOrderRequest(f *testing.F) {
+	f.Add([]byte(`{"product_id": 1, "quantity": 2, "user_id": 100}`))
+	f.Add([]byte(`{"product_id": 1.5, "quantity": 2, "user_id": 100}`))
+	f.Add([]byte(`{"product_id": 1, "quantity": 2, "user_id": 100} x`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := DecodeOrderRequest(body, func(id int) bool { return id <= 50 })
+		if err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v is not a *FieldError", err)
+			}
+			return
+		}
+		if req.ProductID < 1 || req.ProductID > 50 || req.Quantity < 1 || req.UserID < 0 {
+			t.Fatalf("accepted invalid request %+v from %q", req, body)
+		}
+	})
+}

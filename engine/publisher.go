@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"oms-sim/engine/broker"
+)
+
+// ErrUnavailable means the broker is not connected or did not confirm in
+// time; the API answers 503 with Retry-After. The order was not accepted.
+var ErrUnavailable = errors.New("broker unavailable")
+
+// ErrNacked means the broker refused the message.
+var ErrNacked = errors.New("broker refused the message (nack)")
+
+// maxOutstanding bounds unconfirmed publishes per publishing channel.
+const maxOutstanding = 256
+
+// publisher publishes the API's messages over a few confirm-mode channels,
+// each with many publishes outstanding, and tells each caller when its own
+// message is confirmed.
+type publisher struct {
+	e       *Engine
+	reqs    chan pubReq
+	up      atomic.Int32 // channels currently publishing
+	confirm *latency
+}
+
+type pubReq struct {
+	msg  broker.Message
+	done chan error // buffered(1)
+}
+
+func newPublisher(e *Engine) *publisher {
+	return &publisher{e: e, reqs: make(chan pubReq), confirm: newLatency()}
+}
+
+func (p *publisher) ready() bool { return p.up.Load() > 0 }
+
+// publish sends msg and waits for its confirm, at most until ctx ends.
+func (p *publisher) publish(ctx context.Context, msg broker.Message) error {
+	if !p.ready() {
+		return ErrUnavailable
+	}
+	req := pubReq{msg: msg, done: make(chan error, 1)}
+	start := time.Now()
+	select {
+	case p.reqs <- req:
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+	}
+	select {
+	case err := <-req.done:
+		if err == nil {
+			p.confirm.record(time.Since(start))
+		}
+		return err
+	case <-ctx.Done():
+		// The message may still be confirmed later; the caller was told
+		// it was not accepted, so a retry may create a second order.
+		return fmt.Errorf("%w: no confirm before %v", ErrUnavailable, ctx.Err())
+	}
+}
+
+// session runs the publishing channels on conn until it is lost or ctx
+// ends. Publishes in flight are answered before it returns.
+func (p *publisher) session(ctx context.Context, conn broker.Conn) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, p.e.cfg.Publishers)
+	for i := 0; i < p.e.cfg.Publishers; i++ {
+		ch, err := conn.Channel()
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return fmt.Errorf("open publishing channel: %w", err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- p.loop(ctx, ch)
+		}()
+	}
+	var err error
+	select {
+	case <-conn.Closed():
+		err = conn.Err()
+	case err = <-errs:
+	case <-ctx.Done():
+	}
+	cancel()
+	wg.Wait()
+	return err
+}
+
+type outstanding struct {
+	confirm broker.Confirm
+	done    chan error
+}
+
+// loop owns one channel: it takes requests, publishes, and hands the
+// confirms to a waiter that answers the callers in order.
+func (p *publisher) loop(ctx context.Context, ch broker.Channel) error {
+	defer ch.Close()
+	p.up.Add(1)
+	defer p.up.Add(-1)
+	waiting := make(chan outstanding, maxOutstanding)
+	waiterDone := make(chan struct{})
+	go func() {
+		defer close(waiterDone)
+		for o := range waiting {
+			<-o.confirm.Done()
+			if o.confirm.Acked() {
+				o.done <- nil
+			} else {
+				select {
+				case <-ch.Closed():
+					o.done <- fmt.Errorf("%w: channel closed before confirm", ErrUnavailable)
+				default:
+					o.done <- ErrNacked
+				}
+			}
+		}
+	}()
+	defer func() {
+		close(waiting)
+		<-waiterDone
+	}()
+	for {
+		select {
+		case req := <-p.reqs:
+			c, err := ch.Publish(ctx, req.msg)
+			if err != nil {
+				req.done <- fmt.Errorf("%w: publish: %v", ErrUnavailable, err)
+				return fmt.Errorf("publish: %w", err)
+			}
+			waiting <- outstanding{confirm: c, done: req.done}
+		case <-ch.Closed():
+			return errors.New("publishing channel closed")
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}

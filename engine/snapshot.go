@@ -1,0 +1,126 @@
+package engine
+
+import "time"
+
+// Snapshot is a copy of every live figure of the engine, cheap enough to
+// take several times a second. Nothing in it is shared with the engine.
+type Snapshot struct {
+	Time    time.Time    `json:"time"`
+	Started time.Time    `json:"started"`
+	Broker  BrokerStatus `json:"broker"`
+	// Process is this process's name; Roles the parts it runs.
+	Process string   `json:"process"`
+	Roles   []string `json:"roles"`
+	Stages  []StageSnapshot `json:"stages"`
+	Queues  []QueueSnapshot `json:"queues"`
+	// E2E is accept → terminal status over the whole run; E2ERecent
+	// over the last 5–10 s.
+	E2E       Percentiles `json:"e2e"`
+	E2ERecent Percentiles `json:"e2e_recent"`
+	// E2EHistory is the recent p99 (ms), once a second, last minute.
+	E2EHistory []float64   `json:"e2e_p99_history_ms"`
+	Orders     OrderCounts `json:"orders"`
+	// AcceptRate is orders accepted per second over the last second.
+	AcceptRate float64 `json:"accept_rate"`
+	// TerminalRate is orders reaching a terminal status per second.
+	TerminalRate float64 `json:"terminal_rate"`
+	API          APIStats `json:"api"`
+	// Recent holds the newest orders (without timelines), newest first.
+	Recent []OrderRecord `json:"recent"`
+	// Errors are the most recent problems (dead letters, publish
+	// failures, reconnects), newest first.
+	Errors []ErrorEntry `json:"errors"`
+	// Changes are recent control changes ("payment workers 2 → 8"),
+	// newest first, whoever made them.
+	Changes []Change `json:"changes"`
+}
+
+// BrokerStatus describes the broker connection.
+type BrokerStatus struct {
+	Kind       string `json:"kind"` // "rabbitmq" or "embedded"
+	URL        string `json:"url"`  // without password
+	Note       string `json:"note,omitempty"`
+	QueueType  string `json:"queue_type"`
+	Connected  bool   `json:"connected"`
+	Reconnects int64  `json:"reconnects"`
+	LastError  string `json:"last_error,omitempty"`
+}
+
+// StageSnapshot is one stage's live figures.
+type StageSnapshot struct {
+	Name   string      `json:"name"`
+	Config StageConfig `json:"config"`
+	Paused bool        `json:"paused"`
+	// Running is the number of worker goroutines consuming now (it lags
+	// Config.Workers briefly while a pool resizes, and is 0 when the
+	// broker is away).
+	Running  int   `json:"running"`
+	InFlight int64 `json:"in_flight"`
+	// Counts since start.
+	Handled     int64 `json:"handled"`     // deliveries finished (any outcome)
+	OK          int64 `json:"ok"`          // passed on to the next step
+	Failed      int64 `json:"failed"`      // transient errors (each retried or dead-lettered)
+	Retried     int64 `json:"retried"`     // sent to a retry queue
+	Dead        int64 `json:"dead"`        // dead-lettered
+	Redelivered int64 `json:"redelivered"` // duplicates answered from memory
+	Declined    int64 `json:"declined,omitempty"`
+	OutOfStock  int64 `json:"out_of_stock,omitempty"`
+	Refunds     int64 `json:"refunds,omitempty"`
+	// Rate1s and Rate10s are deliveries handled per second.
+	Rate1s  float64 `json:"rate_1s"`
+	Rate10s float64 `json:"rate_10s"`
+	// ArrivalRate is deliveries received per second (10 s).
+	ArrivalRate float64 `json:"arrival_rate"`
+	// QueueWait is published → delivered; Service is delivered →
+	// outgoing publish. Recent variants cover the last 5–10 s.
+	QueueWait       Percentiles `json:"queue_wait"`
+	Service         Percentiles `json:"service_time"`
+	QueueWaitRecent Percentiles `json:"queue_wait_recent"`
+	ServiceRecent   Percentiles `json:"service_time_recent"`
+	// Utilisation is arrival rate × mean service time ÷ workers; at or
+	// above 1 the stage cannot keep up.
+	Utilisation float64 `json:"utilisation"`
+	// Bottleneck marks the stage limiting the pipeline; Reason says why.
+	Bottleneck bool   `json:"bottleneck"`
+	Reason     string `json:"bottleneck_reason,omitempty"`
+}
+
+// QueueSnapshot is one queue's depth.
+type QueueSnapshot struct {
+	Name      string `json:"name"`
+	Ready     int    `json:"ready"`
+	Unacked   int    `json:"unacked"` // held by this process's consumers
+	Consumers int    `json:"consumers"`
+	// PeakReady is the highest Ready seen since start (or reset).
+	PeakReady int `json:"peak_ready"`
+	// InRate and OutRate are messages per second in and out (10 s).
+	InRate  float64 `json:"in_rate"`
+	OutRate float64 `json:"out_rate"`
+	// History is Ready once a second, the last minute, oldest first.
+	History []float64 `json:"history"`
+	// Err is set when the depth could not be read.
+	Err string `json:"error,omitempty"`
+}
+
+// APIStats counts the HTTP API's answers.
+type APIStats struct {
+	Accepted    int64       `json:"accepted"`
+	Rejected    int64       `json:"rejected"`    // 4xx
+	Unavailable int64       `json:"unavailable"` // 503
+	Publish     Percentiles `json:"publish"`     // publish → confirm
+}
+
+// ErrorEntry is one recent problem.
+type ErrorEntry struct {
+	Time    time.Time `json:"time"`
+	Stage   string    `json:"stage,omitempty"`
+	OrderID string    `json:"order_id,omitempty"`
+	Message string    `json:"message"`
+}
+
+// Change is one control change, kept for the dashboard's log.
+type Change struct {
+	Time   time.Time `json:"time"`
+	Source string    `json:"source"` // "api", "dashboard", "scenario", …
+	Text   string    `json:"text"`
+}

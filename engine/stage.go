@@ -1,0 +1,216 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"oms-sim/engine/broker"
+)
+
+// stage is one consumer pool: payment, inventory or email. It owns its
+// own broker connection and a set of workers on it; the set follows the
+// configured worker count and survives reconnects.
+type stage struct {
+	name  string
+	queue string
+	e     *Engine
+	seen  *seenSet
+	stats stageStats
+
+	mu      sync.Mutex
+	cfg     StageConfig
+	paused  bool
+	conn    broker.Conn // nil while disconnected
+	workers []*worker   // running, oldest first
+	nextID  int
+	running sync.WaitGroup // every worker goroutine, including stopping ones
+}
+
+// stageStats are a stage's counters, updated by its workers.
+type stageStats struct {
+	queueWait, service *latency
+	delivered          atomic.Int64
+	handled, ok        atomic.Int64
+	failed, retried    atomic.Int64
+	dead, redelivered  atomic.Int64
+	declined, short    atomic.Int64
+	refunds            atomic.Int64
+	inflight           atomic.Int64
+	ackErrors          atomic.Int64
+	rateHandled        rate // sampled by the monitor
+	rateDelivered      rate
+}
+
+// seenPerStage bounds each stage's redelivery memory.
+const seenPerStage = 200_000
+
+func newStage(e *Engine, name string, cfg StageConfig) *stage {
+	s := &stage{name: name, queue: StageQueue(name), e: e, cfg: cfg, seen: newSeenSet(seenPerStage)}
+	s.stats.queueWait = newLatency()
+	s.stats.service = newLatency()
+	return s
+}
+
+func (s *stage) config() StageConfig {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// session runs the stage's workers on conn until the connection is lost or
+// ctx ends. On ctx end the workers drain: they stop consuming, finish what
+// they hold, and wait for its confirms and acks.
+func (s *stage) session(ctx context.Context, conn broker.Conn) error {
+	s.mu.Lock()
+	s.conn = conn
+	s.reconcileLocked()
+	s.mu.Unlock()
+
+	var err error
+	select {
+	case <-conn.Closed():
+		err = conn.Err()
+		if err == nil {
+			err = broker.ErrClosed
+		}
+	case <-ctx.Done():
+	}
+
+	s.mu.Lock()
+	s.conn = nil
+	for _, w := range s.workers {
+		w.stop()
+	}
+	s.workers = nil
+	s.mu.Unlock()
+	s.running.Wait()
+	return err
+}
+
+// reconcileLocked starts or stops workers until the running set matches
+// the configuration. Stopped workers drain in the background.
+func (s *stage) reconcileLocked() {
+	want := s.cfg.Workers
+	if s.paused || s.conn == nil {
+		want = 0
+	}
+	for len(s.workers) < want {
+		s.nextID++
+		w := newWorker(s, s.nextID, s.cfg.Prefetch)
+		s.workers = append(s.workers, w)
+		s.running.Add(1)
+		go func(conn broker.Conn) {
+			defer s.running.Done()
+			if err := w.run(conn); err != nil {
+				s.e.reportError(s.name, "", fmt.Sprintf("worker %s: %v", w.name, err))
+			}
+			s.workerExited(w)
+		}(s.conn)
+	}
+	for len(s.workers) > want {
+		// Stop the newest: the oldest have the warmest prefetch buffers.
+		w := s.workers[len(s.workers)-1]
+		s.workers = s.workers[:len(s.workers)-1]
+		w.stop()
+	}
+}
+
+// workerExited forgets a worker that ended by itself (its channel died)
+// and, if the connection is still up, replaces it after a short pause.
+func (s *stage) workerExited(w *worker) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, x := range s.workers {
+		if x == w {
+			s.workers = append(s.workers[:i], s.workers[i+1:]...)
+			if s.conn != nil {
+				conn := s.conn
+				time.AfterFunc(200*time.Millisecond, func() {
+					s.mu.Lock()
+					defer s.mu.Unlock()
+					if s.conn == conn {
+						s.reconcileLocked()
+					}
+				})
+			}
+			return
+		}
+	}
+}
+
+// update applies a patch. A prefetch change restarts the workers one by
+// one (a consumer's prefetch is fixed when it starts).
+func (s *stage) update(p StagePatch) (old, now StageConfig, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old = s.cfg
+	c := s.cfg
+	if p.Workers != nil {
+		c.Workers = *p.Workers
+	}
+	if p.Prefetch != nil {
+		c.Prefetch = *p.Prefetch
+	}
+	if p.ServiceTime != nil {
+		c.ServiceTime = *p.ServiceTime
+	}
+	if p.ErrorRate != nil {
+		c.ErrorRate = *p.ErrorRate
+	}
+	if p.DeclineRate != nil {
+		if s.name != StagePayment && *p.DeclineRate != 0 {
+			return old, old, fmt.Errorf("decline_rate applies to the payment stage only")
+		}
+		c.DeclineRate = *p.DeclineRate
+	}
+	if err := c.Validate(); err != nil {
+		return old, old, err
+	}
+	s.cfg = c
+	if c.Prefetch != old.Prefetch {
+		// Replace every worker: new ones start with the new prefetch
+		// while the old ones drain.
+		for _, w := range s.workers {
+			w.stop()
+		}
+		s.workers = nil
+	}
+	s.reconcileLocked()
+	return old, c, nil
+}
+
+func (s *stage) setPaused(p bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paused = p
+	s.reconcileLocked()
+}
+
+func (s *stage) snapshot() StageSnapshot {
+	s.mu.Lock()
+	cfg, paused, running := s.cfg, s.paused, len(s.workers)
+	s.mu.Unlock()
+	st := &s.stats
+	snap := StageSnapshot{
+		Name: s.name, Config: cfg, Paused: paused, Running: running,
+		InFlight:    st.inflight.Load(),
+		Handled:     st.handled.Load(),
+		OK:          st.ok.Load(),
+		Failed:      st.failed.Load(),
+		Retried:     st.retried.Load(),
+		Dead:        st.dead.Load(),
+		Redelivered: st.redelivered.Load(),
+		Declined:    st.declined.Load(),
+		OutOfStock:  st.short.Load(),
+		Refunds:     st.refunds.Load(),
+		QueueWait:   st.queueWait.Total(),
+		Service:     st.service.Total(),
+
+		QueueWaitRecent: st.queueWait.Recent(),
+		ServiceRecent:   st.service.Recent(),
+	}
+	return snap
+}

@@ -1,0 +1,269 @@
+package engine
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// maxEventsPerOrder bounds one order's timeline; a message retried forever
+// must not grow memory without limit.
+const maxEventsPerOrder = 32
+
+// OrderRecord is what the store knows of one order.
+type OrderRecord struct {
+	Order
+	Status     Status        `json:"status"`
+	AcceptedAt time.Time     `json:"accepted_at"`
+	TerminalAt time.Time     `json:"terminal_at,omitzero"`
+	Latency    time.Duration `json:"latency_ns,omitempty"` // accept → terminal
+	Events     []Event       `json:"events"`
+	// Terminals counts terminal events; more than one is a duplicate.
+	Terminals int `json:"-"`
+}
+
+// StageTime returns how long the order spent in stage: from the last event
+// of another stage (which handed it over) to the stage's first event. It is
+// 0 when the order has not been through the stage.
+func (r *OrderRecord) StageTime(stage string) time.Duration {
+	var handed time.Time
+	for _, ev := range r.Events {
+		if ev.Stage != stage {
+			handed = ev.Time
+			continue
+		}
+		if handed.IsZero() || ev.Time.Before(handed) {
+			return 0
+		}
+		return ev.Time.Sub(handed)
+	}
+	return 0
+}
+
+// OrderCounts are the store's running totals since start (or reset); they
+// are not bounded by the store's size.
+type OrderCounts struct {
+	Accepted      int64 `json:"accepted"`
+	Open          int64 `json:"open"` // accepted, no terminal status yet
+	Confirmed     int64 `json:"confirmed"`
+	PaymentFailed int64 `json:"payment_failed"`
+	Refunded      int64 `json:"refunded"`
+	DeadLettered  int64 `json:"dead_lettered"`
+	Duplicated    int64 `json:"duplicated"`
+}
+
+// store keeps the most recent orders with their timelines, bounded to max
+// orders: the oldest is forgotten when a new one arrives.
+type store struct {
+	mu     sync.Mutex
+	max    int
+	orders map[string]*OrderRecord
+	ring   []string // insertion order, ring buffer of ids
+	head   int
+	e2e    *latency
+
+	accepted, confirmed, paymentFailed, refunded, dead, duplicated atomic.Int64
+}
+
+func newStore(max int) *store {
+	return &store{max: max, orders: make(map[string]*OrderRecord, max), ring: make([]string, 0, max), e2e: newLatency()}
+}
+
+// apply folds one event into the store.
+func (s *store) apply(ev Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.orders[ev.OrderID]
+	if !ok {
+		r = &OrderRecord{Order: Order{OrderID: ev.OrderID}, Status: StatusPending}
+		s.insertLocked(r)
+	}
+	if ev.Order != nil {
+		id := r.OrderID
+		r.Order = *ev.Order
+		r.OrderID = id
+	}
+	if len(r.Events) < maxEventsPerOrder {
+		r.Events = append(r.Events, ev)
+	}
+	st, ok := ev.status()
+	if !ok {
+		return
+	}
+	switch {
+	case ev.Type == EventAccepted:
+		s.accepted.Add(1)
+		r.AcceptedAt = ev.Time
+		if !r.Status.Terminal() {
+			r.Status = st
+		}
+	case st.Terminal():
+		r.Terminals++
+		if r.Terminals > 1 {
+			// A dead-lettered notice after the order already ended is not
+			// a second outcome for the order; anything else is.
+			if st != StatusDeadLettered {
+				s.duplicated.Add(1)
+			}
+			return
+		}
+		r.Status = st
+		r.TerminalAt = ev.Time
+		s.countTerminal(st)
+		if !r.AcceptedAt.IsZero() {
+			r.Latency = ev.Time.Sub(r.AcceptedAt)
+			s.e2e.record(r.Latency)
+		}
+	default:
+		if !r.Status.Terminal() && rank(st) > rank(r.Status) {
+			r.Status = st
+		}
+	}
+}
+
+func rank(s Status) int {
+	switch s {
+	case StatusPending:
+		return 0
+	case StatusPaid:
+		return 1
+	case StatusReserved:
+		return 2
+	}
+	return 3
+}
+
+func (s *store) countTerminal(st Status) {
+	switch st {
+	case StatusConfirmed:
+		s.confirmed.Add(1)
+	case StatusPaymentFailed:
+		s.paymentFailed.Add(1)
+	case StatusRefunded:
+		s.refunded.Add(1)
+	case StatusDeadLettered:
+		s.dead.Add(1)
+	}
+}
+
+func (s *store) insertLocked(r *OrderRecord) {
+	if len(s.ring) < s.max {
+		s.ring = append(s.ring, r.OrderID)
+	} else {
+		delete(s.orders, s.ring[s.head])
+		s.ring[s.head] = r.OrderID
+		s.head = (s.head + 1) % s.max
+	}
+	s.orders[r.OrderID] = r
+}
+
+func (s *store) counts() OrderCounts {
+	c := OrderCounts{
+		Accepted:      s.accepted.Load(),
+		Confirmed:     s.confirmed.Load(),
+		PaymentFailed: s.paymentFailed.Load(),
+		Refunded:      s.refunded.Load(),
+		DeadLettered:  s.dead.Load(),
+		Duplicated:    s.duplicated.Load(),
+	}
+	c.Open = c.Accepted - c.Confirmed - c.PaymentFailed - c.Refunded - c.DeadLettered
+	if c.Open < 0 {
+		c.Open = 0
+	}
+	return c
+}
+
+// get returns a copy of one order.
+func (s *store) get(id string) (OrderRecord, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.orders[id]
+	if !ok {
+		return OrderRecord{}, false
+	}
+	return copyRecord(r), true
+}
+
+func copyRecord(r *OrderRecord) OrderRecord {
+	c := *r
+	c.Events = append([]Event(nil), r.Events...)
+	sort.SliceStable(c.Events, func(i, j int) bool { return c.Events[i].Time.Before(c.Events[j].Time) })
+	return c
+}
+
+// OrderQuery selects orders from the store, newest first.
+type OrderQuery struct {
+	// Status keeps only orders in these statuses; empty keeps all. The
+	// pseudo-status "failed" stands for every terminal status but
+	// confirmed, "open" for every non-terminal one.
+	Status []Status
+	Limit  int
+	// Offset skips that many matching orders (for paging).
+	Offset int
+	// Events includes each order's timeline when set.
+	Events bool
+}
+
+// list returns matching orders, newest first, and how many match in all.
+func (s *store) list(q OrderQuery) ([]OrderRecord, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	match := func(st Status) bool {
+		if len(q.Status) == 0 {
+			return true
+		}
+		for _, w := range q.Status {
+			switch {
+			case w == st,
+				w == "failed" && st.Terminal() && st != StatusConfirmed,
+				w == "open" && !st.Terminal():
+				return true
+			}
+		}
+		return false
+	}
+	var out []OrderRecord
+	total := 0
+	n := len(s.ring)
+	for i := 0; i < n; i++ {
+		// newest first: the slot before head, walking back
+		// (head is 0 until the ring fills, so this also holds before.)
+		idx := (s.head - 1 - i + 2*n) % n
+		r := s.orders[s.ring[idx]]
+		if r == nil || !match(r.Status) {
+			continue
+		}
+		total++
+		if total <= q.Offset || (q.Limit > 0 && len(out) >= q.Limit) {
+			continue
+		}
+		var c OrderRecord
+		if q.Events {
+			c = copyRecord(r)
+		} else {
+			c = *r
+			c.Events = nil
+		}
+		out = append(out, c)
+	}
+	return out, total
+}
+
+func (s *store) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.orders)
+}
+
+func (s *store) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.orders = make(map[string]*OrderRecord, s.max)
+	s.ring = s.ring[:0]
+	s.head = 0
+	s.e2e.reset()
+	for _, c := range []*atomic.Int64{&s.accepted, &s.confirmed, &s.paymentFailed, &s.refunded, &s.dead, &s.duplicated} {
+		c.Store(0)
+	}
+}

@@ -1,0 +1,174 @@
+package engine
+
+import (
+	"sync"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Percentiles summarises a latency distribution.
+type Percentiles struct {
+	Count int64         `json:"count"`
+	Mean  time.Duration `json:"mean"`
+	P50   time.Duration `json:"p50"`
+	P90   time.Duration `json:"p90"`
+	P99   time.Duration `json:"p99"`
+	P999  time.Duration `json:"p999"`
+	Max   time.Duration `json:"max"`
+}
+
+// histMax is the largest latency recorded exactly (µs); larger values are
+// clamped so a stuck message never drops out of the figures.
+const histMax = int64(time.Hour / time.Microsecond)
+
+func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, histMax, 3) }
+
+// latency records durations into two HdrHistograms: one for the whole run
+// and a sliding window (the current and previous windowLen) for live views.
+type latency struct {
+	mu      sync.Mutex
+	total   *hdrhistogram.Histogram
+	cur     *hdrhistogram.Histogram
+	prev    *hdrhistogram.Histogram
+	rotated time.Time
+}
+
+// windowLen is how long a live-view window lasts; live percentiles cover
+// between one and two of them.
+const windowLen = 5 * time.Second
+
+func newLatency() *latency {
+	return &latency{total: newHist(), cur: newHist(), prev: newHist(), rotated: time.Now()}
+}
+
+func (l *latency) record(d time.Duration) {
+	us := int64(d / time.Microsecond)
+	if us < 1 {
+		us = 1
+	}
+	if us > histMax {
+		us = histMax
+	}
+	l.mu.Lock()
+	l.rotateLocked(time.Now())
+	_ = l.total.RecordValue(us)
+	_ = l.cur.RecordValue(us)
+	l.mu.Unlock()
+}
+
+func (l *latency) rotateLocked(now time.Time) {
+	if now.Sub(l.rotated) < windowLen {
+		return
+	}
+	if now.Sub(l.rotated) >= 2*windowLen {
+		l.prev.Reset()
+	} else {
+		l.prev, l.cur = l.cur, l.prev
+	}
+	l.cur.Reset()
+	l.rotated = now
+}
+
+// Total summarises every value since start (or the last reset).
+func (l *latency) Total() Percentiles {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return summarize(l.total)
+}
+
+// Recent summarises the last 5–10 seconds.
+func (l *latency) Recent() Percentiles {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rotateLocked(time.Now())
+	h := newHist()
+	h.Merge(l.prev)
+	h.Merge(l.cur)
+	return summarize(h)
+}
+
+func (l *latency) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.total.Reset()
+	l.cur.Reset()
+	l.prev.Reset()
+}
+
+func summarize(h *hdrhistogram.Histogram) Percentiles {
+	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+	if h.TotalCount() == 0 {
+		return Percentiles{}
+	}
+	return Percentiles{
+		Count: h.TotalCount(),
+		Mean:  time.Duration(h.Mean() * float64(time.Microsecond)),
+		P50:   us(h.ValueAtQuantile(50)),
+		P90:   us(h.ValueAtQuantile(90)),
+		P99:   us(h.ValueAtQuantile(99)),
+		P999:  us(h.ValueAtQuantile(99.9)),
+		Max:   us(h.Max()),
+	}
+}
+
+// rate turns a monotonically increasing counter, sampled regularly, into
+// per-second rates over recent windows.
+type rate struct {
+	samples [64]rateSample // ring, enough for 10 s at 4 Hz plus slack
+	next    int
+	n       int
+}
+
+type rateSample struct {
+	at time.Time
+	v  int64
+}
+
+func (r *rate) add(at time.Time, v int64) {
+	r.samples[r.next] = rateSample{at, v}
+	r.next = (r.next + 1) % len(r.samples)
+	if r.n < len(r.samples) {
+		r.n++
+	}
+}
+
+// per returns the average rate per second over roughly the last window.
+func (r *rate) per(window time.Duration) float64 {
+	if r.n < 2 {
+		return 0
+	}
+	last := r.samples[(r.next-1+len(r.samples))%len(r.samples)]
+	first := last
+	for i := 2; i <= r.n; i++ {
+		s := r.samples[(r.next-i+len(r.samples))%len(r.samples)]
+		first = s
+		if last.at.Sub(s.at) >= window {
+			break
+		}
+	}
+	dt := last.at.Sub(first.at).Seconds()
+	if dt <= 0 {
+		return 0
+	}
+	return float64(last.v-first.v) / dt
+}
+
+// history is a fixed-length series of the last values, oldest first,
+// sampled once a second for sparklines.
+type history struct {
+	vals []float64
+	max  int
+}
+
+func newHistory(n int) *history { return &history{max: n} }
+
+func (h *history) add(v float64) {
+	if len(h.vals) == h.max {
+		copy(h.vals, h.vals[1:])
+		h.vals = h.vals[:h.max-1]
+	}
+	h.vals = append(h.vals, v)
+}
+
+func (h *history) copy() []float64 { return append([]float64(nil), h.vals...) }

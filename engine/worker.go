@@ -1,0 +1,300 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"oms-sim/engine/broker"
+)
+
+// worker is one goroutine of a stage with its own channel and consumer.
+//
+// It is pipelined: it handles a delivery, publishes the outgoing message
+// without waiting for the broker's confirm, and goes on to the next
+// delivery. A second goroutine (the acker) waits for the confirms in
+// publish order and acks each delivery only once its outgoing message is
+// safe. So a worker keeps up to prefetch deliveries in flight, and a
+// message is never acked before its successor exists.
+type worker struct {
+	s        *stage
+	name     string
+	prefetch int
+	rng      *rand.Rand
+
+	stopOnce sync.Once
+	stopping chan struct{} // closed by stop: drain and exit
+}
+
+func newWorker(s *stage, id, prefetch int) *worker {
+	return &worker{
+		s:        s,
+		name:     fmt.Sprintf("%s-%d", s.name, id),
+		prefetch: prefetch,
+		rng:      rand.New(rand.NewPCG(s.e.cfg.Seed, uint64(id)<<8|uint64(len(s.name)))),
+		stopping: make(chan struct{}),
+	}
+}
+
+// stop asks the worker to drain and exit; it does not wait.
+func (w *worker) stop() { w.stopOnce.Do(func() { close(w.stopping) }) }
+
+// pending is a handled delivery waiting for its outgoing confirm.
+type pending struct {
+	tag     uint64
+	confirm broker.Confirm
+}
+
+// run consumes until stopped or the channel dies.
+func (w *worker) run(conn broker.Conn) error {
+	ch, err := conn.Channel()
+	if err != nil {
+		return fmt.Errorf("open channel: %w", err)
+	}
+	defer ch.Close()
+	tag := w.s.e.cfg.Process + "/" + w.name
+	deliveries, err := ch.Consume(w.s.queue, tag, w.prefetch)
+	if err != nil {
+		return fmt.Errorf("consume %s: %w", w.s.queue, err)
+	}
+
+	acks := make(chan pending, w.prefetch)
+	ackerDone := make(chan struct{})
+	go func() {
+		defer close(ackerDone)
+		w.ack(ch, acks)
+	}()
+	defer func() {
+		close(acks)
+		<-ackerDone
+	}()
+
+	stopping := w.stopping
+	for {
+		select {
+		case d, ok := <-deliveries:
+			if !ok {
+				if stopping == nil {
+					return nil // cancelled and drained
+				}
+				return errors.New("delivery channel closed")
+			}
+			w.handle(ch, d, acks)
+		case <-stopping:
+			stopping = nil
+			// Stop new deliveries; those already buffered still come
+			// through the channel and are handled before it closes.
+			if err := ch.Cancel(tag); err != nil {
+				return nil // the channel is gone; the broker requeues
+			}
+		case <-ch.Closed():
+			return nil
+		}
+	}
+}
+
+// ack waits for confirms in order and acks (or requeues) each delivery.
+func (w *worker) ack(ch broker.Channel, acks <-chan pending) {
+	st := &w.s.stats
+	for p := range acks {
+		<-p.confirm.Done() // completes (not acked) if the channel dies
+		var err error
+		if p.confirm.Acked() {
+			err = ch.Ack(p.tag)
+		} else {
+			// The broker refused our outgoing message: put the
+			// delivery back, and a redelivery will publish again.
+			err = ch.Nack(p.tag, true)
+		}
+		if err != nil {
+			st.ackErrors.Add(1)
+		}
+		st.inflight.Add(-1)
+	}
+}
+
+// handle processes one delivery and queues its ack behind the confirm of
+// the one message it publishes: the next step, a retry or a dead letter.
+func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pending) {
+	s, st := w.s, &w.s.stats
+	start := time.Now()
+	st.delivered.Add(1)
+	st.inflight.Add(1)
+	if ns, ok := headerInt(d.Headers, HeaderPublishedAt); ok && ns > 0 {
+		st.queueWait.record(start.Sub(time.Unix(0, ns)))
+	}
+	key := d.RoutingKey
+	if k, ok := d.Headers[HeaderRoutingKey].(string); ok && k != "" {
+		key = k
+	}
+	// Without a message id (a publisher that knows only the seed's
+	// format) a redelivery cannot be told from a new order, so such
+	// messages are not deduplicated.
+	msgID := d.MessageID
+
+	out, err := w.process(d, key, msgID)
+	if err != nil {
+		out = w.failure(d, key, err)
+	}
+	st.service.record(time.Since(start))
+	st.handled.Add(1)
+
+	c, perr := ch.Publish(context.Background(), out.msg)
+	if perr != nil {
+		// Nothing was published: put the delivery back for another try.
+		st.inflight.Add(-1)
+		if err := ch.Nack(d.Tag, true); err != nil {
+			st.ackErrors.Add(1)
+		}
+		s.e.reportError(s.name, "", fmt.Sprintf("publish %s: %v", out.msg.RoutingKey, perr))
+		return
+	}
+	acks <- pending{tag: d.Tag, confirm: c}
+}
+
+// outcome is what handling a message produced: the one message to publish
+// and the events to log. It is remembered by message id so that a
+// redelivery publishes the same message again without redoing the work.
+type outcome struct {
+	msg    broker.Message
+	events []Event
+}
+
+// permanent marks an error that retrying cannot fix.
+type permanent struct{ error }
+
+// process runs the stage's logic: dedupe, decode, service time, simulated
+// transient errors, the domain step.
+func (w *worker) process(d broker.Delivery, key, msgID string) (outcome, error) {
+	s := w.s
+	if out, ok := s.seen.get(msgID); ok && msgID != "" {
+		s.stats.redelivered.Add(1)
+		out.msg.Headers = cloneHeaders(out.msg.Headers)
+		out.msg.Headers[HeaderPublishedAt] = time.Now().UnixNano()
+		s.e.emit(Event{OrderID: orderIDOf(out.msg), Type: EventRedelivered, Stage: s.name, Worker: w.name,
+			Detail: "duplicate " + key + " delivery; outcome repeated, work not redone"})
+		return out, nil
+	}
+	o, err := DecodeOrder(d.Body)
+	if err != nil {
+		return outcome{}, permanent{err}
+	}
+	if o.OrderID == "" {
+		// A message from a publisher that knows only the seed's fields:
+		// give it a stable id and make it an order of ours.
+		o.OrderID = newOrderID()
+		if o.CreatedAt.IsZero() {
+			o.CreatedAt = time.Now()
+		}
+		ord := o
+		s.e.emit(Event{OrderID: o.OrderID, Type: EventAccepted, Stage: RoleAPI, Worker: w.name, Time: o.CreatedAt,
+			Detail: "published without order_id (seed format)", Order: &ord})
+	}
+	cfg := s.config()
+	if dur := cfg.ServiceTime.Sample(w.rng); dur > 0 {
+		time.Sleep(dur)
+	}
+	if cfg.ErrorRate > 0 && w.rng.Float64() < cfg.ErrorRate {
+		return outcome{}, errTransient
+	}
+	out, err := s.e.step(w, s.name, key, o, cfg)
+	if err != nil {
+		return outcome{}, err
+	}
+	if msgID != "" {
+		s.seen.put(msgID, out)
+	}
+	for _, ev := range out.events {
+		s.e.emit(ev)
+	}
+	s.stats.ok.Add(1)
+	return out, nil
+}
+
+var errTransient = errors.New("simulated transient error")
+
+// failure turns an error into a retry or a dead letter.
+func (w *worker) failure(d broker.Delivery, key string, err error) outcome {
+	s := w.s
+	attempt, _ := headerInt(d.Headers, HeaderAttempt)
+	if attempt < 1 {
+		attempt = 1
+	}
+	orderID := d.CorrelationID
+	var perm permanent
+	isPerm := errors.As(err, &perm)
+	if !isPerm {
+		s.stats.failed.Add(1)
+	}
+	if isPerm || int(attempt) >= s.e.cfg.MaxAttempts {
+		reason := err.Error()
+		if !isPerm {
+			reason = fmt.Sprintf("gave up after %d attempts: %v", attempt, err)
+		}
+		s.stats.dead.Add(1)
+		h := cloneHeaders(d.Headers)
+		h[HeaderDeadReason] = reason
+		h[HeaderDeadStage] = s.name
+		h[HeaderRoutingKey] = key
+		if orderID != "" {
+			s.e.emit(Event{OrderID: orderID, Type: EventDeadLettered, Stage: s.name, Worker: w.name, Detail: reason})
+		}
+		s.e.reportError(s.name, orderID, "dead-lettered "+key+": "+reason)
+		m := d.Message
+		m.Exchange, m.RoutingKey, m.Headers, m.Persistent = ExchangeDLX, key, h, true
+		return outcome{msg: m}
+	}
+	delays := s.e.cfg.RetryDelays
+	delay := delays[min(int(attempt)-1, len(delays)-1)]
+	s.stats.retried.Add(1)
+	h := cloneHeaders(d.Headers)
+	h[HeaderAttempt] = attempt + 1
+	h[HeaderRoutingKey] = key
+	h[HeaderPublishedAt] = time.Now().Add(delay).UnixNano() // queue wait counts from when it is due
+	if orderID != "" {
+		s.e.emit(Event{OrderID: orderID, Type: EventRetried, Stage: s.name, Worker: w.name,
+			Detail: fmt.Sprintf("attempt %d failed (%v); retry in %v", attempt, err, delay)})
+	}
+	q := retryQueue(s.name, delay)
+	m := d.Message
+	m.Exchange, m.RoutingKey, m.Headers, m.Persistent = ExchangeRetry, q, h, true
+	return outcome{msg: m}
+}
+
+func headerInt(h map[string]any, k string) (int64, bool) {
+	switch v := h[k].(type) {
+	case int64:
+		return v, true
+	case int32:
+		return int64(v), true
+	case int:
+		return int64(v), true
+	case uint64:
+		return int64(v), true
+	case float64:
+		return int64(v), true
+	case string:
+		n, err := strconv.ParseInt(v, 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+func cloneHeaders(h map[string]any) map[string]any {
+	out := make(map[string]any, len(h)+3)
+	for k, v := range h {
+		out[k] = v
+	}
+	return out
+}
+
+func orderIDOf(m broker.Message) string {
+	if m.CorrelationID != "" {
+		return m.CorrelationID
+	}
+	return m.MessageID
+}

@@ -1,0 +1,77 @@
+// Command oms-sim runs an event-driven order pipeline on RabbitMQ (or an
+// embedded broker) and lets you watch, load and measure it. This file only
+// parses the command line and wires the packages together.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes (DESIGN.md §8).
+const (
+	exitOK          = 0
+	exitFailed      = 1 // thresholds failed or orders lost
+	exitUsage       = 2 // usage or configuration error
+	exitUnreachable = 3 // broker unreachable
+)
+
+// exitError carries an exit code up to main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitWith(code int, err error) error { return &exitError{code: code, err: err} }
+
+func main() {
+	root := newRootCmd()
+	err := root.ExecuteContext(context.Background())
+	if err == nil {
+		os.Exit(exitOK)
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintln(os.Stderr, "oms-sim:", ee.err)
+		}
+		os.Exit(ee.code)
+	}
+	// Cobra's own errors: unknown flag, bad argument count.
+	fmt.Fprintln(os.Stderr, "oms-sim:", err)
+	fmt.Fprintln(os.Stderr, "Run 'oms-sim --help' for usage.")
+	os.Exit(exitUsage)
+}
+
+func newRootCmd() *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "oms-sim",
+		Short: "Simulate, watch and load-test an event-driven order pipeline on RabbitMQ",
+		Long: `oms-sim runs a real order pipeline — the HTTP order API (POST /api/orders) and the
+payment → inventory → email consumers as goroutine pools — on RabbitMQ, or on an
+embedded in-process broker when none answers.
+
+  oms-sim                              API on :5000 and the pipeline, no load until started
+  oms-sim --headless                   the same with a status line instead of a dashboard
+
+Exit codes: 0 ok · 1 thresholds failed or orders lost · 2 usage or config error ·
+3 broker unreachable.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.amqpSet = cmd.Flags().Changed("amqp")
+			return run(cmd.Context(), o)
+		},
+	}
+	o.register(cmd)
+	return cmd
+}

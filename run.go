@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"oms-sim/engine"
+	"oms-sim/engine/broker"
+	"oms-sim/engine/broker/amqpbroker"
+	"oms-sim/engine/broker/embedded"
+)
+
+// runOptions are the flags of the main command.
+type runOptions struct {
+	httpAddr     string
+	amqpURL      string
+	amqpSet      bool
+	brokerMode   string
+	queueType    string
+	roles        string
+	headless     bool
+	seed         uint64
+	emailSink    string
+	recentOrders int
+	logFile      string
+	statusEvery  time.Duration
+	stages       map[string]*stageFlags
+}
+
+type stageFlags struct {
+	workers, prefetch int
+	serviceTime       string
+}
+
+func defaultAMQPURL() string {
+	if u := os.Getenv("OMS_AMQP_URL"); u != "" {
+		return u
+	}
+	return "amqp://guest:guest@localhost:5672/"
+}
+
+func (o *runOptions) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.httpAddr, "http", engine.DefaultHTTPAddr, "listen address of the HTTP API")
+	f.StringVar(&o.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL)")
+	f.StringVar(&o.brokerMode, "broker", "auto", "auto|rabbitmq|embedded: auto uses RabbitMQ when it answers, else the embedded broker")
+	f.StringVar(&o.queueType, "queue-type", broker.Classic, "classic|quorum")
+	f.StringVar(&o.roles, "role", "api,payment,inventory,email", "parts to run in this process, comma-separated")
+	f.BoolVar(&o.headless, "headless", false, "no dashboard: print a status line every few seconds")
+	f.Uint64Var(&o.seed, "seed", 0, "random seed for declines, errors and service times (0: from the clock)")
+	f.StringVar(&o.emailSink, "email-sink", "log", "where emails go: log, dir:PATH or smtp://host:port")
+	f.IntVar(&o.recentOrders, "recent-orders", engine.DefaultRecentOrders, "orders kept in the trace store (memory is bounded by this)")
+	f.StringVar(&o.logFile, "log-file", "", "write logs to this file (default: stderr when headless)")
+	f.DurationVar(&o.statusEvery, "status-every", 2*time.Second, "headless status line interval")
+	o.stages = map[string]*stageFlags{}
+	for _, s := range engine.StageNames {
+		sf := &stageFlags{}
+		o.stages[s] = sf
+		f.IntVar(&sf.workers, s+"-workers", engine.DefaultWorkers, s+" stage workers")
+		f.IntVar(&sf.prefetch, s+"-prefetch", engine.DefaultPrefetch, s+" stage prefetch per worker")
+		f.StringVar(&sf.serviceTime, s+"-service-time", "0s", s+" service time: 5ms, uniform:1ms,9ms, lognormal:4ms,30ms, …")
+	}
+}
+
+// openBroker chooses the broker as DESIGN.md §3 says: auto falls back to
+// the embedded broker only when the user named no broker explicitly.
+func openBroker(ctx context.Context, o runOptions, log *slog.Logger) (d broker.Dialer, kind, note string, err error) {
+	switch o.brokerMode {
+	case "embedded":
+		return embedded.New(), "embedded", "embedded broker (--broker embedded)", nil
+	case "rabbitmq":
+		return amqpbroker.New(o.amqpURL), "rabbitmq", "", nil
+	case "auto":
+		if err := amqpbroker.Ping(ctx, o.amqpURL); err != nil {
+			if o.amqpSet || os.Getenv("OMS_AMQP_URL") != "" {
+				// Named explicitly: never silently replaced.
+				return amqpbroker.New(o.amqpURL), "rabbitmq", "", nil
+			}
+			note := fmt.Sprintf("EMBEDDED BROKER: no RabbitMQ at %s (%v); messages live in this process only", amqpbroker.Redact(o.amqpURL), err)
+			log.Warn(note)
+			return embedded.New(), "embedded", note, nil
+		}
+		return amqpbroker.New(o.amqpURL), "rabbitmq", "", nil
+	}
+	return nil, "", "", exitWith(exitUsage, fmt.Errorf("--broker %q: valid are auto, rabbitmq, embedded", o.brokerMode))
+}
+
+func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.Logger) (engine.Config, error) {
+	cfg := engine.Config{
+		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType,
+		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, Logger: log,
+		Stages: map[string]engine.StageConfig{},
+	}
+	for _, r := range strings.Split(o.roles, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			cfg.Roles = append(cfg.Roles, r)
+		}
+	}
+	var errs []error
+	for name, sf := range o.stages {
+		sc := engine.DefaultStageConfig()
+		sc.Workers, sc.Prefetch = sf.workers, sf.prefetch
+		dist, err := engine.ParseDist(sf.serviceTime)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--%s-service-time: %w", name, err))
+		}
+		sc.ServiceTime = dist
+		cfg.Stages[name] = sc
+	}
+	return cfg, errors.Join(errs...)
+}
+
+func newLogger(o runOptions) (*slog.Logger, func(), error) {
+	var w io.Writer = os.Stderr
+	closeFn := func() {}
+	if o.logFile != "" {
+		f, err := os.OpenFile(o.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, nil, exitWith(exitUsage, fmt.Errorf("--log-file: %w", err))
+		}
+		w, closeFn = f, func() { f.Close() }
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})), closeFn, nil
+}
+
+// run is the main command: start the engine and the API, show status,
+// and drain on the first signal (a second one exits at once).
+func run(parent context.Context, o runOptions) error {
+	log, closeLog, err := newLogger(o)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	d, kind, note, err := openBroker(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	cfg, err := o.engineConfig(d, kind, note, log)
+	if err != nil {
+		return exitWith(exitUsage, err)
+	}
+	eng, err := engine.New(cfg)
+	if err != nil {
+		return exitWith(exitUsage, err)
+	}
+	if err := eng.Start(ctx); err != nil {
+		if errors.Is(err, engine.ErrBrokerUnreachable) {
+			return exitWith(exitUnreachable, err)
+		}
+		return exitWith(exitUsage, err)
+	}
+	defer eng.Close()
+	if note != "" {
+		fmt.Fprintln(os.Stderr, "oms-sim: "+note)
+	}
+
+	srv, err := serveHTTP(o.httpAddr, eng.Handler(), log)
+	if err != nil {
+		eng.Close()
+		return exitWith(exitUsage, err)
+	}
+	fmt.Fprintf(os.Stderr, "oms-sim: API on http://%s  broker %s (%s, %s queues)  roles %s\n",
+		displayAddr(srv.Addr), d.Describe(), kind, cfg.QueueType, o.roles)
+
+	statusLoop(ctx, eng, o.statusEvery, os.Stdout)
+	stop() // a second signal now kills the process at once
+	fmt.Fprintln(os.Stderr, "oms-sim: draining (press Ctrl+C again to exit at once)")
+	shutdown(srv, eng, log)
+	fmt.Fprintln(os.Stderr, "oms-sim: stopped cleanly")
+	return nil
+}
+
+func displayAddr(a string) string {
+	if strings.HasPrefix(a, ":") {
+		return "localhost" + a
+	}
+	return a
+}
+
+// serveHTTP listens (so a taken port fails now, not later) and serves in
+// the background.
+func serveHTTP(addr string, h http.Handler, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--http %s: %w", addr, err)
+	}
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	}()
+	return srv, nil
+}
+
+// shutdown stops accepting requests, lets those in flight finish (they
+// wait for their confirms), then drains the engine.
+func shutdown(srv *http.Server, eng *engine.Engine, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	eng.Close()
+}
+
+// statusLoop prints a one-line status every interval until ctx ends.
+func statusLoop(ctx context.Context, eng *engine.Engine, every time.Duration, w io.Writer) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fmt.Fprintln(w, statusLine(eng.Snapshot()))
+		}
+	}
+}
+
+// statusLine summarises a snapshot on one line.
+func statusLine(s engine.Snapshot) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s accepted %d (%.0f/s) open %d confirmed %d failed %d refunded %d dead %d",
+		s.Time.Format("15:04:05"), s.Orders.Accepted, s.AcceptRate, s.Orders.Open, s.Orders.Confirmed,
+		s.Orders.PaymentFailed, s.Orders.Refunded, s.Orders.DeadLettered)
+	for i, st := range s.Stages {
+		fmt.Fprintf(&b, " | %s w%d q%d %.0f/s", st.Name, st.Running, s.Queues[i].Ready, st.Rate1s)
+	}
+	fmt.Fprintf(&b, " | e2e p99 %v", s.E2ERecent.P99)
+	if !s.Broker.Connected {
+		b.WriteString(" | RECONNECTING")
+	}
+	if s.Broker.Kind == "embedded" {
+		b.WriteString(" | EMBEDDED BROKER")
+	}
+	return b.String()
+}
