@@ -91,6 +91,9 @@ type Config struct {
 	// Roles are the parts this process runs: "api", "payment",
 	// "inventory", "email". Empty means all.
 	Roles []string
+	// Namespace prefixes every exchange and queue name ("ns.orders");
+	// empty means the names of DESIGN.md §3.
+	Namespace string
 	// Process names this process in events and connection names.
 	Process string
 	// Stages holds the initial knobs per stage name.

@@ -25,6 +25,7 @@ var ErrBrokerUnreachable = errors.New("broker unreachable")
 // stop it with Close.
 type Engine struct {
 	cfg    Config
+	names  Names
 	log    *slog.Logger
 	inv    *inventory
 	sink   Sink
@@ -63,6 +64,7 @@ func New(cfg Config) (*Engine, error) {
 	cfg.Catalog.Seed = cfg.Seed
 	e := &Engine{
 		cfg:     cfg,
+		names:   Names{Namespace: cfg.Namespace},
 		log:     cfg.Logger,
 		inv:     newInventory(cfg.Catalog),
 		sink:    sink,
@@ -126,7 +128,12 @@ func (e *Engine) Start(ctx context.Context) error {
 	return nil
 }
 
-func (e *Engine) topology() broker.Topology { return Topology(e.cfg.QueueType, e.cfg.RetryDelays) }
+func (e *Engine) topology() broker.Topology {
+	return e.names.Topology(e.cfg.QueueType, e.cfg.RetryDelays)
+}
+
+// Names returns the engine's exchange and queue names.
+func (e *Engine) Names() Names { return e.names }
 
 // Close stops the engine gracefully: the API stops publishing, every
 // worker stops consuming, finishes the deliveries it holds and waits for

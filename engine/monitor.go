@@ -63,7 +63,7 @@ func (m *monitor) session(ctx context.Context, conn broker.Conn) error {
 	defer t.Stop()
 	for {
 		for _, q := range watchedQueues {
-			info, err := conn.Inspect(q)
+			info, err := conn.Inspect(m.e.names.Of(q))
 			m.mu.Lock()
 			qs := m.queues[q]
 			if err != nil {
@@ -189,7 +189,7 @@ func (e *Engine) Snapshot() Snapshot {
 	for _, q := range watchedQueues {
 		qs := m.queues[q]
 		qsnap := QueueSnapshot{
-			Name: q, Ready: qs.info.Ready, Consumers: qs.info.Consumers, PeakReady: qs.peak,
+			Name: m.e.names.Of(q), Ready: qs.info.Ready, Consumers: qs.info.Consumers, PeakReady: qs.peak,
 			InRate: qs.in.per(10 * time.Second), OutRate: qs.out.per(10 * time.Second),
 			History: qs.history.copy(), Err: qs.err,
 		}

@@ -61,11 +61,9 @@ type FieldError struct {
 	Msg   string
 }
 
+// Error returns the message; it already names the field.
 func (e *FieldError) Error() string {
-	if e.Field == "" {
-		return e.Msg
-	}
-	return e.Field + ": " + e.Msg
+	return e.Msg
 }
 
 // OrderRequest is what a client POSTs to /api/orders: the seed's three
@@ -112,21 +110,21 @@ func DecodeOrderRequest(body []byte, knownProduct func(int) bool) (OrderRequest,
 func intField(raw map[string]json.RawMessage, name string, min int64) (int, error) {
 	v, ok := raw[name]
 	if !ok || string(v) == "null" {
-		return 0, &FieldError{Field: name, Msg: "required"}
+		return 0, &FieldError{Field: name, Msg: name + " is required"}
 	}
 	var n json.Number
 	if err := json.Unmarshal(v, &n); err != nil {
-		return 0, &FieldError{Field: name, Msg: "must be an integer, got " + jsonKind(v)}
+		return 0, &FieldError{Field: name, Msg: name + " must be an integer, got " + jsonKind(v)}
 	}
 	i, err := n.Int64()
 	if err != nil {
-		return 0, &FieldError{Field: name, Msg: "must be an integer, got " + n.String()}
+		return 0, &FieldError{Field: name, Msg: name + " must be an integer, got " + n.String()}
 	}
 	if i < min {
-		return 0, &FieldError{Field: name, Msg: fmt.Sprintf("must be at least %d, got %d", min, i)}
+		return 0, &FieldError{Field: name, Msg: fmt.Sprintf("%s must be at least %d, got %d", name, min, i)}
 	}
 	if i > 1<<31-1 {
-		return 0, &FieldError{Field: name, Msg: fmt.Sprintf("must be at most %d, got %d", 1<<31-1, i)}
+		return 0, &FieldError{Field: name, Msg: fmt.Sprintf("%s must be at most %d, got %d", name, 1<<31-1, i)}
 	}
 	return int(i), nil
 }

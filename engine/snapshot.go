@@ -9,8 +9,8 @@ type Snapshot struct {
 	Started time.Time    `json:"started"`
 	Broker  BrokerStatus `json:"broker"`
 	// Process is this process's name; Roles the parts it runs.
-	Process string   `json:"process"`
-	Roles   []string `json:"roles"`
+	Process string          `json:"process"`
+	Roles   []string        `json:"roles"`
 	Stages  []StageSnapshot `json:"stages"`
 	Queues  []QueueSnapshot `json:"queues"`
 	// E2E is accept → terminal status over the whole run; E2ERecent
@@ -23,7 +23,7 @@ type Snapshot struct {
 	// AcceptRate is orders accepted per second over the last second.
 	AcceptRate float64 `json:"accept_rate"`
 	// TerminalRate is orders reaching a terminal status per second.
-	TerminalRate float64 `json:"terminal_rate"`
+	TerminalRate float64  `json:"terminal_rate"`
 	API          APIStats `json:"api"`
 	// Recent holds the newest orders (without timelines), newest first.
 	Recent []OrderRecord `json:"recent"`

@@ -48,7 +48,7 @@ type stageStats struct {
 const seenPerStage = 200_000
 
 func newStage(e *Engine, name string, cfg StageConfig) *stage {
-	s := &stage{name: name, queue: StageQueue(name), e: e, cfg: cfg, seen: newSeenSet(seenPerStage)}
+	s := &stage{name: name, queue: e.names.Queue(name), e: e, cfg: cfg, seen: newSeenSet(seenPerStage)}
 	s.stats.queueWait = newLatency()
 	s.stats.service = newLatency()
 	return s

@@ -74,7 +74,7 @@ func (e *Engine) message(o Order, key string) broker.Message {
 	body, _ := json.Marshal(o) // an Order always marshals
 	now := time.Now()
 	return broker.Message{
-		Exchange:      ExchangeOrders,
+		Exchange:      e.names.Of(ExchangeOrders),
 		RoutingKey:    key,
 		ContentType:   "application/json",
 		MessageID:     o.OrderID + ":" + key,

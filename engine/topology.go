@@ -67,34 +67,55 @@ func retryQueue(stage string, delay time.Duration) string {
 	return fmt.Sprintf("oms.%s.retry.%s", stage, delay)
 }
 
+// Names maps the engine's exchange and queue names into a namespace, so
+// several independent pipelines (or parallel tests) can share a broker.
+// The zero Names is the default namespace: the names of DESIGN.md §3.
+type Names struct{ Namespace string }
+
+// Of returns name in the namespace: "ns.name", or name itself when the
+// namespace is empty.
+func (n Names) Of(name string) string {
+	if n.Namespace == "" {
+		return name
+	}
+	return n.Namespace + "." + name
+}
+
+// Queue returns a stage's work queue in the namespace.
+func (n Names) Queue(stage string) string { return n.Of(StageQueue(stage)) }
+
+// Retry returns a stage's retry queue for one delay level.
+func (n Names) Retry(stage string, delay time.Duration) string { return n.Of(retryQueue(stage, delay)) }
+
 // Topology returns everything the engine declares: work, retry and dead
 // queues of type queueType, the exchanges, and the bindings.
-func Topology(queueType string, delays []time.Duration) broker.Topology {
+func (n Names) Topology(queueType string, delays []time.Duration) broker.Topology {
+	orders, dlx, retry, dead := n.Of(ExchangeOrders), n.Of(ExchangeDLX), n.Of(ExchangeRetry), n.Of(QueueDead)
 	t := broker.Topology{
 		Exchanges: []broker.Exchange{
-			{Name: ExchangeOrders, Kind: broker.Topic},
-			{Name: ExchangeDLX, Kind: broker.Topic},
-			{Name: ExchangeRetry, Kind: broker.Direct},
+			{Name: orders, Kind: broker.Topic},
+			{Name: dlx, Kind: broker.Topic},
+			{Name: retry, Kind: broker.Direct},
 		},
-		Queues: []broker.Queue{{Name: QueueDead, Type: queueType}},
+		Queues: []broker.Queue{{Name: dead, Type: queueType}},
 		Bindings: []broker.Binding{
-			{Exchange: ExchangeDLX, Queue: QueueDead, Key: "#"},
+			{Exchange: dlx, Queue: dead, Key: "#"},
 		},
 	}
 	for _, stage := range StageNames {
-		q := StageQueue(stage)
+		q := n.Queue(stage)
 		t.Queues = append(t.Queues, broker.Queue{Name: q, Type: queueType})
 		for _, k := range stageKeys[stage] {
-			t.Bindings = append(t.Bindings, broker.Binding{Exchange: ExchangeOrders, Queue: q, Key: k})
+			t.Bindings = append(t.Bindings, broker.Binding{Exchange: orders, Queue: q, Key: k})
 		}
-		t.Bindings = append(t.Bindings, broker.Binding{Exchange: ExchangeRetry, Queue: q, Key: q})
+		t.Bindings = append(t.Bindings, broker.Binding{Exchange: retry, Queue: q, Key: q})
 		for _, d := range delays {
-			rq := retryQueue(stage, d)
+			rq := n.Retry(stage, d)
 			t.Queues = append(t.Queues, broker.Queue{
 				Name: rq, Type: queueType, TTL: d,
-				DeadLetterExchange: ExchangeRetry, DeadLetterRoutingKey: q,
+				DeadLetterExchange: retry, DeadLetterRoutingKey: q,
 			})
-			t.Bindings = append(t.Bindings, broker.Binding{Exchange: ExchangeRetry, Queue: rq, Key: rq})
+			t.Bindings = append(t.Bindings, broker.Binding{Exchange: retry, Queue: rq, Key: rq})
 		}
 	}
 	return t

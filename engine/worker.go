@@ -245,7 +245,7 @@ func (w *worker) failure(d broker.Delivery, key string, err error) outcome {
 		}
 		s.e.reportError(s.name, orderID, "dead-lettered "+key+": "+reason)
 		m := d.Message
-		m.Exchange, m.RoutingKey, m.Headers, m.Persistent = ExchangeDLX, key, h, true
+		m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.e.names.Of(ExchangeDLX), key, h, true
 		return outcome{msg: m}
 	}
 	delays := s.e.cfg.RetryDelays
@@ -259,9 +259,9 @@ func (w *worker) failure(d broker.Delivery, key string, err error) outcome {
 		s.e.emit(Event{OrderID: orderID, Type: EventRetried, Stage: s.name, Worker: w.name,
 			Detail: fmt.Sprintf("attempt %d failed (%v); retry in %v", attempt, err, delay)})
 	}
-	q := retryQueue(s.name, delay)
+	q := s.e.names.Retry(s.name, delay)
 	m := d.Message
-	m.Exchange, m.RoutingKey, m.Headers, m.Persistent = ExchangeRetry, q, h, true
+	m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.e.names.Of(ExchangeRetry), q, h, true
 	return outcome{msg: m}
 }
 
