@@ -84,6 +84,9 @@ func openBroker(ctx context.Context, o runOptions, log *slog.Logger) (d broker.D
 		return amqpbroker.New(o.amqpURL), "rabbitmq", "", nil
 	case "auto":
 		if err := amqpbroker.Ping(ctx, o.amqpURL); err != nil {
+			if amqpbroker.IsRefused(err) {
+				return nil, "", "", exitWith(exitUnreachable, fmt.Errorf("RabbitMQ at %s refused the connection: %v (check user, password and vhost)", amqpbroker.Redact(o.amqpURL), err))
+			}
 			if o.amqpSet || os.Getenv("OMS_AMQP_URL") != "" {
 				// Named explicitly: never silently replaced.
 				return amqpbroker.New(o.amqpURL), "rabbitmq", "", nil

@@ -124,6 +124,12 @@ func (e *Engine) Start(ctx context.Context) error {
 		defer e.wg.Done()
 		e.mon.sample(runCtx)
 	}()
+	// Wait (briefly) for the sessions to connect, so the API accepts
+	// orders as soon as Start returns.
+	deadline := time.Now().Add(10 * time.Second)
+	for !(e.Connected() && (e.Ready() || !e.cfg.hasRole(RoleAPI))) && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
 	e.log.Info("engine started", "broker", e.cfg.Dialer.Describe(), "queue_type", e.cfg.QueueType, "roles", e.cfg.Roles)
 	return nil
 }

@@ -30,7 +30,8 @@ type Event struct {
 	Process string    `json:"process,omitempty"`
 	Time    time.Time `json:"time"`
 	Detail  string    `json:"detail,omitempty"`
-	// Order carries the order's fields on EventAccepted.
+	// Order carries the order's fields on EventAccepted, and the amount
+	// charged on EventPaid.
 	Order *Order `json:"order,omitempty"`
 }
 

@@ -31,7 +31,10 @@ func (e *Engine) step(w *worker, stage, key string, o Order, cfg StageConfig) (o
 			o.Reason = "card declined"
 			return e.next(o, KeyPaymentFailed, ev(EventDeclined, fmt.Sprintf("%s charging %s", o.Reason, cents(o.AmountCents)))), nil
 		}
-		return e.next(o, KeyPaymentSuccess, ev(EventPaid, "charged "+cents(o.AmountCents))), nil
+		paid := ev(EventPaid, "charged "+cents(o.AmountCents))
+		charged := o
+		paid.Order = &charged // the store learns the amount
+		return e.next(o, KeyPaymentSuccess, paid), nil
 
 	case StagePayment + " " + KeyInventoryFailed:
 		st.refunds.Add(1)

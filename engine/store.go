@@ -21,6 +21,10 @@ type OrderRecord struct {
 	Events     []Event       `json:"events"`
 	// Terminals counts terminal events; more than one is a duplicate.
 	Terminals int `json:"-"`
+	// accepted is set once the API's accepted event arrived (it can come
+	// after the first stages' events: the broker confirms the publish to
+	// the API while the consumers are already at work).
+	accepted bool
 }
 
 // StageTime returns how long the order spent in stage: from the last event
@@ -51,6 +55,11 @@ type OrderCounts struct {
 	Refunded      int64 `json:"refunded"`
 	DeadLettered  int64 `json:"dead_lettered"`
 	Duplicated    int64 `json:"duplicated"`
+	// Orphaned counts orders that reached a terminal status without the
+	// API ever confirming them to the client: the connection died after
+	// the broker took the message but before its confirm arrived, so the
+	// client was told 503 and the order ran anyway (at-least-once).
+	Orphaned int64 `json:"orphaned"`
 }
 
 // store keeps the most recent orders with their timelines, bounded to max
@@ -64,6 +73,8 @@ type store struct {
 	e2e    *latency
 
 	accepted, confirmed, paymentFailed, refunded, dead, duplicated atomic.Int64
+	// settled counts terminal statuses of accepted orders.
+	settled atomic.Int64
 }
 
 func newStore(max int) *store {
@@ -79,10 +90,13 @@ func (s *store) apply(ev Event) {
 		r = &OrderRecord{Order: Order{OrderID: ev.OrderID}, Status: StatusPending}
 		s.insertLocked(r)
 	}
-	if ev.Order != nil {
-		id := r.OrderID
-		r.Order = *ev.Order
-		r.OrderID = id
+	if o := ev.Order; o != nil {
+		// Merge: events arrive in any order, and each knows only some
+		// fields (the amount is known from payment on).
+		if o.AmountCents != 0 {
+			r.AmountCents = o.AmountCents
+		}
+		r.ProductID, r.Quantity, r.UserID, r.CreatedAt = o.ProductID, o.Quantity, o.UserID, o.CreatedAt
 	}
 	if len(r.Events) < maxEventsPerOrder {
 		r.Events = append(r.Events, ev)
@@ -93,11 +107,20 @@ func (s *store) apply(ev Event) {
 	}
 	switch {
 	case ev.Type == EventAccepted:
+		if r.accepted {
+			return
+		}
+		r.accepted = true
 		s.accepted.Add(1)
 		r.AcceptedAt = ev.Time
 		if !r.Status.Terminal() {
 			r.Status = st
+			return
 		}
+		// The order finished before its accept was logged.
+		s.settled.Add(1)
+		r.Latency = r.TerminalAt.Sub(r.AcceptedAt)
+		s.e2e.record(r.Latency)
 	case st.Terminal():
 		r.Terminals++
 		if r.Terminals > 1 {
@@ -111,7 +134,8 @@ func (s *store) apply(ev Event) {
 		r.Status = st
 		r.TerminalAt = ev.Time
 		s.countTerminal(st)
-		if !r.AcceptedAt.IsZero() {
+		if r.accepted {
+			s.settled.Add(1)
 			r.Latency = ev.Time.Sub(r.AcceptedAt)
 			s.e2e.record(r.Latency)
 		}
@@ -167,10 +191,9 @@ func (s *store) counts() OrderCounts {
 		DeadLettered:  s.dead.Load(),
 		Duplicated:    s.duplicated.Load(),
 	}
-	c.Open = c.Accepted - c.Confirmed - c.PaymentFailed - c.Refunded - c.DeadLettered
-	if c.Open < 0 {
-		c.Open = 0
-	}
+	settled := s.settled.Load()
+	c.Open = c.Accepted - settled
+	c.Orphaned = c.Confirmed + c.PaymentFailed + c.Refunded + c.DeadLettered - settled
 	return c
 }
 
@@ -263,7 +286,7 @@ func (s *store) reset() {
 	s.ring = s.ring[:0]
 	s.head = 0
 	s.e2e.reset()
-	for _, c := range []*atomic.Int64{&s.accepted, &s.confirmed, &s.paymentFailed, &s.refunded, &s.dead, &s.duplicated} {
+	for _, c := range []*atomic.Int64{&s.settled, &s.accepted, &s.confirmed, &s.paymentFailed, &s.refunded, &s.dead, &s.duplicated} {
 		c.Store(0)
 	}
 }

@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"oms-sim/engine/broker"
+	"oms-sim/engine/broker/amqpbroker"
+	"oms-sim/engine/broker/embedded"
+)
+
+func amqpURL() string {
+	if u := os.Getenv("OMS_AMQP_URL"); u != "" {
+		return u
+	}
+	return "amqp://guest:guest@localhost:5672/"
+}
+
+// rabbitDialer returns a dialer for the real RabbitMQ, skipping the test
+// when none answers (failing instead under OMS_REQUIRE_BROKER=1).
+func rabbitDialer(t testing.TB) broker.Dialer {
+	t.Helper()
+	if err := amqpbroker.Ping(context.Background(), amqpURL()); err != nil {
+		if os.Getenv("OMS_REQUIRE_BROKER") == "1" {
+			t.Fatalf("no RabbitMQ at %s: %v (OMS_REQUIRE_BROKER=1)", amqpbroker.Redact(amqpURL()), err)
+		}
+		t.Skipf("no RabbitMQ at %s: %v; skipping (set OMS_REQUIRE_BROKER=1 to fail instead)", amqpbroker.Redact(amqpURL()), err)
+	}
+	return amqpbroker.New(amqpURL())
+}
+
+// brokers lists the brokers a pipeline test runs on.
+var brokers = []struct {
+	name string
+	dial func(t testing.TB) broker.Dialer
+}{
+	{"rabbitmq", rabbitDialer},
+	{"embedded", func(t testing.TB) broker.Dialer {
+		b := embedded.New()
+		t.Cleanup(func() { b.Close() })
+		return b
+	}},
+}
+
+// testNamespace is unique per test so tests can share a broker.
+func testNamespace(t testing.TB) string {
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, t.Name())
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return fmt.Sprintf("test-%s-%06d", name, rand.IntN(1_000_000))
+}
+
+// startEngine builds and starts an engine on d in a fresh namespace; the
+// engine is closed and, on RabbitMQ, its topology deleted at cleanup.
+func startEngine(t testing.TB, d broker.Dialer, mutate func(*Config)) *Engine {
+	t.Helper()
+	ns := testNamespace(t)
+	cfg := Config{Dialer: d, Namespace: ns, Process: ns, Seed: 7, RetryDelays: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.Close()
+		if _, ok := d.(*amqpbroker.Dialer); ok {
+			deleteTopology(t, e)
+		}
+	})
+	return e
+}
+
+// deleteTopology removes a test's queues and exchanges from RabbitMQ.
+func deleteTopology(t testing.TB, e *Engine) {
+	conn, err := amqp.Dial(amqpURL())
+	if err != nil {
+		t.Logf("cleanup: %v", err)
+		return
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Logf("cleanup: %v", err)
+		return
+	}
+	topo := e.topology()
+	for _, q := range topo.Queues {
+		if _, err := ch.QueueDelete(q.Name, false, false, false); err != nil {
+			t.Logf("cleanup queue %s: %v", q.Name, err)
+			return
+		}
+	}
+	for _, x := range topo.Exchanges {
+		if err := ch.ExchangeDelete(x.Name, false, false); err != nil {
+			t.Logf("cleanup exchange %s: %v", x.Name, err)
+			return
+		}
+	}
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitStatus waits until order id reaches want.
+func waitStatus(t testing.TB, e *Engine, id string, want Status) OrderRecord {
+	t.Helper()
+	var rec OrderRecord
+	waitFor(t, 15*time.Second, fmt.Sprintf("order %s to be %s", id, want), func() bool {
+		var ok bool
+		rec, ok = e.Order(id)
+		return ok && rec.Status == want
+	})
+	return rec
+}
+
+// waitSettled waits until every accepted order has a terminal status.
+func waitSettled(t testing.TB, e *Engine, timeout time.Duration) OrderCounts {
+	t.Helper()
+	var c OrderCounts
+	waitFor(t, timeout, "every accepted order to reach a terminal status", func() bool {
+		c = e.Counts()
+		return c.Open == 0
+	})
+	return c
+}
+
+// closeConnections closes, from the broker side, every connection whose
+// name starts with prefix, using rabbitmqctl.
+func closeConnections(t testing.TB, prefix string) int {
+	t.Helper()
+	if _, err := exec.LookPath("rabbitmqctl"); err != nil {
+		t.Skip("rabbitmqctl not on PATH")
+	}
+	out, err := exec.Command("rabbitmqctl", "-q", "list_connections", "pid", "client_properties").Output()
+	if err != nil {
+		t.Fatalf("rabbitmqctl list_connections: %v", err)
+	}
+	var pids []string
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.SplitN(line, "\t", 2)
+		if len(f) == 2 && strings.Contains(f[1], `{"connection_name","`+prefix) {
+			pids = append(pids, f[0])
+		}
+	}
+	errs := make(chan error, len(pids))
+	for _, pid := range pids {
+		go func() {
+			errs <- exec.Command("rabbitmqctl", "-q", "close_connection", pid, "test: simulated connection loss").Run()
+		}()
+	}
+	for range pids {
+		if err := <-errs; err != nil {
+			t.Fatalf("rabbitmqctl close_connection: %v", err)
+		}
+	}
+	return len(pids)
+}

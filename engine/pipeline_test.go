@@ -1,0 +1,324 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"oms-sim/engine/broker"
+	"oms-sim/engine/broker/embedded"
+)
+
+// postOrder places the seed demo's exact request and returns the id.
+func postOrder(t testing.TB, srv *httptest.Server, body string) string {
+	t.Helper()
+	resp, err := http.Post(srv.URL+"/api/orders", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		OrderID string `json:"order_id"`
+		Status  string `json:"status"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusAccepted || out.OrderID == "" || out.Status != "pending" {
+		t.Fatalf("POST /api/orders = %d %+v, want 202 with order_id and status pending", resp.StatusCode, out)
+	}
+	return out.OrderID
+}
+
+const seedRequest = `{"product_id": 1, "quantity": 2, "user_id": 100}`
+
+func eventTypes(r OrderRecord) map[string]string {
+	m := map[string]string{}
+	for _, ev := range r.Events {
+		m[ev.Type] = ev.Stage
+	}
+	return m
+}
+
+func TestPipelineOutcomes(t *testing.T) {
+	for _, b := range brokers {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			t.Run("confirmed", func(t *testing.T) {
+				t.Parallel()
+				e := startEngine(t, b.dial(t), nil)
+				srv := httptest.NewServer(e.Handler())
+				defer srv.Close()
+				rec := waitStatus(t, e, postOrder(t, srv, seedRequest), StatusConfirmed)
+				got := eventTypes(rec)
+				for ev, stage := range map[string]string{EventAccepted: "api", EventPaid: StagePayment, EventStockTaken: StageInventory, EventConfirmed: StageEmail} {
+					if got[ev] != stage {
+						t.Errorf("event %s from stage %q, want %q (events %v)", ev, got[ev], stage, got)
+					}
+				}
+				if rec.AmountCents <= 0 || rec.Latency <= 0 {
+					t.Errorf("amount %d latency %v, want both positive", rec.AmountCents, rec.Latency)
+				}
+			})
+			t.Run("declined", func(t *testing.T) {
+				t.Parallel()
+				e := startEngine(t, b.dial(t), func(c *Config) {
+					c.Stages = map[string]StageConfig{StagePayment: {Workers: 1, Prefetch: 10, DeclineRate: 1}}
+				})
+				srv := httptest.NewServer(e.Handler())
+				defer srv.Close()
+				rec := waitStatus(t, e, postOrder(t, srv, seedRequest), StatusPaymentFailed)
+				waitFor(t, 5*time.Second, "declined notice email", func() bool {
+					rec, _ = e.Order(rec.OrderID)
+					return eventTypes(rec)[EventEmailSent] == StageEmail
+				})
+				if _, ok := eventTypes(rec)[EventStockTaken]; ok {
+					t.Errorf("declined order took stock: %v", eventTypes(rec))
+				}
+			})
+			t.Run("out of stock is refunded", func(t *testing.T) {
+				t.Parallel()
+				e := startEngine(t, b.dial(t), func(c *Config) { c.Catalog = Catalog{Products: 3, Stock: 1} })
+				srv := httptest.NewServer(e.Handler())
+				defer srv.Close()
+				rec := waitStatus(t, e, postOrder(t, srv, seedRequest), StatusRefunded)
+				got := eventTypes(rec)
+				if got[EventOutOfStock] != StageInventory || got[EventRefunded] != StagePayment {
+					t.Errorf("events %v, want out_of_stock from inventory and refunded from payment", got)
+				}
+				if s := e.Inventory()[0].Stock; s != 1 {
+					t.Errorf("stock of product 1 = %d after a refused order, want 1 (unchanged)", s)
+				}
+			})
+			t.Run("undecodable is dead-lettered with reason", func(t *testing.T) {
+				t.Parallel()
+				d := b.dial(t)
+				e := startEngine(t, d, nil)
+				conn, err := d.Dial(context.Background(), "test-publisher")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				ch, err := conn.Channel()
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, err := ch.Publish(context.Background(), broker.Message{
+					Exchange: e.names.Of(ExchangeOrders), RoutingKey: KeyOrderCreated,
+					ContentType: "application/json", MessageID: "garbage-1", Body: []byte("{not json"),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				<-c.Done()
+				deliveries, err := ch.Consume(e.names.Of(QueueDead), "test-dead", 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case m := <-deliveries:
+					reason, _ := m.Headers[HeaderDeadReason].(string)
+					if !strings.Contains(reason, "undecodable") || m.Headers[HeaderDeadStage] != StagePayment {
+						t.Errorf("dead letter headers %v, want an undecodable reason from payment", m.Headers)
+					}
+					if string(m.Body) != "{not json" {
+						t.Errorf("dead letter body %q, want the original", m.Body)
+					}
+					if err := ch.Ack(m.Tag); err != nil {
+						t.Fatal(err)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("no message reached the dead-letter queue")
+				}
+			})
+			t.Run("retries then dead-letters", func(t *testing.T) {
+				t.Parallel()
+				e := startEngine(t, b.dial(t), func(c *Config) {
+					c.MaxAttempts = 3
+					c.Stages = map[string]StageConfig{StageInventory: {Workers: 1, Prefetch: 10, ErrorRate: 1}}
+				})
+				srv := httptest.NewServer(e.Handler())
+				defer srv.Close()
+				rec := waitStatus(t, e, postOrder(t, srv, seedRequest), StatusDeadLettered)
+				retries := 0
+				for _, ev := range rec.Events {
+					if ev.Type == EventRetried {
+						retries++
+					}
+				}
+				if retries != 2 {
+					t.Errorf("%d retried events, want 2 before the third attempt gives up", retries)
+				}
+				if !strings.Contains(rec.Events[len(rec.Events)-1].Detail, "gave up after 3 attempts") {
+					t.Errorf("last event %+v, want the reason", rec.Events[len(rec.Events)-1])
+				}
+			})
+		})
+	}
+}
+
+// placeLoad places orders at about rate per second until ctx ends and
+// returns how many were accepted. Refusals (503) are not orders.
+func placeLoad(ctx context.Context, e *Engine, rate int, accepted *atomic.Int64) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	t := time.NewTicker(time.Second / time.Duration(rate))
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, err := e.PlaceOrder(pctx, OrderRequest{ProductID: 1 + i%50, Quantity: 1, UserID: i}); err == nil {
+				accepted.Add(1)
+			}
+		}()
+	}
+}
+
+func TestResizeLosesNothing(t *testing.T) {
+	for _, b := range brokers {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			e := startEngine(t, b.dial(t), func(c *Config) {
+				for _, s := range StageNames {
+					c.Stages = map[string]StageConfig{}
+					_ = s
+				}
+				c.Stages[StagePayment] = StageConfig{Workers: 2, Prefetch: 20, ServiceTime: Constant(time.Millisecond)}
+				c.Stages[StageEmail] = StageConfig{Workers: 2, Prefetch: 20, ServiceTime: Constant(time.Millisecond)}
+			})
+			ctx, cancel := context.WithCancel(context.Background())
+			var accepted atomic.Int64
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				placeLoad(ctx, e, 400, &accepted)
+			}()
+			ptr := func(n int) *int { return &n }
+			steps := []StagePatch{
+				{Workers: ptr(8)}, {Workers: ptr(1)}, {Prefetch: ptr(5)}, {Workers: ptr(4)},
+				{Workers: ptr(0)}, {Workers: ptr(3), Prefetch: ptr(50)}, {Workers: ptr(1)},
+			}
+			for i, p := range steps {
+				time.Sleep(250 * time.Millisecond)
+				stage := StageNames[i%2*2] // payment and email alternately
+				if _, err := e.UpdateStage("test", stage, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			time.Sleep(250 * time.Millisecond)
+			cancel()
+			<-done
+			for _, s := range []string{StagePayment, StageEmail} {
+				if _, err := e.UpdateStage("test", s, StagePatch{Workers: ptr(2)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := waitSettled(t, e, 30*time.Second)
+			if c.Accepted != accepted.Load() || c.Accepted < 500 {
+				t.Fatalf("engine counted %d accepted, the load placed %d (want ≥ 500)", c.Accepted, accepted.Load())
+			}
+			if c.Confirmed != c.Accepted || c.Duplicated != 0 {
+				t.Fatalf("counts %+v: want every accepted order confirmed exactly once", c)
+			}
+		})
+	}
+}
+
+func TestConnectionLossRecovers(t *testing.T) {
+	for _, b := range brokers {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			d := b.dial(t)
+			e := startEngine(t, d, nil)
+			ctx, cancel := context.WithCancel(context.Background())
+			var accepted atomic.Int64
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				placeLoad(ctx, e, 300, &accepted)
+			}()
+			time.Sleep(700 * time.Millisecond)
+			if eb, ok := d.(*embedded.Broker); ok {
+				eb.KillConnections()
+			} else if n := closeConnections(t, e.cfg.Process); n < 4 {
+				t.Fatalf("closed %d connections, want the engine's 5", n)
+			}
+			waitFor(t, 20*time.Second, "reconnection", func() bool { return e.reconnects.Load() >= 4 && e.Connected() })
+			time.Sleep(700 * time.Millisecond)
+			cancel()
+			<-done
+			c := waitSettled(t, e, 30*time.Second)
+			if c.Accepted != accepted.Load() || c.Confirmed-c.Orphaned != c.Accepted || c.Duplicated != 0 {
+				t.Fatalf("counts %+v, load accepted %d: want every accepted order confirmed once", c, accepted.Load())
+			}
+			if e.Snapshot().Orders.Accepted < 200 {
+				t.Fatalf("only %d orders accepted around the outage", c.Accepted)
+			}
+		})
+	}
+}
+
+func TestSeedConsumerContract(t *testing.T) {
+	d := rabbitDialer(t)
+	e := startEngine(t, d, nil)
+	// A consumer that knows only the seed's contract: its own queue bound
+	// to the orders exchange with order.created, reading three fields.
+	conn, err := d.Dial(context.Background(), "seed-consumer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	q := e.names.Of("seed.consumer")
+	if err := conn.Declare(context.Background(), broker.Topology{
+		Queues:   []broker.Queue{{Name: q}},
+		Bindings: []broker.Binding{{Exchange: e.names.Of(ExchangeOrders), Queue: q, Key: KeyOrderCreated}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Delete(q) })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliveries, err := ch.Consume(q, "seed", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e.Handler())
+	defer srv.Close()
+	postOrder(t, srv, seedRequest)
+	select {
+	case m := <-deliveries:
+		var body struct {
+			ProductID *int `json:"product_id"`
+			Quantity  *int `json:"quantity"`
+			UserID    *int `json:"user_id"`
+		}
+		if err := json.NewDecoder(bytes.NewReader(m.Body)).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		if body.ProductID == nil || *body.ProductID != 1 || body.Quantity == nil || *body.Quantity != 2 || body.UserID == nil || *body.UserID != 100 {
+			t.Fatalf("seed consumer got %s, want product_id 1, quantity 2, user_id 100", m.Body)
+		}
+		if m.ContentType != "application/json" || m.RoutingKey != KeyOrderCreated {
+			t.Errorf("content type %q key %q", m.ContentType, m.RoutingKey)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the seed consumer received nothing")
+	}
+}

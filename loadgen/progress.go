@@ -1,0 +1,60 @@
+// Package loadgen drives load into the order pipeline: it replays scenario
+// files (package scenario) with an open-model pacer (package pace) through
+// a driver (HTTP or straight to the exchange), applies timed actions,
+// drains, audits every order, and reports.
+package loadgen
+
+import "time"
+
+// Run states.
+const (
+	StateIdle     = "idle"     // no scenario, no manual load
+	StateRunning  = "running"  // sending
+	StateDraining = "draining" // sending done, waiting for terminal statuses
+	StateDone     = "done"     // audited; Report is set
+)
+
+// Progress is a copy of a run's live state, cheap to take several times a
+// second (the dashboard polls it; headless prints it).
+type Progress struct {
+	State       string `json:"state"`
+	Scenario    string `json:"scenario,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Phase is the current phase's name, PhaseIndex its 0-based index of
+	// Phases; PhaseDescription says what to watch (tour scenario).
+	Phase            string        `json:"phase,omitempty"`
+	PhaseIndex       int           `json:"phase_index"`
+	Phases           int           `json:"phases"`
+	PhaseDescription string        `json:"phase_description,omitempty"`
+	PhaseElapsed     time.Duration `json:"phase_elapsed"`
+	PhaseTotal       time.Duration `json:"phase_total"`
+	Elapsed          time.Duration `json:"elapsed"`
+	Total            time.Duration `json:"total"`
+	// TargetRate is the offered rate now (orders/s); AchievedRate what
+	// was accepted over the last second.
+	TargetRate   float64 `json:"target_rate"`
+	AchievedRate float64 `json:"achieved_rate"`
+	Sent         int64   `json:"sent"`
+	Accepted     int64   `json:"accepted"`
+	Failed       int64   `json:"failed"` // sends the API or broker refused
+	LateSends    int64   `json:"late_sends"`
+	InFlight     int64   `json:"in_flight"` // sends awaiting an answer
+	Paused       bool    `json:"paused"`
+	// Manual is true for load started by hand (no scenario).
+	Manual bool `json:"manual"`
+	// ReportText is the final report, set when State is StateDone.
+	ReportText string `json:"report_text,omitempty"`
+	Passed     bool   `json:"passed"`
+}
+
+// Controller steers the load generator from the dashboard.
+type Controller interface {
+	Progress() Progress
+	// Pause stops sending (the schedule is suspended, not skipped);
+	// Resume continues it.
+	Pause()
+	Resume()
+	// SetManualRate starts, changes or (with 0) stops hand-driven
+	// constant-rate load when no scenario runs.
+	SetManualRate(perSecond float64) error
+}
