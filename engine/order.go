@@ -113,6 +113,9 @@ func intField(raw map[string]json.RawMessage, name string, min int64) (int, erro
 		return 0, &FieldError{Field: name, Msg: name + " is required"}
 	}
 	var n json.Number
+	if t := bytes.TrimSpace(v); len(t) > 0 && t[0] == '"' {
+		return 0, &FieldError{Field: name, Msg: name + " must be an integer, got a string"}
+	}
 	if err := json.Unmarshal(v, &n); err != nil {
 		return 0, &FieldError{Field: name, Msg: name + " must be an integer, got " + jsonKind(v)}
 	}

@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestStoreIsBounded(t *testing.T) {
+	s := newStore(100)
+	t0 := time.Now()
+	for i := 0; i < 1000; i++ {
+		id := fmt.Sprintf("o%04d", i)
+		s.apply(Event{OrderID: id, Type: EventAccepted, Time: t0})
+		s.apply(Event{OrderID: id, Type: EventPaid, Stage: StagePayment, Time: t0.Add(time.Millisecond)})
+		s.apply(Event{OrderID: id, Type: EventConfirmed, Stage: StageEmail, Time: t0.Add(3 * time.Millisecond)})
+	}
+	if n := s.len(); n != 100 {
+		t.Fatalf("store holds %d orders, want 100", n)
+	}
+	if _, ok := s.get("o0899"); ok {
+		t.Error("an evicted order is still there")
+	}
+	got, total := s.list(OrderQuery{Limit: 3})
+	if total != 100 || len(got) != 3 || got[0].OrderID != "o0999" || got[2].OrderID != "o0997" {
+		t.Errorf("list = %d of %d, first %v: want newest first", len(got), total, got)
+	}
+	c := s.counts()
+	if c.Accepted != 1000 || c.Confirmed != 1000 || c.Open != 0 || c.Duplicated != 0 {
+		t.Errorf("counts %+v: totals must not be bounded by the store", c)
+	}
+	// HdrHistogram keeps 3 significant digits.
+	if p := s.e2e.Total(); p.Count != 1000 || p.P50 < 3*time.Millisecond || p.P50 > 3003*time.Microsecond {
+		t.Errorf("e2e %+v, want 1000 values of 3ms", p)
+	}
+}
+
+func TestStoreEventOrder(t *testing.T) {
+	t0 := time.Now()
+	tests := []struct {
+		name       string
+		events     []Event
+		want       Status
+		counts     OrderCounts
+		stageTimes map[string]time.Duration
+	}{
+		{
+			name: "in order",
+			events: []Event{
+				{Type: EventAccepted, Stage: RoleAPI, Time: t0},
+				{Type: EventPaid, Stage: StagePayment, Time: t0.Add(2 * time.Millisecond)},
+				{Type: EventStockTaken, Stage: StageInventory, Time: t0.Add(5 * time.Millisecond)},
+				{Type: EventConfirmed, Stage: StageEmail, Time: t0.Add(6 * time.Millisecond)},
+			},
+			want:       StatusConfirmed,
+			counts:     OrderCounts{Accepted: 1, Confirmed: 1},
+			stageTimes: map[string]time.Duration{StagePayment: 2 * time.Millisecond, StageInventory: 3 * time.Millisecond, StageEmail: time.Millisecond},
+		},
+		{
+			name: "accept logged after the end",
+			events: []Event{
+				{Type: EventPaid, Stage: StagePayment, Time: t0.Add(time.Millisecond)},
+				{Type: EventDeclined, Stage: StagePayment, Time: t0.Add(time.Millisecond)},
+				{Type: EventAccepted, Stage: RoleAPI, Time: t0},
+			},
+			want:   StatusPaymentFailed,
+			counts: OrderCounts{Accepted: 1, PaymentFailed: 1},
+		},
+		{
+			name: "two terminal statuses are a duplicate",
+			events: []Event{
+				{Type: EventAccepted, Time: t0},
+				{Type: EventConfirmed, Time: t0},
+				{Type: EventRefunded, Time: t0},
+			},
+			want:   StatusConfirmed,
+			counts: OrderCounts{Accepted: 1, Confirmed: 1, Duplicated: 1},
+		},
+		{
+			name: "dead-lettered notice after the end is not a second outcome",
+			events: []Event{
+				{Type: EventAccepted, Time: t0},
+				{Type: EventDeclined, Time: t0},
+				{Type: EventDeadLettered, Time: t0},
+			},
+			want:   StatusPaymentFailed,
+			counts: OrderCounts{Accepted: 1, PaymentFailed: 1},
+		},
+		{
+			name:   "never confirmed to the client",
+			events: []Event{{Type: EventConfirmed, Time: t0}},
+			want:   StatusConfirmed,
+			counts: OrderCounts{Confirmed: 1, Orphaned: 1},
+		},
+		{
+			name:   "open",
+			events: []Event{{Type: EventAccepted, Time: t0}, {Type: EventPaid, Time: t0}},
+			want:   StatusPaid,
+			counts: OrderCounts{Accepted: 1, Open: 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(10)
+			for _, ev := range tt.events {
+				ev.OrderID = "x"
+				s.apply(ev)
+			}
+			r, _ := s.get("x")
+			if r.Status != tt.want {
+				t.Errorf("status %s, want %s", r.Status, tt.want)
+			}
+			if c := s.counts(); c != tt.counts {
+				t.Errorf("counts %+v, want %+v", c, tt.counts)
+			}
+			for stage, want := range tt.stageTimes {
+				if got := r.StageTime(stage); got != want {
+					t.Errorf("time in %s = %v, want %v", stage, got, want)
+				}
+			}
+		})
+	}
+}
