@@ -59,8 +59,13 @@ func newRootCmd() *cobra.Command {
 payment → inventory → email consumers as goroutine pools — on RabbitMQ, or on an
 embedded in-process broker when none answers.
 
-  oms-sim                              API on :5000 and the pipeline, no load until started
+  oms-sim                              dashboard + API on :5000, no load until started
   oms-sim --headless                   the same with a status line instead of a dashboard
+  oms-sim --scenario burst             run a shipped scenario (or a YAML file) with the dashboard
+  oms-sim --scenario burst --headless --report out.json
+                                       progress lines, the final report, exit 1 if it failed
+  oms-sim validate FILE...             check scenario files (exit 2 on errors)
+  oms-sim scenarios                    list the shipped scenarios
 
 Exit codes: 0 ok · 1 thresholds failed or orders lost · 2 usage or config error ·
 3 broker unreachable.`,
@@ -69,9 +74,11 @@ Exit codes: 0 ok · 1 thresholds failed or orders lost · 2 usage or config erro
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.amqpSet = cmd.Flags().Changed("amqp")
+			o.changed = cmd.Flags().Changed
 			return run(cmd.Context(), o)
 		},
 	}
 	o.register(cmd)
+	cmd.AddCommand(newScenariosCmd(), newValidateCmd())
 	return cmd
 }

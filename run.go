@@ -10,16 +10,21 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"oms-sim/engine"
 	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/broker/embedded"
+	"oms-sim/loadgen"
+	"oms-sim/loadgen/scenario"
+	"oms-sim/scenarios"
 )
 
 // runOptions are the flags of the main command.
@@ -35,8 +40,17 @@ type runOptions struct {
 	emailSink    string
 	recentOrders int
 	logFile      string
+	logLevel     string
 	statusEvery  time.Duration
 	stages       map[string]*stageFlags
+
+	scenario     string
+	report       string
+	driver       string
+	target       string
+	drainTimeout time.Duration
+
+	changed func(flag string) bool // whether the user set a flag
 }
 
 type stageFlags struct {
@@ -62,8 +76,14 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.Uint64Var(&o.seed, "seed", 0, "random seed for declines, errors and service times (0: from the clock)")
 	f.StringVar(&o.emailSink, "email-sink", "log", "where emails go: log, dir:PATH or smtp://host:port")
 	f.IntVar(&o.recentOrders, "recent-orders", engine.DefaultRecentOrders, "orders kept in the trace store (memory is bounded by this)")
-	f.StringVar(&o.logFile, "log-file", "", "write logs to this file (default: stderr when headless)")
-	f.DurationVar(&o.statusEvery, "status-every", 2*time.Second, "headless status line interval")
+	f.StringVar(&o.logFile, "log-file", "", "write logs to this file (default: stderr when headless, $TMPDIR/oms-sim.log with the dashboard)")
+	f.StringVar(&o.logLevel, "log-level", "warn", "debug|info|warn|error")
+	f.DurationVar(&o.statusEvery, "status-every", 2*time.Second, "headless status line interval (no scenario)")
+	f.StringVar(&o.scenario, "scenario", "", "scenario to run: a shipped name (see 'oms-sim scenarios') or a YAML file")
+	f.StringVar(&o.report, "report", "", "write the run's report to FILE (.json, .md or .txt)")
+	f.StringVar(&o.driver, "driver", loadgen.DriverHTTP, "how the load generator sends orders: http (POST /api/orders) or publish (straight to the exchange)")
+	f.StringVar(&o.target, "target", "", "with --driver http: the order API to load (default: this process's own API)")
+	f.DurationVar(&o.drainTimeout, "drain-timeout", loadgen.DefaultDrainTimeout, "after the load, how long to wait for every order to reach a terminal status")
 	o.stages = map[string]*stageFlags{}
 	for _, s := range engine.StageNames {
 		sf := &stageFlags{}
@@ -100,7 +120,7 @@ func openBroker(ctx context.Context, o runOptions, log *slog.Logger) (d broker.D
 	return nil, "", "", exitWith(exitUsage, fmt.Errorf("--broker %q: valid are auto, rabbitmq, embedded", o.brokerMode))
 }
 
-func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.Logger) (engine.Config, error) {
+func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.Logger, sc *scenario.Scenario) (engine.Config, error) {
 	cfg := engine.Config{
 		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType,
 		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, Logger: log,
@@ -111,16 +131,30 @@ func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.L
 			cfg.Roles = append(cfg.Roles, r)
 		}
 	}
+	if sc != nil {
+		loadgen.ApplyToConfig(sc, &cfg)
+	}
+	// Flags the user set win over the scenario; the others give way.
 	var errs []error
 	for name, sf := range o.stages {
-		sc := engine.DefaultStageConfig()
-		sc.Workers, sc.Prefetch = sf.workers, sf.prefetch
-		dist, err := engine.ParseDist(sf.serviceTime)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("--%s-service-time: %w", name, err))
+		st, ok := cfg.Stages[name]
+		if !ok {
+			st = engine.DefaultStageConfig()
 		}
-		sc.ServiceTime = dist
-		cfg.Stages[name] = sc
+		if o.changed(name+"-workers") || sc == nil {
+			st.Workers = sf.workers
+		}
+		if o.changed(name+"-prefetch") || sc == nil {
+			st.Prefetch = sf.prefetch
+		}
+		if o.changed(name+"-service-time") || sc == nil {
+			dist, err := engine.ParseDist(sf.serviceTime)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("--%s-service-time: %w", name, err))
+			}
+			st.ServiceTime = dist
+		}
+		cfg.Stages[name] = st
 	}
 	return cfg, errors.Join(errs...)
 }
@@ -135,12 +169,46 @@ func newLogger(o runOptions) (*slog.Logger, func(), error) {
 		}
 		w, closeFn = f, func() { f.Close() }
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})), closeFn, nil
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		closeFn()
+		return nil, nil, exitWith(exitUsage, fmt.Errorf("--log-level %q: valid are debug, info, warn, error", o.logLevel))
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
 }
 
-// run is the main command: start the engine and the API, show status,
-// and drain on the first signal (a second one exits at once).
+// run is the main command: start the engine and the API; run a scenario
+// if one was given; show the dashboard or headless output; drain on the
+// first signal (a second one exits at once).
 func run(parent context.Context, o runOptions) error {
+	// Check everything the user typed before touching the broker.
+	var sc *scenario.Scenario
+	if o.scenario != "" {
+		s, err := scenarios.Load(o.scenario)
+		if err != nil {
+			return exitWith(exitUsage, err)
+		}
+		sc = s
+	}
+	if o.report != "" {
+		if sc == nil {
+			return exitWith(exitUsage, errors.New("--report needs --scenario"))
+		}
+		if err := loadgen.CheckReportPath(o.report); err != nil {
+			return exitWith(exitUsage, err)
+		}
+	}
+	if o.driver != loadgen.DriverHTTP && o.driver != loadgen.DriverPublish {
+		return exitWith(exitUsage, fmt.Errorf("--driver %q: valid are http, publish", o.driver))
+	}
+	if o.target != "" && o.driver != loadgen.DriverHTTP {
+		return exitWith(exitUsage, errors.New("--target needs --driver http"))
+	}
+	headless := o.headless || !isTerminal(os.Stdout)
+	if !headless && o.logFile == "" {
+		// The dashboard owns the terminal: logs go to a file.
+		o.logFile = filepath.Join(os.TempDir(), "oms-sim.log")
+	}
 	log, closeLog, err := newLogger(o)
 	if err != nil {
 		return err
@@ -148,12 +216,16 @@ func run(parent context.Context, o runOptions) error {
 	defer closeLog()
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // from now on a second Ctrl+C kills the process at once
+	}()
 
 	d, kind, note, err := openBroker(ctx, o, log)
 	if err != nil {
 		return err
 	}
-	cfg, err := o.engineConfig(d, kind, note, log)
+	cfg, err := o.engineConfig(d, kind, note, log, sc)
 	if err != nil {
 		return exitWith(exitUsage, err)
 	}
@@ -180,13 +252,102 @@ func run(parent context.Context, o runOptions) error {
 	fmt.Fprintf(os.Stderr, "oms-sim: API on http://%s  broker %s (%s, %s queues)  roles %s\n",
 		displayAddr(srv.Addr), d.Describe(), kind, cfg.QueueType, o.roles)
 
-	statusLoop(ctx, eng, o.statusEvery, os.Stdout)
-	stop() // a second signal now kills the process at once
+	runner, err := newRunner(o, sc, eng, srv, headless)
+	if err != nil {
+		shutdown(srv, eng, log)
+		return exitWith(exitUsage, err)
+	}
+	var rep *loadgen.Report
+	if headless {
+		rep, err = runHeadless(ctx, o, sc, eng, runner)
+	} else {
+		rep, err = runDashboard(ctx, o, sc, eng, runner)
+	}
 	fmt.Fprintln(os.Stderr, "oms-sim: draining (press Ctrl+C again to exit at once)")
 	shutdown(srv, eng, log)
 	fmt.Fprintln(os.Stderr, "oms-sim: stopped cleanly")
+	if err != nil {
+		return err
+	}
+	return finish(o, rep)
+}
+
+// newRunner builds the load generator with the chosen driver.
+func newRunner(o runOptions, sc *scenario.Scenario, eng *engine.Engine, srv *http.Server, headless bool) (*loadgen.Runner, error) {
+	var drv loadgen.Driver = loadgen.PublishDriver{P: eng}
+	if o.driver == loadgen.DriverHTTP {
+		target := o.target
+		if target == "" {
+			target = "http://" + loopbackAddr(srv.Addr)
+		}
+		drv = loadgen.NewHTTPDriver(target)
+	}
+	var progress io.Writer
+	if headless {
+		progress = os.Stdout
+	}
+	snap := eng.Snapshot()
+	return loadgen.New(loadgen.Config{
+		Scenario: sc, Engine: eng, Driver: drv, Broker: snap.Broker,
+		DrainTimeout: o.drainTimeout, Progress: progress,
+	})
+}
+
+// runHeadless runs the scenario with progress lines, or, without one,
+// prints a status line every few seconds until interrupted.
+func runHeadless(ctx context.Context, o runOptions, sc *scenario.Scenario, eng *engine.Engine, runner *loadgen.Runner) (*loadgen.Report, error) {
+	if sc == nil {
+		statusLoop(ctx, eng, o.statusEvery, os.Stdout)
+		return nil, nil
+	}
+	rep, err := runner.Run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Print(rep.Text())
+	return rep, nil
+}
+
+// finish writes the report file and turns the verdict into the exit code.
+func finish(o runOptions, rep *loadgen.Report) error {
+	if rep == nil {
+		return nil
+	}
+	if o.report != "" {
+		if err := rep.WriteFile(o.report); err != nil {
+			return exitWith(exitUsage, err)
+		}
+		fmt.Fprintf(os.Stderr, "oms-sim: report written to %s\n", o.report)
+	}
+	if !rep.Passed {
+		return exitWith(exitFailed, fmt.Errorf("scenario %s failed: %s", rep.Scenario, failSummary(rep)))
+	}
 	return nil
 }
+
+func failSummary(rep *loadgen.Report) string {
+	var parts []string
+	if rep.Audit.Lost > 0 {
+		parts = append(parts, fmt.Sprintf("%d orders lost", rep.Audit.Lost))
+	}
+	for _, t := range rep.Thresholds {
+		if !t.Pass {
+			parts = append(parts, fmt.Sprintf("%s (observed %s)", t.Threshold, t.Display))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// loopbackAddr turns a listen address into one to dial locally.
+func loopbackAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		return "127.0.0.1:" + port
+	}
+	return a
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
 
 func displayAddr(a string) string {
 	if strings.HasPrefix(a, ":") {

@@ -1,0 +1,157 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"oms-sim/engine"
+	"oms-sim/loadgen/scenario"
+)
+
+// timed is one step of the action timeline: an action or the undoing of
+// one (the end of a fault, a stop or a pause).
+type timed struct {
+	at   time.Duration
+	text string
+	do   func() error
+}
+
+// runActions applies the scenario's actions at their times until ctx ends.
+// Reverts (the end of "for") are scheduled as steps of their own. Only
+// this goroutine touches the timeline.
+func (r *Runner) runActions(ctx context.Context, start time.Time) {
+	var steps []timed
+	for _, a := range r.cfg.Scenario.Actions {
+		steps = append(steps, r.stepsFor(a)...)
+	}
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].at < steps[j].at })
+	for _, st := range steps {
+		t := time.NewTimer(time.Until(start.Add(st.at)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if err := st.do(); err != nil {
+			r.cfg.Engine.Note("scenario", fmt.Sprintf("at %v: %s failed: %v", st.at, st.text, err))
+			continue
+		}
+		r.cfg.Engine.Note("scenario", fmt.Sprintf("at %v: %s", st.at, st.text))
+	}
+}
+
+// stepsFor turns one action into its timeline steps.
+func (r *Runner) stepsFor(a scenario.Action) []timed {
+	e := r.cfg.Engine
+	at := a.At.Std()
+	const src = "scenario"
+	switch {
+	case a.Scale != nil:
+		n := a.Scale.Workers
+		return []timed{{at, fmt.Sprintf("%s scaled to %d workers", a.Scale.Stage, n), func() error {
+			_, err := e.UpdateStage(src, a.Scale.Stage, engine.StagePatch{Workers: &n})
+			return err
+		}}}
+	case a.Knobs() != nil:
+		k := a.Knobs()
+		kind := "set"
+		if a.Fault != nil {
+			kind = "fault"
+		}
+		var before engine.StageConfig
+		steps := []timed{{at, fmt.Sprintf("%s on %s: %s", kind, k.Stage, describeOverride(k.StageOverride)), func() error {
+			before = stageConfig(e.Snapshot(), k.Stage)
+			_, err := e.UpdateStage(src, k.Stage, patchOf(k.StageOverride))
+			return err
+		}}}
+		if d := k.For.Std(); d > 0 {
+			steps = append(steps, timed{at + d, fmt.Sprintf("%s on %s ended", kind, k.Stage), func() error {
+				_, err := e.UpdateStage(src, k.Stage, restorePatch(k.StageOverride, before))
+				return err
+			}})
+		}
+		return steps
+	case a.Stop != nil:
+		st := a.Stop.Stage
+		return []timed{
+			{at, fmt.Sprintf("%s stopped for %v", st, a.Stop.For), func() error { return e.PauseStage(src, st) }},
+			{at + a.Stop.For.Std(), st + " restarted", func() error { return e.ResumeStage(src, st) }},
+		}
+	case a.Restock != nil:
+		rs := a.Restock
+		return []timed{{at, fmt.Sprintf("restocked product %d with %d", rs.Product, rs.Quantity), func() error {
+			return e.Restock(src, rs.Product, rs.Quantity)
+		}}}
+	case a.Pause != nil:
+		until := at + a.Pause.For.Std()
+		return []timed{
+			{at, fmt.Sprintf("load paused for %v", a.Pause.For), func() error {
+				r.mu.Lock()
+				r.pauseTill = max(r.pauseTill, until)
+				r.mu.Unlock()
+				return nil
+			}},
+			{until, "load resumed", func() error { return nil }},
+		}
+	}
+	return nil
+}
+
+func stageConfig(s engine.Snapshot, name string) engine.StageConfig {
+	for _, st := range s.Stages {
+		if st.Name == name {
+			return st.Config
+		}
+	}
+	return engine.StageConfig{}
+}
+
+// restorePatch undoes exactly the knobs an override changed.
+func restorePatch(o scenario.StageOverride, before engine.StageConfig) engine.StagePatch {
+	var p engine.StagePatch
+	if o.Workers != nil {
+		p.Workers = &before.Workers
+	}
+	if o.Prefetch != nil {
+		p.Prefetch = &before.Prefetch
+	}
+	if o.ServiceTime != nil {
+		p.ServiceTime = &before.ServiceTime
+	}
+	if o.ErrorRate != nil {
+		p.ErrorRate = &before.ErrorRate
+	}
+	if o.DeclineRate != nil {
+		p.DeclineRate = &before.DeclineRate
+	}
+	return p
+}
+
+func describeOverride(o scenario.StageOverride) string {
+	s := ""
+	add := func(f string, args ...any) {
+		if s != "" {
+			s += ", "
+		}
+		s += fmt.Sprintf(f, args...)
+	}
+	if o.Workers != nil {
+		add("workers %d", *o.Workers)
+	}
+	if o.Prefetch != nil {
+		add("prefetch %d", *o.Prefetch)
+	}
+	if o.ServiceTime != nil {
+		add("service time %v", distOf(*o.ServiceTime))
+	}
+	if o.ErrorRate != nil {
+		add("error rate %g", *o.ErrorRate)
+	}
+	if o.DeclineRate != nil {
+		add("decline rate %g", *o.DeclineRate)
+	}
+	return s
+}

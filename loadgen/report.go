@@ -1,0 +1,296 @@
+package loadgen
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"oms-sim/engine"
+	"oms-sim/loadgen/scenario"
+)
+
+// ReportVersion is the version of the JSON report schema; it changes only
+// when a field changes meaning or goes away.
+const ReportVersion = 1
+
+// Report is a run's result. Its JSON form is a stable, documented schema
+// (see README "Report schema"); durations are in milliseconds as floats.
+type Report struct {
+	Version     int       `json:"version"`
+	Scenario    string    `json:"scenario"`
+	Description string    `json:"description,omitempty"`
+	Seed        uint64    `json:"seed"`
+	Driver      string    `json:"driver"`
+	Broker      Broker    `json:"broker"`
+	StartedAt   time.Time `json:"started_at"`
+	// DurationMs is the load's wall time; DrainMs the wait after it.
+	DurationMs  float64 `json:"duration_ms"`
+	DrainMs     float64 `json:"drain_ms"`
+	Interrupted bool    `json:"interrupted"`
+
+	Phases []PhaseReport `json:"phases"`
+	Stages []StageReport `json:"stages"`
+	// E2E is intended send → terminal status (no coordinated omission);
+	// Accept is intended send → the API's answer.
+	E2E    Latency `json:"e2e"`
+	Accept Latency `json:"accept"`
+
+	Sent       int64    `json:"sent"`
+	Failed     int64    `json:"failed_sends"`
+	LateSends  int64    `json:"late_sends"`
+	Skipped    int64    `json:"skipped_paused"`
+	SendErrors []string `json:"send_errors,omitempty"`
+
+	Audit      Audit             `json:"audit"`
+	Thresholds []ThresholdResult `json:"thresholds"`
+	Passed     bool              `json:"passed"`
+}
+
+// Broker describes the broker a run used.
+type Broker struct {
+	Kind      string `json:"kind"`
+	URL       string `json:"url"`
+	QueueType string `json:"queue_type"`
+	Note      string `json:"note,omitempty"`
+}
+
+// Latency is a distribution in milliseconds.
+type Latency struct {
+	Count int64   `json:"count"`
+	P50   float64 `json:"p50_ms"`
+	P90   float64 `json:"p90_ms"`
+	P99   float64 `json:"p99_ms"`
+	P999  float64 `json:"p999_ms"`
+	Max   float64 `json:"max_ms"`
+}
+
+// PhaseReport is one phase's offered versus achieved load.
+type PhaseReport struct {
+	Name         string  `json:"name"`
+	DurationMs   float64 `json:"duration_ms"`
+	TargetRate   float64 `json:"target_rate"` // the schedule's mean rate, orders/s
+	Expected     float64 `json:"expected"`    // orders the schedule offered
+	Sent         int64   `json:"sent"`
+	Accepted     int64   `json:"accepted"`
+	Failed       int64   `json:"failed"`
+	LateSends    int64   `json:"late_sends"`
+	Skipped      int64   `json:"skipped_paused"`
+	AchievedRate float64 `json:"achieved_rate"` // accepted ÷ duration
+	Ratio        float64 `json:"achieved_ratio"`
+}
+
+// StageReport is one stage over the run.
+type StageReport struct {
+	Name       string  `json:"name"`
+	Workers    int     `json:"workers"` // at the end
+	Handled    int64   `json:"handled"`
+	Throughput float64 `json:"throughput"` // handled ÷ run time, msg/s
+	Retried    int64   `json:"retried"`
+	Dead       int64   `json:"dead_lettered"`
+	PeakQueue  int     `json:"peak_queue"`
+	QueueWait  Latency `json:"queue_wait"`
+	Service    Latency `json:"service_time"`
+}
+
+// ThresholdResult is one threshold's verdict.
+type ThresholdResult struct {
+	Threshold string  `json:"threshold"` // e.g. "e2e_p99 ≤ 500ms"
+	Metric    string  `json:"metric"`
+	Observed  float64 `json:"observed"` // ms for latencies
+	Display   string  `json:"observed_display"`
+	Pass      bool    `json:"pass"`
+}
+
+func latencyOf(p engine.Percentiles) Latency {
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	return Latency{Count: p.Count, P50: ms(p.P50), P90: ms(p.P90), P99: ms(p.P99), P999: ms(p.P999), Max: ms(p.Max)}
+}
+
+func latencyOfHist(h *hdrhistogram.Histogram) Latency {
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	if h.TotalCount() == 0 {
+		return Latency{}
+	}
+	return Latency{Count: h.TotalCount(), P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)),
+		P99: ms(h.ValueAtQuantile(99)), P999: ms(h.ValueAtQuantile(99.9)), Max: ms(h.Max())}
+}
+
+func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interrupted bool) *Report {
+	s := r.cfg.Scenario
+	snap := r.cfg.Engine.Snapshot()
+	rep := &Report{
+		Version: ReportVersion, Scenario: s.Name, Description: s.Description, Seed: s.Seed,
+		Driver: r.cfg.Driver.Name(),
+		Broker: Broker{Kind: r.cfg.Broker.Kind, URL: r.cfg.Broker.URL, QueueType: r.cfg.Broker.QueueType, Note: r.cfg.Broker.Note},
+		StartedAt: start.UTC(), DurationMs: ms(load), DrainMs: ms(drain), Interrupted: interrupted,
+		Sent: r.sent.Load(), Failed: r.failed.Load(), LateSends: r.late.Load(), Skipped: r.skipped.Load(),
+		Audit: r.track.audit(),
+	}
+	r.mu.Lock()
+	rep.SendErrors = append([]string(nil), r.errs...)
+	rep.Accept = latencyOfHist(r.accept)
+	for i, ps := range r.phaseStat {
+		ph := r.phases.Phase(i)
+		d := ph.Duration
+		pr := PhaseReport{
+			Name: ph.Name, DurationMs: ms(d), Expected: r.phases.Expected(i),
+			Sent: ps.sent, Accepted: ps.accepted, Failed: ps.failed, LateSends: ps.late, Skipped: ps.skipped,
+		}
+		if d > 0 {
+			pr.TargetRate = pr.Expected / d.Seconds()
+			pr.AchievedRate = float64(ps.accepted) / d.Seconds()
+		}
+		if want := pr.Expected - float64(ps.skipped); want > 0 {
+			pr.Ratio = float64(ps.accepted) / want
+		}
+		rep.Phases = append(rep.Phases, pr)
+	}
+	r.mu.Unlock()
+	r.track.mu.Lock()
+	rep.E2E = latencyOfHist(r.track.e2e)
+	r.track.mu.Unlock()
+	for i, st := range snap.Stages {
+		sr := StageReport{
+			Name: st.Name, Workers: st.Config.Workers, Handled: st.Handled, Retried: st.Retried, Dead: st.Dead,
+			QueueWait: latencyOf(st.QueueWait), Service: latencyOf(st.Service),
+		}
+		if i < len(snap.Queues) {
+			sr.PeakQueue = snap.Queues[i].PeakReady
+		}
+		if total := load + drain; total > 0 {
+			sr.Throughput = float64(st.Handled) / total.Seconds()
+		}
+		rep.Stages = append(rep.Stages, sr)
+	}
+	rep.Passed = rep.Audit.Lost == 0
+	for _, t := range s.Thresholds {
+		v, display := rep.metric(t.Metric)
+		obs := v
+		if k, _ := scenario.MetricKindOf(t.Metric); k == scenario.MetricLatency {
+			obs = v * float64(time.Millisecond) // Check takes nanoseconds
+		}
+		tr := ThresholdResult{Threshold: t.String(), Metric: t.Metric, Observed: v, Display: display, Pass: t.Check(obs)}
+		rep.Passed = rep.Passed && tr.Pass
+		rep.Thresholds = append(rep.Thresholds, tr)
+	}
+	return rep
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// metric returns a threshold metric's value (ms for latencies) and how to
+// show it. An unmeasured metric is NaN, which fails its threshold.
+func (rep *Report) metric(name string) (float64, string) {
+	pick := func(l Latency, stat string) float64 {
+		if l.Count == 0 {
+			return math.NaN()
+		}
+		switch stat {
+		case "p50":
+			return l.P50
+		case "p90":
+			return l.P90
+		case "p99":
+			return l.P99
+		case "p999":
+			return l.P999
+		case "max":
+			return l.Max
+		}
+		return math.NaN()
+	}
+	showMs := func(v float64) (float64, string) {
+		if math.IsNaN(v) {
+			return v, "not measured"
+		}
+		return v, fmtMs(v)
+	}
+	num := func(v float64) (float64, string) { return v, strings.TrimSuffix(fmt.Sprintf("%.4g", v), ".0") }
+	a := rep.Audit
+	switch name {
+	case scenario.MetricErrorRate:
+		if a.Accepted == 0 {
+			return math.NaN(), "not measured"
+		}
+		return num(float64(a.PaymentFailed+a.Refunded+a.DeadLettered+a.Lost) / float64(a.Accepted))
+	case scenario.MetricLostOrders:
+		return num(float64(a.Lost))
+	case scenario.MetricDuplicatedOrders:
+		return num(float64(a.Duplicated))
+	case scenario.MetricDeadLettered:
+		return num(float64(a.DeadLettered))
+	case scenario.MetricLateSends:
+		return num(float64(rep.LateSends))
+	case scenario.MetricAchievedRateRatio:
+		var want float64
+		for _, p := range rep.Phases {
+			want += p.Expected - float64(p.Skipped)
+		}
+		if want <= 0 {
+			return math.NaN(), "not measured"
+		}
+		return num(float64(a.Accepted) / want)
+	}
+	if stat, ok := strings.CutPrefix(name, "e2e_"); ok {
+		return showMs(pick(rep.E2E, stat))
+	}
+	for _, st := range rep.Stages {
+		if rest, ok := strings.CutPrefix(name, st.Name+"_"); ok {
+			if stat, ok := strings.CutPrefix(rest, "queue_wait_"); ok {
+				return showMs(pick(st.QueueWait, stat))
+			}
+			if stat, ok := strings.CutPrefix(rest, "service_time_"); ok {
+				return showMs(pick(st.Service, stat))
+			}
+		}
+	}
+	return math.NaN(), "unknown metric"
+}
+
+func fmtMs(v float64) string {
+	switch {
+	case v >= 1000:
+		return fmt.Sprintf("%.2fs", v/1000)
+	case v >= 10:
+		return fmt.Sprintf("%.0fms", v)
+	case v >= 1:
+		return fmt.Sprintf("%.1fms", v)
+	}
+	return fmt.Sprintf("%.0fµs", v*1000)
+}
+
+// WriteFile writes the report as .json, .md or .txt by the file's
+// extension.
+func (rep *Report) WriteFile(path string) error {
+	var data []byte
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		data = append(b, '\n')
+	case ".md":
+		data = []byte(rep.Markdown())
+	case ".txt":
+		data = []byte(rep.Text())
+	default:
+		return fmt.Errorf("report %s: unknown format %q: use .json, .md or .txt", path, filepath.Ext(path))
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+// CheckReportPath validates a --report path before a run starts.
+func CheckReportPath(path string) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json", ".md", ".txt":
+		return nil
+	}
+	return fmt.Errorf("--report %s: unknown format %q: use .json, .md or .txt", path, filepath.Ext(path))
+}

@@ -1,0 +1,503 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"oms-sim/engine"
+	"oms-sim/loadgen/pace"
+	"oms-sim/loadgen/scenario"
+)
+
+// Engine is what a run needs of the order system: steering, figures, and
+// its lifecycle events for the audit.
+type Engine interface {
+	engine.Control
+	Snapshot() engine.Snapshot
+	Subscribe(fn func(engine.Event)) (cancel func())
+	ResetStats()
+}
+
+// Defaults.
+const (
+	DefaultDrainTimeout  = 60 * time.Second
+	DefaultProgressEvery = time.Second
+	// DefaultMaxInFlight bounds concurrent sends. The offered rate never
+	// drops because the system is slow: the pool of senders grows up to
+	// this bound; beyond it sends leave late (and are counted late).
+	DefaultMaxInFlight = 20000
+	// sendTimeout bounds one send; an order not accepted by then failed.
+	sendTimeout = 30 * time.Second
+)
+
+// Config configures a Runner.
+type Config struct {
+	// Scenario to run; nil for manual load only (SetManualRate).
+	Scenario *scenario.Scenario
+	Engine   Engine
+	Driver   Driver
+	// Broker describes the broker for the report.
+	Broker engine.BrokerStatus
+	// DrainTimeout bounds the wait for terminal statuses after the load.
+	DrainTimeout time.Duration
+	// Progress receives a line about every ProgressEvery (headless); nil
+	// prints nothing.
+	Progress      io.Writer
+	ProgressEvery time.Duration
+	MaxInFlight   int
+	// LateThreshold is how late a send may leave before it counts late.
+	LateThreshold time.Duration
+	Logger        *slog.Logger
+}
+
+// Runner runs a scenario (or manual load) against an engine. It
+// implements Controller for the dashboard.
+type Runner struct {
+	cfg    Config
+	phases *pace.Phases // nil without scenario
+	mix    *mix
+	track  *tracker
+	accept *hdrhistogram.Histogram // µs, intended send → accepted
+	sem    chan struct{}
+
+	mu        sync.Mutex
+	state     string
+	start     time.Time
+	paused    bool // by the dashboard
+	pauseTill time.Duration
+	phaseStat []phaseStat
+	report    *Report
+	errs      []string // first send errors, for the report
+	manual    float64
+	manualSet chan struct{}
+
+	sent, accepted, failed, late, skipped, inflight atomic.Int64
+	acceptedRate                                    rateWindow
+}
+
+type phaseStat struct {
+	sent, accepted, failed, late, skipped int64
+}
+
+// New checks cfg and builds a Runner.
+func New(cfg Config) (*Runner, error) {
+	if cfg.Engine == nil || cfg.Driver == nil {
+		return nil, errors.New("loadgen: engine and driver are required")
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = DefaultDrainTimeout
+	}
+	if cfg.ProgressEvery == 0 {
+		cfg.ProgressEvery = DefaultProgressEvery
+	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.LateThreshold == 0 {
+		cfg.LateThreshold = pace.DefaultLateThreshold
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Runner{
+		cfg:       cfg,
+		track:     newTracker(),
+		accept:    hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
+		sem:       make(chan struct{}, cfg.MaxInFlight),
+		state:     StateIdle,
+		manualSet: make(chan struct{}, 1),
+	}
+	if s := cfg.Scenario; s != nil {
+		p, err := pace.FromScenario(s)
+		if err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
+		}
+		r.phases = p
+		r.mix = newMix(s)
+		r.phaseStat = make([]phaseStat, p.Len())
+	} else {
+		r.mix = newMix(&scenario.Scenario{Seed: 1, Catalog: scenario.Catalog{Products: engine.DefaultProducts},
+			Orders: scenario.Orders{Quantity: scenario.IntRange{Min: 1, Max: 3}, Users: scenario.DefaultUsers}})
+	}
+	return r, nil
+}
+
+// Run replays the scenario: phases in order, actions at their times, then
+// the drain and the audit. It returns the report; ctx cancellation stops
+// the load early (the report says so) but still drains and audits.
+func (r *Runner) Run(ctx context.Context) (*Report, error) {
+	s := r.cfg.Scenario
+	if s == nil {
+		return nil, errors.New("loadgen: Run needs a scenario; use RunManual")
+	}
+	unsub := r.cfg.Engine.Subscribe(r.track.onEvent)
+	defer unsub()
+	r.cfg.Engine.ResetStats()
+	r.cfg.Engine.Note("scenario", fmt.Sprintf("scenario %s started (%v)", s.Name, s.TotalDuration()))
+
+	start := time.Now()
+	r.mu.Lock()
+	r.start, r.state = start, StateRunning
+	r.mu.Unlock()
+
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		r.runActions(loadCtx, start)
+	}()
+	go func() {
+		defer wg.Done()
+		r.progressLoop(loadCtx)
+	}()
+	interrupted := r.send(ctx, start)
+	stopLoad()
+	wg.Wait()
+	loadDur := time.Since(start)
+
+	r.mu.Lock()
+	r.state = StateDraining
+	r.mu.Unlock()
+	drainStart := time.Now()
+	r.drain(ctx)
+	rep := r.buildReport(start, loadDur, time.Since(drainStart), interrupted)
+	r.mu.Lock()
+	r.report, r.state = rep, StateDone
+	r.mu.Unlock()
+	r.cfg.Engine.Note("scenario", fmt.Sprintf("scenario %s done: %s", s.Name, passWord(rep.Passed)))
+	return rep, nil
+}
+
+func passWord(ok bool) string {
+	if ok {
+		return "PASSED"
+	}
+	return "FAILED"
+}
+
+// send walks the schedule until it ends or ctx is cancelled (then it
+// returns true). Every intended send is sent, however late, unless a
+// pause covers it.
+func (r *Runner) send(ctx context.Context, start time.Time) (interrupted bool) {
+	sched := pace.NewSchedule(r.phases)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		at, ok := sched.Next()
+		if !ok {
+			return false
+		}
+		late, err := pace.SleepUntil(ctx, start, at)
+		if err != nil {
+			return true
+		}
+		phase := r.phases.Index(at)
+		if r.pausedAt(at) {
+			r.skipped.Add(1)
+			r.addPhase(phase, func(p *phaseStat) { p.skipped++ })
+			continue
+		}
+		req := r.mix.next()
+		select {
+		case r.sem <- struct{}{}:
+		default:
+			// Every sender is busy: wait for one, and this send is late.
+			select {
+			case r.sem <- struct{}{}:
+			case <-ctx.Done():
+				return true
+			}
+			late = time.Since(start.Add(at))
+		}
+		if late > r.cfg.LateThreshold {
+			r.late.Add(1)
+			r.addPhase(phase, func(p *phaseStat) { p.late++ })
+		}
+		r.sent.Add(1)
+		r.addPhase(phase, func(p *phaseStat) { p.sent++ })
+		wg.Add(1)
+		r.inflight.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-r.sem; r.inflight.Add(-1) }()
+			r.sendOne(req, start.Add(at), phase)
+		}()
+	}
+}
+
+// sendOne sends one order intended at intended. Sends are not cancelled
+// with the run: one already on its way is given its answer.
+func (r *Runner) sendOne(req engine.OrderRequest, intended time.Time, phase int) {
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	id, err := r.cfg.Driver.Send(ctx, req)
+	if err != nil {
+		r.failed.Add(1)
+		r.addPhase(phase, func(p *phaseStat) { p.failed++ })
+		r.mu.Lock()
+		if len(r.errs) < 10 {
+			r.errs = append(r.errs, err.Error())
+		}
+		r.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	r.track.accepted(id, intended)
+	r.accepted.Add(1)
+	r.addPhase(phase, func(p *phaseStat) { p.accepted++ })
+	r.mu.Lock()
+	_ = r.accept.RecordValue(max(1, min(now.Sub(intended).Microseconds(), r.accept.HighestTrackableValue())))
+	r.mu.Unlock()
+}
+
+func (r *Runner) addPhase(i int, f func(*phaseStat)) {
+	if i < 0 || i >= len(r.phaseStat) {
+		return
+	}
+	r.mu.Lock()
+	f(&r.phaseStat[i])
+	r.mu.Unlock()
+}
+
+// pausedAt reports whether an intended send falls in a pause: a pause
+// action's window or a pause from the dashboard.
+func (r *Runner) pausedAt(at time.Duration) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.paused || at < r.pauseTill
+}
+
+// drain waits until every tracked order has a terminal status, or the
+// drain timeout passes, or ctx is cancelled twice over (the caller's
+// business: a cancelled ctx still drains, bounded by the timeout).
+func (r *Runner) drain(ctx context.Context) {
+	deadline := time.Now().Add(r.cfg.DrainTimeout)
+	for r.track.open() > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Give late duplicates a moment to show up in the audit.
+	if r.track.open() == 0 {
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// progressLoop prints headless progress lines until ctx ends.
+func (r *Runner) progressLoop(ctx context.Context) {
+	t := time.NewTicker(r.cfg.ProgressEvery / 4)
+	defer t.Stop()
+	lastPrint := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			r.acceptedRate.add(now, r.accepted.Load())
+			if r.cfg.Progress != nil && now.Sub(lastPrint) >= r.cfg.ProgressEvery {
+				lastPrint = now
+				fmt.Fprintln(r.cfg.Progress, ProgressLine(r.Progress(), r.cfg.Engine.Snapshot()))
+			}
+		}
+	}
+}
+
+// Progress implements Controller.
+func (r *Runner) Progress() Progress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := Progress{
+		State:        r.state,
+		Sent:         r.sent.Load(),
+		Accepted:     r.accepted.Load(),
+		Failed:       r.failed.Load(),
+		LateSends:    r.late.Load(),
+		InFlight:     r.inflight.Load(),
+		Paused:       r.paused,
+		AchievedRate: r.acceptedRate.per(time.Second),
+	}
+	if s := r.cfg.Scenario; s != nil {
+		p.Scenario, p.Description = s.Name, s.Description
+		p.Phases, p.Total = r.phases.Len(), r.phases.Duration()
+		if r.state != StateIdle {
+			el := min(time.Since(r.start), p.Total)
+			if r.state == StateRunning {
+				p.Elapsed = el
+			} else {
+				p.Elapsed = p.Total
+			}
+			i := min(r.phases.Index(p.Elapsed), p.Phases-1)
+			ph := s.Phases[i]
+			p.PhaseIndex, p.Phase, p.PhaseDescription = i, ph.Name, ph.Description
+			p.PhaseTotal = ph.Duration.Std()
+			p.PhaseElapsed = min(p.Elapsed-r.phases.Start(i), p.PhaseTotal)
+			if r.state == StateRunning && !r.paused && p.Elapsed >= r.pauseTill {
+				p.TargetRate = r.phases.Rate(p.Elapsed)
+			}
+		}
+	} else {
+		p.Manual = true
+		p.TargetRate = r.manual
+		if r.manual > 0 {
+			p.State = StateRunning
+			p.Elapsed = time.Since(r.start)
+		}
+	}
+	if r.report != nil {
+		p.ReportText, p.Passed = r.report.Text(), r.report.Passed
+	}
+	return p
+}
+
+// Pause implements Controller: sends due while paused are skipped (and
+// counted), and the schedule goes on where it would have been.
+func (r *Runner) Pause() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.paused = true
+	r.cfg.Engine.Note("dashboard", "load paused")
+}
+
+// Resume implements Controller.
+func (r *Runner) Resume() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.paused = false
+	r.cfg.Engine.Note("dashboard", "load resumed")
+}
+
+// SetManualRate implements Controller.
+func (r *Runner) SetManualRate(perSecond float64) error {
+	if r.cfg.Scenario != nil {
+		return errors.New("a scenario is running; its schedule sets the rate")
+	}
+	if perSecond < 0 || perSecond > 1e6 {
+		return fmt.Errorf("rate must be 0..1000000 orders/s, got %g", perSecond)
+	}
+	r.mu.Lock()
+	r.manual = perSecond
+	r.mu.Unlock()
+	r.cfg.Engine.Note("dashboard", fmt.Sprintf("load rate set to %g/s", perSecond))
+	select {
+	case r.manualSet <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// RunManual offers constant-rate load whenever SetManualRate set a rate
+// above zero, until ctx ends. Each rate change starts a fresh absolute
+// schedule at that rate.
+func (r *Runner) RunManual(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.progressLoop(ctx)
+	}()
+	for {
+		r.mu.Lock()
+		rate := r.manual
+		r.mu.Unlock()
+		if rate <= 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.manualSet:
+				continue
+			}
+		}
+		r.manualLoop(ctx, rate)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// manualLoop sends at rate until the rate changes or ctx ends.
+func (r *Runner) manualLoop(ctx context.Context, rate float64) {
+	start := time.Now()
+	r.mu.Lock()
+	r.start = start
+	r.mu.Unlock()
+	interval := time.Duration(float64(time.Second) / rate)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for n := 0; ; n++ {
+		at := time.Duration(n) * interval
+		t := time.NewTimer(time.Until(start.Add(at)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-r.manualSet:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if r.pausedAt(0) {
+			r.skipped.Add(1)
+			continue
+		}
+		req := r.mix.next()
+		select {
+		case r.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		r.sent.Add(1)
+		r.inflight.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-r.sem; r.inflight.Add(-1) }()
+			r.sendOne(req, start.Add(at), -1)
+		}()
+	}
+}
+
+// rateWindow turns a counter sampled a few times a second into a rate.
+type rateWindow struct {
+	mu      sync.Mutex
+	samples []rateSample
+}
+
+type rateSample struct {
+	at time.Time
+	v  int64
+}
+
+func (w *rateWindow) add(at time.Time, v int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.samples = append(w.samples, rateSample{at, v})
+	if len(w.samples) > 64 {
+		w.samples = w.samples[len(w.samples)-64:]
+	}
+}
+
+func (w *rateWindow) per(window time.Duration) float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.samples) < 2 {
+		return 0
+	}
+	last := w.samples[len(w.samples)-1]
+	i := sort.Search(len(w.samples), func(i int) bool { return last.at.Sub(w.samples[i].at) <= window })
+	first := w.samples[max(i-1, 0)]
+	dt := last.at.Sub(first.at).Seconds()
+	if dt <= 0 {
+		return 0
+	}
+	return float64(last.v-first.v) / dt
+}

@@ -1,0 +1,146 @@
+package loadgen
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"oms-sim/engine"
+)
+
+// Text renders the report as the one-screen summary printed at the end of
+// a run.
+func (rep *Report) Text() string { return rep.render(false) }
+
+// Markdown renders the report as Markdown tables.
+func (rep *Report) Markdown() string { return rep.render(true) }
+
+func (rep *Report) render(md bool) string {
+	var b strings.Builder
+	title := func(s string) {
+		if md {
+			fmt.Fprintf(&b, "\n## %s\n\n", s)
+		} else {
+			fmt.Fprintf(&b, "\n%s\n", strings.ToUpper(s))
+		}
+	}
+	table := func(header []string, rows [][]string) {
+		if md {
+			fmt.Fprintf(&b, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
+			for _, r := range rows {
+				fmt.Fprintf(&b, "| %s |\n", strings.Join(r, " | "))
+			}
+			return
+		}
+		w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(w, "  "+strings.Join(header, "\t")+"\t")
+		for _, r := range rows {
+			fmt.Fprintln(w, "  "+strings.Join(r, "\t")+"\t")
+		}
+		w.Flush()
+	}
+	if md {
+		fmt.Fprintf(&b, "# oms-sim report: %s\n\n", rep.Scenario)
+	} else {
+		fmt.Fprintf(&b, "oms-sim report: %s\n", rep.Scenario)
+	}
+	broker := rep.Broker.URL
+	if rep.Broker.Kind == "embedded" {
+		broker = "EMBEDDED broker (in-process, not RabbitMQ)"
+	}
+	fmt.Fprintf(&b, "%s · %s queues · driver %s · seed %d · load %s + drain %s",
+		broker, rep.Broker.QueueType, rep.Driver, rep.Seed, fmtMs(rep.DurationMs), fmtMs(rep.DrainMs))
+	if rep.Interrupted {
+		b.WriteString(" · INTERRUPTED")
+	}
+	b.WriteString("\n")
+
+	title("Load by phase")
+	var rows [][]string
+	for _, p := range rep.Phases {
+		rows = append(rows, []string{p.Name, fmtMs(p.DurationMs), fmt.Sprintf("%.1f/s", p.TargetRate), fmt.Sprintf("%.1f/s", p.AchievedRate),
+			fmt.Sprintf("%.3f", p.Ratio), fmt.Sprint(p.Sent), fmt.Sprint(p.Accepted), fmt.Sprint(p.Failed), fmt.Sprint(p.LateSends)})
+	}
+	table([]string{"phase", "duration", "target", "achieved", "ratio", "sent", "accepted", "failed", "late"}, rows)
+
+	title("Stages")
+	rows = nil
+	for _, s := range rep.Stages {
+		rows = append(rows, []string{s.Name, fmt.Sprint(s.Workers), fmt.Sprintf("%.0f/s", s.Throughput), fmt.Sprint(s.PeakQueue),
+			lat(s.QueueWait), lat(s.Service), fmt.Sprint(s.Retried), fmt.Sprint(s.Dead)})
+	}
+	table([]string{"stage", "workers", "throughput", "peak queue", "queue wait p50/p90/p99/max", "service p50/p90/p99/max", "retried", "dead"}, rows)
+
+	title("End to end (intended send → terminal status)")
+	table([]string{"", "count", "p50", "p90", "p99", "p99.9", "max"}, [][]string{
+		latRow("e2e", rep.E2E), latRow("accept", rep.Accept),
+	})
+
+	title("Audit")
+	a := rep.Audit
+	fmt.Fprintf(&b, "  accepted %d · confirmed %d · payment_failed %d · refunded %d · dead_lettered %d · LOST %d · DUPLICATED %d\n",
+		a.Accepted, a.Confirmed, a.PaymentFailed, a.Refunded, a.DeadLettered, a.Lost, a.Duplicated)
+	fmt.Fprintf(&b, "  sent %d · failed sends %d · late sends %d · skipped (paused) %d\n", rep.Sent, rep.Failed, rep.LateSends, rep.Skipped)
+	if a.Untracked > 0 {
+		fmt.Fprintf(&b, "  %d orders had no order_id to follow and were not audited\n", a.Untracked)
+	}
+	if len(a.LostIDs) > 0 {
+		fmt.Fprintf(&b, "  lost: %s\n", strings.Join(a.LostIDs, ", "))
+	}
+	if len(a.DuplicatedIDs) > 0 {
+		fmt.Fprintf(&b, "  duplicated: %s\n", strings.Join(a.DuplicatedIDs, ", "))
+	}
+	for _, e := range rep.SendErrors {
+		fmt.Fprintf(&b, "  send error: %s\n", e)
+	}
+
+	if len(rep.Thresholds) > 0 {
+		title("Thresholds")
+		rows = nil
+		for _, t := range rep.Thresholds {
+			rows = append(rows, []string{passWord(t.Pass), t.Threshold, t.Display})
+		}
+		table([]string{"", "threshold", "observed"}, rows)
+	}
+	fmt.Fprintf(&b, "\nRESULT: %s", passWord(rep.Passed))
+	if rep.Audit.Lost > 0 {
+		fmt.Fprintf(&b, " (%d orders lost)", rep.Audit.Lost)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func lat(l Latency) string {
+	if l.Count == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%s/%s/%s/%s", fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P99), fmtMs(l.Max))
+}
+
+func latRow(name string, l Latency) []string {
+	return []string{name, fmt.Sprint(l.Count), fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P99), fmtMs(l.P999), fmtMs(l.Max)}
+}
+
+// ProgressLine renders one headless progress line.
+func ProgressLine(p Progress, s engine.Snapshot) string {
+	var b strings.Builder
+	if p.Scenario != "" {
+		fmt.Fprintf(&b, "[%s %d/%d %s] %v/%v", p.Scenario, p.PhaseIndex+1, p.Phases, p.Phase,
+			p.Elapsed.Round(1e9), p.Total.Round(1e9))
+	} else {
+		fmt.Fprintf(&b, "[manual] %v", p.Elapsed.Round(1e9))
+	}
+	fmt.Fprintf(&b, " rate %.0f/%.0f/s in-flight %d accepted %d failed %d late %d", p.AchievedRate, p.TargetRate, p.InFlight, p.Accepted, p.Failed, p.LateSends)
+	if p.Paused {
+		b.WriteString(" PAUSED")
+	}
+	b.WriteString(" | queues")
+	for _, q := range s.Queues {
+		fmt.Fprintf(&b, " %s=%d", strings.TrimPrefix(q.Name[strings.LastIndex(q.Name, "oms."):], "oms."), q.Ready)
+	}
+	fmt.Fprintf(&b, " | open %d e2e p99 %v", s.Orders.Open, s.E2ERecent.P99.Round(1e5))
+	if !s.Broker.Connected {
+		b.WriteString(" | RECONNECTING")
+	}
+	return b.String()
+}
