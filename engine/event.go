@@ -35,8 +35,8 @@ type Event struct {
 	Order *Order `json:"order,omitempty"`
 }
 
-// status returns the status an event moves its order to, if any.
-func (ev Event) status() (Status, bool) {
+// Status returns the status an event moves its order to, if any.
+func (ev Event) Status() (Status, bool) {
 	switch ev.Type {
 	case EventAccepted:
 		return StatusPending, true

@@ -101,7 +101,7 @@ func (s *store) apply(ev Event) {
 	if len(r.Events) < maxEventsPerOrder {
 		r.Events = append(r.Events, ev)
 	}
-	st, ok := ev.status()
+	st, ok := ev.Status()
 	if !ok {
 		return
 	}

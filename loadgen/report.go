@@ -126,8 +126,8 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	snap := r.cfg.Engine.Snapshot()
 	rep := &Report{
 		Version: ReportVersion, Scenario: s.Name, Description: s.Description, Seed: s.Seed,
-		Driver: r.cfg.Driver.Name(),
-		Broker: Broker{Kind: r.cfg.Broker.Kind, URL: r.cfg.Broker.URL, QueueType: r.cfg.Broker.QueueType, Note: r.cfg.Broker.Note},
+		Driver:    r.cfg.Driver.Name(),
+		Broker:    Broker{Kind: r.cfg.Broker.Kind, URL: r.cfg.Broker.URL, QueueType: r.cfg.Broker.QueueType, Note: r.cfg.Broker.Note},
 		StartedAt: start.UTC(), DurationMs: ms(load), DrainMs: ms(drain), Interrupted: interrupted,
 		Sent: r.sent.Load(), Failed: r.failed.Load(), LateSends: r.late.Load(), Skipped: r.skipped.Load(),
 		Audit: r.track.audit(),
