@@ -34,6 +34,7 @@ type runOptions struct {
 	amqpSet      bool
 	brokerMode   string
 	queueType    string
+	namespace    string
 	roles        string
 	headless     bool
 	seed         uint64
@@ -71,6 +72,7 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL)")
 	f.StringVar(&o.brokerMode, "broker", "auto", "auto|rabbitmq|embedded: auto uses RabbitMQ when it answers, else the embedded broker")
 	f.StringVar(&o.queueType, "queue-type", broker.Classic, "classic|quorum")
+	f.StringVar(&o.namespace, "namespace", "", "prefix for every exchange and queue name (ns.orders, ns.oms.payment, …), to run separate pipelines on one broker")
 	f.StringVar(&o.roles, "role", "api,payment,inventory,email", "parts to run in this process, comma-separated")
 	f.BoolVar(&o.headless, "headless", false, "no dashboard: print a status line every few seconds")
 	f.Uint64Var(&o.seed, "seed", 0, "random seed for declines, errors and service times (0: from the clock)")
@@ -122,7 +124,7 @@ func openBroker(ctx context.Context, o runOptions, log *slog.Logger) (d broker.D
 
 func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.Logger, sc *scenario.Scenario) (engine.Config, error) {
 	cfg := engine.Config{
-		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType,
+		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType, Namespace: o.namespace,
 		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, Logger: log,
 		Stages: map[string]engine.StageConfig{},
 	}

@@ -3,39 +3,22 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
-
 	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/broker/embedded"
+	"oms-sim/internal/brokertest"
 )
 
-func amqpURL() string {
-	if u := os.Getenv("OMS_AMQP_URL"); u != "" {
-		return u
-	}
-	return "amqp://guest:guest@localhost:5672/"
-}
+func amqpURL() string { return brokertest.URL() }
 
 // rabbitDialer returns a dialer for the real RabbitMQ, skipping the test
 // when none answers (failing instead under OMS_REQUIRE_BROKER=1).
-func rabbitDialer(t testing.TB) broker.Dialer {
-	t.Helper()
-	if err := amqpbroker.Ping(context.Background(), amqpURL()); err != nil {
-		if os.Getenv("OMS_REQUIRE_BROKER") == "1" {
-			t.Fatalf("no RabbitMQ at %s: %v (OMS_REQUIRE_BROKER=1)", amqpbroker.Redact(amqpURL()), err)
-		}
-		t.Skipf("no RabbitMQ at %s: %v; skipping (set OMS_REQUIRE_BROKER=1 to fail instead)", amqpbroker.Redact(amqpURL()), err)
-	}
-	return amqpbroker.New(amqpURL())
-}
+func rabbitDialer(t testing.TB) broker.Dialer { return brokertest.Dialer(t) }
 
 // brokers lists the brokers a pipeline test runs on.
 var brokers = []struct {
@@ -50,19 +33,7 @@ var brokers = []struct {
 	}},
 }
 
-// testNamespace is unique per test so tests can share a broker.
-func testNamespace(t testing.TB) string {
-	name := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '-'
-	}, t.Name())
-	if len(name) > 40 {
-		name = name[:40]
-	}
-	return fmt.Sprintf("test-%s-%06d", name, rand.IntN(1_000_000))
-}
+func testNamespace(t testing.TB) string { return brokertest.Namespace(t) }
 
 // startEngine builds and starts an engine on d in a fresh namespace; the
 // engine is closed and, on RabbitMQ, its topology deleted at cleanup.
@@ -90,32 +61,7 @@ func startEngine(t testing.TB, d broker.Dialer, mutate func(*Config)) *Engine {
 }
 
 // deleteTopology removes a test's queues and exchanges from RabbitMQ.
-func deleteTopology(t testing.TB, e *Engine) {
-	conn, err := amqp.Dial(amqpURL())
-	if err != nil {
-		t.Logf("cleanup: %v", err)
-		return
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Logf("cleanup: %v", err)
-		return
-	}
-	topo := e.topology()
-	for _, q := range topo.Queues {
-		if _, err := ch.QueueDelete(q.Name, false, false, false); err != nil {
-			t.Logf("cleanup queue %s: %v", q.Name, err)
-			return
-		}
-	}
-	for _, x := range topo.Exchanges {
-		if err := ch.ExchangeDelete(x.Name, false, false); err != nil {
-			t.Logf("cleanup exchange %s: %v", x.Name, err)
-			return
-		}
-	}
-}
+func deleteTopology(t testing.TB, e *Engine) { brokertest.Delete(t, e.topology()) }
 
 // waitFor polls cond until it holds or the timeout passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {

@@ -1,0 +1,82 @@
+// Package brokertest gives integration tests the real RabbitMQ: a dialer
+// that skips the test when no broker answers (or fails it under
+// OMS_REQUIRE_BROKER=1), unique namespaces, and cleanup of what a test
+// declared.
+package brokertest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"oms-sim/engine/broker"
+	"oms-sim/engine/broker/amqpbroker"
+)
+
+// URL is the broker integration tests use: OMS_AMQP_URL or localhost.
+func URL() string {
+	if u := os.Getenv("OMS_AMQP_URL"); u != "" {
+		return u
+	}
+	return "amqp://guest:guest@localhost:5672/"
+}
+
+// Dialer returns a dialer for the real RabbitMQ, skipping the test when
+// none answers, or failing it when OMS_REQUIRE_BROKER=1.
+func Dialer(t testing.TB) *amqpbroker.Dialer {
+	t.Helper()
+	if err := amqpbroker.Ping(context.Background(), URL()); err != nil {
+		if os.Getenv("OMS_REQUIRE_BROKER") == "1" {
+			t.Fatalf("no RabbitMQ at %s: %v (OMS_REQUIRE_BROKER=1)", amqpbroker.Redact(URL()), err)
+		}
+		t.Skipf("no RabbitMQ at %s: %v; skipping (set OMS_REQUIRE_BROKER=1 to fail instead)", amqpbroker.Redact(URL()), err)
+	}
+	return amqpbroker.New(URL())
+}
+
+// Namespace returns a name prefix unique to this test.
+func Namespace(t testing.TB) string {
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, t.Name())
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return fmt.Sprintf("test-%s-%06d", name, rand.IntN(1_000_000))
+}
+
+// Delete removes the queues and exchanges of topo from RabbitMQ, logging
+// (not failing) on trouble: it runs at cleanup.
+func Delete(t testing.TB, topo broker.Topology) {
+	conn, err := amqp.Dial(URL())
+	if err != nil {
+		t.Logf("cleanup: %v", err)
+		return
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Logf("cleanup: %v", err)
+		return
+	}
+	for _, q := range topo.Queues {
+		if _, err := ch.QueueDelete(q.Name, false, false, false); err != nil {
+			t.Logf("cleanup queue %s: %v", q.Name, err)
+			return
+		}
+	}
+	for _, x := range topo.Exchanges {
+		if err := ch.ExchangeDelete(x.Name, false, false); err != nil {
+			t.Logf("cleanup exchange %s: %v", x.Name, err)
+			return
+		}
+	}
+}

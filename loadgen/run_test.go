@@ -1,0 +1,187 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"oms-sim/engine"
+	"oms-sim/internal/brokertest"
+	"oms-sim/loadgen/scenario"
+)
+
+// startEngine runs an engine on the real RabbitMQ in a namespace of the
+// test's own, configured by the scenario.
+func startEngine(t *testing.T, sc *scenario.Scenario) *engine.Engine {
+	t.Helper()
+	d := brokertest.Dialer(t)
+	ns := brokertest.Namespace(t)
+	cfg := engine.Config{Dialer: d, Namespace: ns, Process: ns}
+	ApplyToConfig(sc, &cfg)
+	e, err := engine.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.Close()
+		brokertest.Delete(t, e.Names().Topology(cfg.QueueType, engine.DefaultRetryDelays))
+	})
+	return e
+}
+
+func parse(t *testing.T, yaml string) *scenario.Scenario {
+	t.Helper()
+	sc, err := scenario.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+func TestRunAuditsEveryOrder(t *testing.T) {
+	t.Parallel()
+	sc := parse(t, `
+name: short
+seed: 3
+stages:
+  payment: {workers: 2, service_time: {dist: uniform, min: 1ms, max: 3ms}, decline_rate: 0.1}
+catalog: {products: 5, stock: 40}
+orders: {product: {dist: zipf, s: 1.5}, quantity: {min: 1, max: 2}}
+phases:
+  - {name: a, duration: 2s, rate: 100/s}
+  - {name: b, duration: 2s, rate: {from: 100/s, to: 300/s}}
+thresholds:
+  - {metric: lost_orders, max: 0}
+  - {metric: duplicated_orders, max: 0}
+`)
+	e := startEngine(t, sc)
+	r, err := New(Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Broker: e.Snapshot().Broker, DrainTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rep.Audit
+	if a.Lost != 0 || a.Duplicated != 0 || !rep.Passed {
+		t.Fatalf("audit %+v passed %v", a, rep.Passed)
+	}
+	// 200 + 400 orders are scheduled.
+	if a.Accepted != 600 || rep.Sent != 600 {
+		t.Errorf("accepted %d sent %d, want 600", a.Accepted, rep.Sent)
+	}
+	if sum := a.Confirmed + a.PaymentFailed + a.Refunded + a.DeadLettered; sum != a.Accepted {
+		t.Errorf("terminal statuses add up to %d, accepted %d", sum, a.Accepted)
+	}
+	// Small stock and skewed demand: some orders were refunded, some declined.
+	if a.Refunded == 0 || a.PaymentFailed == 0 {
+		t.Errorf("audit %+v: want refunds (stock 40) and declines (rate 0.1)", a)
+	}
+	// The engine's own counts agree with the audit.
+	c := e.Counts()
+	if c.Accepted != a.Accepted || c.Confirmed != a.Confirmed || c.Refunded != a.Refunded || c.PaymentFailed != a.PaymentFailed {
+		t.Errorf("engine counts %+v disagree with the audit %+v", c, a)
+	}
+	// And the broker has nothing left in flight.
+	for _, q := range e.Snapshot().Queues {
+		if q.Ready != 0 || q.Unacked != 0 {
+			t.Errorf("queue %s holds %d ready, %d unacked after the drain", q.Name, q.Ready, q.Unacked)
+		}
+	}
+	for _, p := range rep.Phases {
+		if p.Ratio < 0.99 || p.Ratio > 1.01 {
+			t.Errorf("phase %s achieved ratio %.3f", p.Name, p.Ratio)
+		}
+	}
+	if rep.E2E.Count != a.Accepted || rep.E2E.P50 <= 0 {
+		t.Errorf("e2e %+v", rep.E2E)
+	}
+	// The JSON report round-trips with the same counts.
+	path := filepath.Join(t.TempDir(), "out.json")
+	if err := rep.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	data, _ := os.ReadFile(path)
+	if err := json.Unmarshal(data, &back); err != nil || back.Audit.Accepted != a.Accepted || back.Version != ReportVersion {
+		t.Fatalf("JSON report: %v %+v", err, back.Audit)
+	}
+}
+
+func TestOutageDeclinesOnlyInsideItsWindow(t *testing.T) {
+	t.Parallel()
+	sc := parse(t, `
+name: outage
+seed: 5
+phases:
+  - {name: steady, duration: 4s, rate: 100/s}
+actions:
+  - {at: 1500ms, fault: {stage: payment, decline_rate: 1.0, for: 1s}}
+`)
+	e := startEngine(t, sc)
+	var mu sync.Mutex
+	var declines []time.Time
+	unsub := e.Subscribe(func(ev engine.Event) {
+		if ev.Type == engine.EventDeclined {
+			mu.Lock()
+			declines = append(declines, ev.Time)
+			mu.Unlock()
+		}
+	})
+	defer unsub()
+	r, err := New(Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Broker: e.Snapshot().Broker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	rep, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(declines) < 50 || int64(len(declines)) != rep.Audit.PaymentFailed {
+		t.Fatalf("%d declines, %d payment_failed in the audit; want about 100 of each", len(declines), rep.Audit.PaymentFailed)
+	}
+	// The action timer and the run's start differ by well under 50 ms.
+	from, to := start.Add(1500*time.Millisecond-50*time.Millisecond), start.Add(2500*time.Millisecond+50*time.Millisecond)
+	for _, d := range declines {
+		if d.Before(from) || d.After(to) {
+			t.Errorf("decline at %v, outside the window [1.5s, 2.5s]", d.Sub(start))
+		}
+	}
+	if rep.Audit.Lost != 0 || rep.Audit.Confirmed < 250 {
+		t.Errorf("audit %+v", rep.Audit)
+	}
+}
+
+func TestThresholdFails(t *testing.T) {
+	t.Parallel()
+	sc := parse(t, `
+name: impossible
+phases: [{duration: 1s, rate: 50/s}]
+thresholds:
+  - {metric: e2e_p50, max: 1us}
+  - {metric: lost_orders, max: 0}
+`)
+	e := startEngine(t, sc)
+	r, err := New(Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Broker: e.Snapshot().Broker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Passed || rep.Thresholds[0].Pass || !rep.Thresholds[1].Pass {
+		t.Fatalf("passed %v thresholds %+v: want e2e_p50 ≤ 1µs to fail and lost_orders to pass", rep.Passed, rep.Thresholds)
+	}
+}
