@@ -1,0 +1,214 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/progress"
+	"github.com/charmbracelet/x/ansi"
+
+	"oms-sim/engine"
+	"oms-sim/loadgen"
+)
+
+// header is the top of the screen: broker and connection, the run and its
+// phase with a progress bar, target against achieved rate, and a third
+// line for whatever needs attention (an outage, a lost connection, how the
+// broker was chosen, what the phase shows).
+type header struct {
+	st       *Styles
+	width    int
+	scenario string
+	hasLoad  bool
+	bar      progress.Model
+
+	snap    engine.Snapshot
+	hasSnap bool
+	prog    *loadgen.Progress
+	outage  *outage
+	now     time.Time
+}
+
+func newHeader(st *Styles, scenario string, hasLoad bool) header {
+	bar := progress.New(progress.WithoutPercentage(), progress.WithFillCharacters('█', '░'),
+		progress.WithColors(st.BarFull), progress.WithWidth(20))
+	bar.EmptyColor = st.BarEmpty
+	return header{st: st, scenario: scenario, hasLoad: hasLoad, bar: bar}
+}
+
+// SetSize sets the width; the height follows from the content (Height).
+func (h *header) SetSize(w int) {
+	h.width = w
+	h.bar.SetWidth(min(24, max(8, w/8)))
+}
+
+// Update takes the latest poll.
+func (h *header) Update(snap engine.Snapshot, prog *loadgen.Progress, o *outage, now time.Time) {
+	h.snap, h.hasSnap, h.prog, h.outage, h.now = snap, true, prog, o, now
+}
+
+// Height is how many lines View draws.
+func (h *header) Height() int {
+	if h.notice() != "" {
+		return 3
+	}
+	return 2
+}
+
+// View draws the header.
+func (h *header) View() string {
+	lines := []string{h.brokerLine(), h.runLine()}
+	if n := h.notice(); n != "" {
+		lines = append(lines, n)
+	}
+	for i := range lines {
+		lines[i] = clip(lines[i], h.width)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (h *header) brokerLine() string {
+	st := h.st
+	b := h.snap.Broker
+	brand := st.Brand.Render("oms-sim")
+	if !h.hasSnap {
+		return brand + " " + st.Muted.Render("connecting…")
+	}
+	where := b.URL
+	if b.Kind == "embedded" || where == "" {
+		where = "embedded"
+	}
+	parts := []part{{brand, 0}, {st.Muted.Render("broker ") + st.Text.Render(where), 0}}
+	if b.QueueType != "" {
+		parts = append(parts, part{st.Muted.Render("queues ") + st.Text.Render(b.QueueType), 2})
+	}
+	if b.Connected {
+		parts = append(parts, part{st.Good.Render("● connected"), 0})
+	} else {
+		s := "○ reconnecting"
+		if b.Reconnects > 0 {
+			s += fmt.Sprintf(" (%d)", b.Reconnects)
+		}
+		parts = append(parts, part{st.Bad.Render(s), 0})
+	}
+	if len(h.snap.Roles) > 0 && len(h.snap.Roles) < len(engine.StageNames)+1 {
+		parts = append(parts, part{st.Muted.Render("runs ") + st.Text.Render(strings.Join(h.snap.Roles, ",")), 2})
+	}
+	if !h.snap.Started.IsZero() && !h.snap.Time.IsZero() {
+		parts = append(parts, part{st.Muted.Render("up ") + st.Text.Render(fmtClock(h.snap.Time.Sub(h.snap.Started))), 3})
+	}
+	parts = append(parts, part{st.Muted.Render("accepting ") + st.Text.Render(fmtRate(h.snap.AcceptRate)+"/s"), 1})
+	return joinFit(parts, "  ", h.width)
+}
+
+func (h *header) runLine() string {
+	st := h.st
+	p := h.prog
+	name := h.scenario
+	if p != nil && p.Scenario != "" {
+		name = p.Scenario
+	}
+	if p == nil {
+		if !h.hasLoad {
+			return st.Muted.Render("no load generator — send orders to POST /api/orders")
+		}
+		return st.Muted.Render("load generator starting…")
+	}
+	var parts []part
+	switch {
+	case name != "" && h.width < 100:
+		parts = append(parts, part{st.Accent.Render(name), 0})
+	case name != "":
+		parts = append(parts, part{st.Muted.Render("scenario ") + st.Accent.Render(name), 0})
+	case p.Manual && p.State == loadgen.StateRunning:
+		parts = append(parts, part{st.Muted.Render("manual load"), 0})
+	default:
+		return st.Muted.Render("no load — press l to start orders at a rate, ] to step it up")
+	}
+	switch p.State {
+	case loadgen.StateDone:
+		verdict := st.Good.Render("✓ passed")
+		if !p.Passed {
+			verdict = st.Bad.Render("✗ failed")
+		}
+		parts = append(parts, part{st.Text.Render("done") + " " + verdict, 0}, part{st.Muted.Render("r toggles the report"), 1})
+		return joinFit(parts, "  ", h.width)
+	case loadgen.StateDraining:
+		parts = append(parts, part{st.Warn.Render("draining…"), 0})
+	}
+	if p.Phase != "" {
+		parts = append(parts, part{st.Muted.Render(fmt.Sprintf("phase %d/%d ", p.PhaseIndex+1, p.Phases)) + st.Text.Render(p.Phase), 0})
+		if p.PhaseTotal > 0 {
+			parts = append(parts, part{st.Muted.Render(fmtClock(p.PhaseElapsed) + "/" + fmtClock(p.PhaseTotal)), 2})
+		}
+	}
+	if p.Total > 0 {
+		frac := float64(p.Elapsed) / float64(p.Total)
+		parts = append(parts, part{h.bar.ViewAs(min(max(frac, 0), 1)) + " " + st.Text.Render(fmtClock(p.Elapsed)+"/"+fmtClock(p.Total)), 0})
+	} else if p.Elapsed > 0 {
+		parts = append(parts, part{st.Text.Render(fmtClock(p.Elapsed)), 0})
+	}
+	rate := st.Muted.Render("target ") + st.Text.Render(fmtRate(p.TargetRate)+"/s") +
+		st.Muted.Render(" achieved ") + st.Level(shortfall(p), 0.1, 0.3).Render(fmtRate(p.AchievedRate)+"/s")
+	parts = append(parts, part{rate, 0})
+	if p.Failed > 0 {
+		parts = append(parts, part{st.Bad.Render(fmt.Sprintf("%d refused", p.Failed)), 2})
+	}
+	if p.Paused {
+		parts = append(parts, part{st.Warn.Render("⏸ load paused"), 0})
+	}
+	return joinFit(parts, "  ", h.width)
+}
+
+// part is one item of a header line; drop orders which go first when the
+// line is too wide (0 never goes).
+type part struct {
+	s    string
+	drop int
+}
+
+// joinFit joins parts with sep, leaving out the most droppable ones until
+// the line fits width; what still does not fit is cut.
+func joinFit(parts []part, sep string, width int) string {
+	for {
+		var ss []string
+		worst := -1
+		for i, p := range parts {
+			ss = append(ss, p.s)
+			if p.drop > 0 && (worst < 0 || p.drop >= parts[worst].drop) {
+				worst = i
+			}
+		}
+		line := strings.Join(ss, sep)
+		if worst < 0 || ansi.StringWidth(line) <= width {
+			return clip(line, width)
+		}
+		parts = append(parts[:worst:worst], parts[worst+1:]...)
+	}
+}
+
+// shortfall is how far the achieved rate falls below target, 0..1.
+func shortfall(p *loadgen.Progress) float64 {
+	if p.TargetRate <= 0 || p.Paused {
+		return 0
+	}
+	return max(0, 1-p.AchievedRate/p.TargetRate)
+}
+
+// notice is the attention line, or "" when nothing needs it.
+func (h *header) notice() string {
+	st := h.st
+	switch {
+	case h.outage != nil:
+		left := h.outage.until.Sub(h.now).Round(time.Second)
+		return st.Bad.Render(fmt.Sprintf("⚠ payment outage: every payment declined — %v left", max(left, 0)))
+	case h.hasSnap && !h.snap.Broker.Connected && h.snap.Broker.LastError != "":
+		return st.Bad.Render("⚠ broker: " + h.snap.Broker.LastError)
+	case h.hasSnap && h.snap.Broker.Note != "":
+		return st.Warn.Render("⚠ " + h.snap.Broker.Note)
+	case h.prog != nil && h.prog.PhaseDescription != "" && h.prog.State == loadgen.StateRunning:
+		return st.Muted.Render("▸ " + h.prog.PhaseDescription)
+	}
+	return ""
+}

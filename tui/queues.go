@@ -1,0 +1,99 @@
+package tui
+
+import (
+	"strings"
+
+	"oms-sim/engine"
+)
+
+// watchedQueues are the queues the panel always lists, in pipeline order.
+var watchedQueues = []string{
+	engine.StageQueue(engine.StagePayment),
+	engine.StageQueue(engine.StageInventory),
+	engine.StageQueue(engine.StageEmail),
+	engine.QueueDead,
+}
+
+// queuesPanel shows each queue's depth, its last minute as a sparkline,
+// and its in and out rates.
+type queuesPanel struct {
+	st            *Styles
+	width, height int
+	queues        []engine.QueueSnapshot
+}
+
+func newQueuesPanel(st *Styles) queuesPanel { return queuesPanel{st: st} }
+
+func (p *queuesPanel) SetSize(w, h int) { p.width, p.height = w, h }
+
+// Update takes the latest snapshot.
+func (p *queuesPanel) Update(snap engine.Snapshot) { p.queues = snap.Queues }
+
+var queueCols = []column{
+	{title: "QUEUES", width: 13},
+	{title: "READY", width: 7, right: true},
+	{title: "UNACKED", width: 7, right: true},
+	{title: "PEAK", width: 7, right: true, drop: 2},
+	{title: "CONS", width: 4, right: true, drop: 3},
+	{title: "IN/s", width: 6, right: true},
+	{title: "OUT/s", width: 6, right: true},
+	{title: "READY, LAST MINUTE", width: 10, flex: true, drop: 1},
+}
+
+// View draws a header line and one line per queue.
+func (p *queuesPanel) View() string {
+	st := p.st
+	ws := layoutColumns(queueCols, p.width)
+	lines := []string{st.Title.Render(fit(headerRow(queueCols, ws), p.width))}
+	if len(p.queues) == 0 {
+		for _, name := range watchedQueues {
+			lines = append(lines, row(queueCols, ws, []string{name, st.Muted.Render("-")}))
+		}
+		return block(lines, p.width, p.height)
+	}
+	// The snapshot lists the queues in pipeline order, with their names
+	// as declared (a --namespace prefixes them).
+	for _, q := range p.queues {
+		name := q.Name
+		if i := strings.LastIndex(name, "oms."); i > 0 {
+			name = name[i:] // the namespace is in the header's broker line
+		}
+		ready := st.Text.Render(fmtCount(q.Ready))
+		switch {
+		case isDeadQueue(name) && q.Ready > 0:
+			ready = st.Bad.Render(fmtCount(q.Ready))
+		case q.Ready > 1000:
+			ready = st.Warn.Render(fmtCount(q.Ready))
+		}
+		spark := st.Spark.Render(sparkline(q.History, ws[len(ws)-1]))
+		if q.Err != "" {
+			spark = st.Bad.Render("⚠ " + q.Err)
+		}
+		lines = append(lines, row(queueCols, ws, []string{
+			st.Text.Render(name), ready,
+			st.Text.Render(fmtCount(q.Unacked)),
+			st.Muted.Render(fmtCount(q.PeakReady)),
+			st.Muted.Render(fmtCount(q.Consumers)),
+			st.Text.Render(fmtRate(q.InRate)),
+			st.Text.Render(fmtRate(q.OutRate)),
+			spark,
+		}))
+	}
+	return block(lines, p.width, p.height)
+}
+
+// deadDepth is oms.dead's ready count, for compact summaries.
+func (p *queuesPanel) deadDepth() int {
+	for _, q := range p.queues {
+		if isDeadQueue(q.Name) {
+			return q.Ready
+		}
+	}
+	return 0
+}
+
+// isDeadQueue reports whether name is the dead-letter queue, in any
+// namespace.
+func isDeadQueue(name string) bool {
+	return name == engine.QueueDead || strings.HasSuffix(name, "."+engine.QueueDead)
+}
