@@ -117,36 +117,12 @@ func firstLine(s string) string {
 	return line
 }
 
-// suggest returns ` (did you mean "x"?)` for a near miss.
+// suggest returns ` (did you mean "x"?)` for a near miss or a prefix.
 func suggest(got string, names []string) string {
 	for _, n := range names {
-		if strings.HasPrefix(n, got) || strings.HasPrefix(got, n) || closeEnough(got, n) {
+		if strings.HasPrefix(n, got) || strings.HasPrefix(got, n) {
 			return fmt.Sprintf(" (did you mean %q?)", n)
 		}
 	}
-	return ""
-}
-
-// closeEnough reports whether a and b differ by at most two edits.
-func closeEnough(a, b string) bool {
-	if len(a) > 64 || len(b) > 64 {
-		return false
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)] <= 2
+	return scenario.Suggest(got, names)
 }

@@ -146,7 +146,10 @@ func indexPath(path string, i int) string {
 	return path + "[" + strconv.Itoa(i) + "]"
 }
 
-// suggest returns ` (did you mean "x"?)` when one choice is a near miss of got.
+// Suggest returns ` (did you mean "x"?)` when one choice is a near miss
+// of got (a small edit distance), or "".
+func Suggest(got string, choices []string) string { return suggest(got, choices) }
+
 func suggest(got string, choices []string) string {
 	best, bestDist := "", 3
 	for _, c := range choices {
