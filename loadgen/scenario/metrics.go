@@ -36,7 +36,7 @@ func (k MetricKind) String() string {
 
 // Metric names that thresholds can refer to.
 const (
-	MetricErrorRate         = "error_rate"          // share of sends or orders that ended in an error (rejected, or dead-lettered)
+	MetricErrorRate         = "error_rate"          // accepted orders not confirmed (declined, refunded, dead-lettered, lost) ÷ accepted
 	MetricLostOrders        = "lost_orders"         // accepted orders with no terminal status after the drain
 	MetricDuplicatedOrders  = "duplicated_orders"   // orders that reached a terminal status twice
 	MetricDeadLettered      = "dead_lettered"       // messages sent to the dead-letter queue
