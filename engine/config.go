@@ -89,8 +89,14 @@ type Config struct {
 	// QueueType is broker.Classic or broker.Quorum.
 	QueueType string
 	// Roles are the parts this process runs: "api", "payment",
-	// "inventory", "email". Empty means all.
+	// "inventory", "email". Empty means all; RoleNone alone runs none
+	// (a process that only watches a pipeline run elsewhere).
 	Roles []string
+	// Events selects the event log: EventsMemory (default) keeps every
+	// order's timeline in process; EventsOff keeps statuses and latency
+	// but no timelines. A shared log (a RabbitMQ stream) is installed
+	// with SetEventLog.
+	Events string
 	// Namespace prefixes every exchange and queue name ("ns.orders");
 	// empty means the names of DESIGN.md §3.
 	Namespace string
@@ -172,8 +178,18 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// RoleAPI is the role that runs the HTTP order API.
-const RoleAPI = "api"
+// Roles beyond the stage names.
+const (
+	RoleAPI  = "api"  // the HTTP order API
+	RoleNone = "none" // nothing: watch only
+)
+
+// Event log modes.
+const (
+	EventsStream = "stream"
+	EventsMemory = "memory"
+	EventsOff    = "off"
+)
 
 // Validate reports every problem with the configuration.
 func (c *Config) Validate() error {
@@ -185,9 +201,17 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("queue type %q: valid are classic, quorum", c.QueueType))
 	}
 	for _, r := range c.Roles {
-		if r != RoleAPI && stageKeys[r] == nil {
-			errs = append(errs, fmt.Errorf("role %q: valid are api, payment, inventory, email", r))
+		if r != RoleAPI && r != RoleNone && stageKeys[r] == nil {
+			errs = append(errs, fmt.Errorf("role %q: valid are api, payment, inventory, email, none", r))
 		}
+		if r == RoleNone && len(c.Roles) > 1 {
+			errs = append(errs, errors.New("role none cannot be combined with other roles"))
+		}
+	}
+	switch c.Events {
+	case "", EventsMemory, EventsOff, EventsStream:
+	default:
+		errs = append(errs, fmt.Errorf("events %q: valid are stream, memory, off", c.Events))
 	}
 	for name, sc := range c.Stages {
 		if stageKeys[name] == nil {

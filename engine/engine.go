@@ -74,6 +74,7 @@ func New(cfg Config) (*Engine, error) {
 		errors:  ring[ErrorEntry]{max: changeLogSize},
 		changes: ring[Change]{max: changeLogSize},
 	}
+	e.store.timelines = cfg.Events != EventsOff
 	e.pub = newPublisher(e)
 	for _, name := range StageNames {
 		e.stages[name] = newStage(e, name, cfg.Stages[name])
@@ -239,6 +240,10 @@ func (e *Engine) emit(ev Event) {
 	ev.Process = e.cfg.Process
 	e.events.Append(ev)
 }
+
+// Emit appends an event of the caller's to the log (the load generator
+// records its runs and arrivals there). Process and Time are filled in.
+func (e *Engine) Emit(ev Event) { e.emit(ev) }
 
 // Subscribe calls fn for every lifecycle event from now on (the load
 // generator's audit uses it). fn must be quick.

@@ -18,6 +18,13 @@ const (
 	EventEmailSent    = "email.sent" // a declined or refund notice sent
 	EventDeadLettered = "dead_lettered"
 	EventRedelivered  = "redelivered" // a duplicate delivery answered from memory
+
+	// A load generator's run: its start (Detail: the scenario), every
+	// arrival (Time: the intended send time; Order: what was sent) and
+	// its end (Detail: the audit). They carry RunID and no OrderID.
+	EventRunStarted  = "run.started"
+	EventArrival     = "arrival"
+	EventRunFinished = "run.finished"
 )
 
 // Event is one lifecycle event of one order.

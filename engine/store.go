@@ -65,8 +65,9 @@ type OrderCounts struct {
 // store keeps the most recent orders with their timelines, bounded to max
 // orders: the oldest is forgotten when a new one arrives.
 type store struct {
-	mu     sync.Mutex
-	max    int
+	mu        sync.Mutex
+	max       int
+	timelines bool // keep each order's events
 	orders map[string]*OrderRecord
 	ring   []string // insertion order, ring buffer of ids
 	head   int
@@ -78,11 +79,14 @@ type store struct {
 }
 
 func newStore(max int) *store {
-	return &store{max: max, orders: make(map[string]*OrderRecord, max), ring: make([]string, 0, max), e2e: newLatency()}
+	return &store{max: max, timelines: true, orders: make(map[string]*OrderRecord, max), ring: make([]string, 0, max), e2e: newLatency()}
 }
 
 // apply folds one event into the store.
 func (s *store) apply(ev Event) {
+	if ev.OrderID == "" {
+		return // a run's own events (run.started, arrival): not an order's
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.orders[ev.OrderID]
@@ -98,7 +102,7 @@ func (s *store) apply(ev Event) {
 		}
 		r.ProductID, r.Quantity, r.UserID, r.CreatedAt = o.ProductID, o.Quantity, o.UserID, o.CreatedAt
 	}
-	if len(r.Events) < maxEventsPerOrder {
+	if s.timelines && len(r.Events) < maxEventsPerOrder {
 		r.Events = append(r.Events, ev)
 	}
 	st, ok := ev.Status()

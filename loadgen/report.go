@@ -24,6 +24,7 @@ const ReportVersion = 1
 type Report struct {
 	Version     int       `json:"version"`
 	Scenario    string    `json:"scenario"`
+	RunID       string    `json:"run_id"`
 	Description string    `json:"description,omitempty"`
 	Seed        uint64    `json:"seed"`
 	Driver      string    `json:"driver"`
@@ -125,7 +126,7 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	s := r.cfg.Scenario
 	snap := r.cfg.Engine.Snapshot()
 	rep := &Report{
-		Version: ReportVersion, Scenario: s.Name, Description: s.Description, Seed: s.Seed,
+		Version: ReportVersion, Scenario: s.Name, RunID: r.cfg.RunID, Description: s.Description, Seed: s.Seed,
 		Driver:    r.cfg.Driver.Name(),
 		Broker:    Broker{Kind: r.cfg.Broker.Kind, URL: r.cfg.Broker.URL, QueueType: r.cfg.Broker.QueueType, Note: r.cfg.Broker.Note},
 		StartedAt: start.UTC(), DurationMs: ms(load), DrainMs: ms(drain), Interrupted: interrupted,

@@ -2,16 +2,19 @@ package loadgen
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/google/uuid"
 
 	"oms-sim/engine"
 	"oms-sim/loadgen/pace"
@@ -24,7 +27,16 @@ type Engine interface {
 	engine.Control
 	Snapshot() engine.Snapshot
 	Subscribe(fn func(engine.Event)) (cancel func())
+	// Emit appends a run's own events (start, arrivals, end) to the log.
+	Emit(ev engine.Event)
 	ResetStats()
+}
+
+// Arrival is one recorded send: when it was due from the run's start and
+// what it sent. Replays re-drive a run's arrivals.
+type Arrival struct {
+	At  time.Duration
+	Req engine.OrderRequest
 }
 
 // Defaults.
@@ -54,6 +66,14 @@ type Config struct {
 	Progress      io.Writer
 	ProgressEvery time.Duration
 	MaxInFlight   int
+	// RunID names the run in the event log (default: a new UUIDv7).
+	RunID string
+	// Record writes every arrival to the event log, so the run can be
+	// replayed (worth it only when the log outlives the process).
+	Record bool
+	// Replay, when set, is sent instead of the scenario's schedule (the
+	// scenario still names the run and sets thresholds).
+	Replay []Arrival
 	// LateThreshold is how late a send may leave before it counts late.
 	LateThreshold time.Duration
 	Logger        *slog.Logger
@@ -108,6 +128,9 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.RunID == "" {
+		cfg.RunID = uuid.Must(uuid.NewV7()).String()
+	}
 	r := &Runner{
 		cfg:       cfg,
 		track:     newTracker(),
@@ -142,9 +165,10 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	unsub := r.cfg.Engine.Subscribe(r.track.onEvent)
 	defer unsub()
 	r.cfg.Engine.ResetStats()
-	r.cfg.Engine.Note("scenario", fmt.Sprintf("scenario %s started (%v)", s.Name, s.TotalDuration()))
+	r.cfg.Engine.Note("scenario", fmt.Sprintf("scenario %s started (%v), run %s", s.Name, s.TotalDuration(), r.cfg.RunID))
 
 	start := time.Now()
+	r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventRunStarted, Time: start, Detail: s.Name})
 	r.mu.Lock()
 	r.start, r.state = start, StateRunning
 	r.mu.Unlock()
@@ -176,6 +200,8 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	r.report, r.state = rep, StateDone
 	r.mu.Unlock()
 	r.cfg.Engine.Note("scenario", fmt.Sprintf("scenario %s done: %s", s.Name, passWord(rep.Passed)))
+	summary, _ := json.Marshal(rep.Audit)
+	r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventRunFinished, Detail: string(summary)})
 	return rep, nil
 }
 
@@ -190,11 +216,11 @@ func passWord(ok bool) string {
 // returns true). Every intended send is sent, however late, unless a
 // pause covers it.
 func (r *Runner) send(ctx context.Context, start time.Time) (interrupted bool) {
-	sched := pace.NewSchedule(r.phases)
+	next := r.schedule()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		at, ok := sched.Next()
+		at, req, ok := next()
 		if !ok {
 			return false
 		}
@@ -208,7 +234,11 @@ func (r *Runner) send(ctx context.Context, start time.Time) (interrupted bool) {
 			r.addPhase(phase, func(p *phaseStat) { p.skipped++ })
 			continue
 		}
-		req := r.mix.next()
+		if r.cfg.Record {
+			o := engine.Order{ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID}
+			r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventArrival, Time: start.Add(at),
+				Detail: strconv.FormatInt(int64(at), 10), Order: &o})
+		}
 		select {
 		case r.sem <- struct{}{}:
 		default:
@@ -235,6 +265,33 @@ func (r *Runner) send(ctx context.Context, start time.Time) (interrupted bool) {
 		}()
 	}
 }
+
+// schedule returns the run's sends in order: the scenario's pacer with
+// orders from its mix, or the recorded arrivals of a replay.
+func (r *Runner) schedule() func() (time.Duration, engine.OrderRequest, bool) {
+	if r.cfg.Replay != nil {
+		i := 0
+		return func() (time.Duration, engine.OrderRequest, bool) {
+			if i >= len(r.cfg.Replay) {
+				return 0, engine.OrderRequest{}, false
+			}
+			a := r.cfg.Replay[i]
+			i++
+			return a.At, a.Req, true
+		}
+	}
+	sched := pace.NewSchedule(r.phases)
+	return func() (time.Duration, engine.OrderRequest, bool) {
+		at, ok := sched.Next()
+		if !ok {
+			return 0, engine.OrderRequest{}, false
+		}
+		return at, r.mix.next(), true
+	}
+}
+
+// RunID returns the run's id in the event log.
+func (r *Runner) RunID() string { return r.cfg.RunID }
 
 // sendOne sends one order intended at intended. Sends are not cancelled
 // with the run: one already on its way is given its answer.

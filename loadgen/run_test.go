@@ -204,3 +204,73 @@ thresholds:
 		t.Fatalf("passed %v thresholds %+v: want e2e_p50 ≤ 1µs to fail and lost_orders to pass", rep.Passed, rep.Thresholds)
 	}
 }
+
+func TestRecordAndReplay(t *testing.T) {
+	t.Parallel()
+	sc := parse(t, `
+name: recorded
+seed: 11
+orders: {product: {dist: zipf, s: 1.4}}
+phases:
+  - {duration: 1s, rate: 100/s, arrivals: poisson}
+  - {duration: 1s, rate: {from: 50/s, to: 250/s}}
+`)
+	e := startEngine(t, sc)
+	var mu sync.Mutex
+	var events []engine.Event
+	unsub := e.Subscribe(func(ev engine.Event) {
+		if ev.RunID != "" {
+			mu.Lock()
+			events = append(events, ev)
+			mu.Unlock()
+		}
+	})
+	defer unsub()
+	run := func(sc *scenario.Scenario, replay []Arrival) *Report {
+		r, err := New(Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Broker: e.Snapshot().Broker, Record: true, Replay: replay})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := r.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	first := run(sc, nil)
+	mu.Lock()
+	name, recorded, err := ArrivalsOf(first.RunID, events)
+	mu.Unlock()
+	if err != nil || name != "recorded" {
+		t.Fatalf("ArrivalsOf: %q %v", name, err)
+	}
+	if int64(len(recorded)) != first.Sent {
+		t.Fatalf("recorded %d arrivals, the run sent %d", len(recorded), first.Sent)
+	}
+	rsc, arrivals, err := ReplayScenario(name, recorded, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := run(rsc, arrivals)
+	if second.Sent != first.Sent || second.Audit.Lost != 0 || !second.Passed {
+		t.Fatalf("replay sent %d (first %d), audit %+v", second.Sent, first.Sent, second.Audit)
+	}
+	mu.Lock()
+	_, again, err := ArrivalsOf(second.RunID, events)
+	mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same orders in the same order, at half the recorded offsets.
+	for i := range recorded {
+		if again[i].Req != recorded[i].Req {
+			t.Fatalf("arrival %d: replayed %+v, recorded %+v", i, again[i].Req, recorded[i].Req)
+		}
+		if want := recorded[i].At / 2; again[i].At < want-time.Microsecond || again[i].At > want+time.Microsecond {
+			t.Fatalf("arrival %d at %v, want %v (half of %v)", i, again[i].At, want, recorded[i].At)
+		}
+	}
+	if second.DurationMs > first.DurationMs*0.6 {
+		t.Errorf("replay at 2x took %.0fms, the recording %.0fms", second.DurationMs, first.DurationMs)
+	}
+}

@@ -48,8 +48,8 @@ func (rep *Report) render(md bool) string {
 	if rep.Broker.Kind == "embedded" {
 		broker = "EMBEDDED broker (in-process, not RabbitMQ)"
 	}
-	fmt.Fprintf(&b, "%s · %s queues · driver %s · seed %d · load %s + drain %s",
-		broker, rep.Broker.QueueType, rep.Driver, rep.Seed, fmtMs(rep.DurationMs), fmtMs(rep.DrainMs))
+	fmt.Fprintf(&b, "%s · %s queues · driver %s · seed %d · load %s + drain %s · run %s",
+		broker, rep.Broker.QueueType, rep.Driver, rep.Seed, fmtMs(rep.DurationMs), fmtMs(rep.DrainMs), rep.RunID)
 	if rep.Interrupted {
 		b.WriteString(" · INTERRUPTED")
 	}
