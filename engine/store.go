@@ -68,10 +68,10 @@ type store struct {
 	mu        sync.Mutex
 	max       int
 	timelines bool // keep each order's events
-	orders map[string]*OrderRecord
-	ring   []string // insertion order, ring buffer of ids
-	head   int
-	e2e    *latency
+	orders    map[string]*OrderRecord
+	ring      []string // insertion order, ring buffer of ids
+	head      int
+	e2e       *latency
 
 	accepted, confirmed, paymentFailed, refunded, dead, duplicated atomic.Int64
 	// settled counts terminal statuses of accepted orders.
