@@ -66,6 +66,10 @@ embedded in-process broker when none answers.
                                        progress lines, the final report, exit 1 if it failed
   oms-sim validate FILE...             check scenario files (exit 2 on errors)
   oms-sim scenarios                    list the shipped scenarios
+  oms-sim trace ORDER_ID               an order's timeline from the event stream
+  oms-sim runs                         recorded runs; oms-sim replay --run ID [--speed 2x]
+  oms-sim --role payment               run only some parts; processes on one broker form one pipeline
+  oms-sim --role none                  watch a pipeline that runs elsewhere (queues and events)
 
 Exit codes: 0 ok · 1 thresholds failed or orders lost · 2 usage or config error ·
 3 broker unreachable.`,
@@ -79,6 +83,6 @@ Exit codes: 0 ok · 1 thresholds failed or orders lost · 2 usage or config erro
 		},
 	}
 	o.register(cmd)
-	cmd.AddCommand(newScenariosCmd(), newValidateCmd())
+	cmd.AddCommand(newScenariosCmd(), newValidateCmd(), newTraceCmd(), newRunsCmd(), newReplayCmd())
 	return cmd
 }

@@ -22,6 +22,7 @@ import (
 	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/broker/embedded"
+	"oms-sim/engine/streamlog"
 	"oms-sim/loadgen"
 	"oms-sim/loadgen/scenario"
 	"oms-sim/scenarios"
@@ -51,12 +52,34 @@ type runOptions struct {
 	target       string
 	drainTimeout time.Duration
 
+	process string
+	ev      eventFlags
+
+	// replay, when set, re-drives that recorded run's arrivals.
+	replayArrivals []loadgen.Arrival
+	replayRun      string
+	replaySpeed    float64
+	replaySince    time.Duration
+
 	changed func(flag string) bool // whether the user set a flag
 }
 
 type stageFlags struct {
 	workers, prefetch int
 	serviceTime       string
+}
+
+func defaultProcess() string {
+	h, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", h, os.Getpid())
+}
+
+func (o *runOptions) registerEventFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.ev.events, "events", "auto", "event log: stream (RabbitMQ stream oms.events, shared by processes), memory, off (no timelines), or auto (stream when its port answers)")
+	f.StringVar(&o.ev.streamURL, "stream-url", "", "stream protocol URL (default: the --amqp host and credentials, port 5552)")
+	f.DurationVar(&o.ev.maxAge, "events-max-age", 24*time.Hour, "event stream retention by age (applied when the stream is created)")
+	f.Int64Var(&o.ev.maxBytes, "events-max-bytes", 1<<30, "event stream retention by size in bytes (applied when the stream is created)")
 }
 
 func defaultAMQPURL() string {
@@ -86,6 +109,8 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.driver, "driver", loadgen.DriverHTTP, "how the load generator sends orders: http (POST /api/orders) or publish (straight to the exchange)")
 	f.StringVar(&o.target, "target", "", "with --driver http: the order API to load (default: this process's own API)")
 	f.DurationVar(&o.drainTimeout, "drain-timeout", loadgen.DefaultDrainTimeout, "after the load, how long to wait for every order to reach a terminal status")
+	f.StringVar(&o.process, "process", defaultProcess(), "this process's name in events, traces and connection names")
+	o.registerEventFlags(cmd)
 	o.stages = map[string]*stageFlags{}
 	for _, s := range engine.StageNames {
 		sf := &stageFlags{}
@@ -124,7 +149,7 @@ func openBroker(ctx context.Context, o runOptions, log *slog.Logger) (d broker.D
 
 func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.Logger, sc *scenario.Scenario) (engine.Config, error) {
 	cfg := engine.Config{
-		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType, Namespace: o.namespace,
+		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType, Namespace: o.namespace, Process: o.process,
 		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, Logger: log,
 		Stages: map[string]engine.StageConfig{},
 	}
@@ -185,7 +210,13 @@ func newLogger(o runOptions) (*slog.Logger, func(), error) {
 func run(parent context.Context, o runOptions) error {
 	// Check everything the user typed before touching the broker.
 	var sc *scenario.Scenario
-	if o.scenario != "" {
+	if o.replayRun != "" {
+		s, arrivals, err := loadReplay(parent, o)
+		if err != nil {
+			return err
+		}
+		sc, o.replayArrivals = s, arrivals
+	} else if o.scenario != "" {
 		s, err := scenarios.Load(o.scenario)
 		if err != nil {
 			return exitWith(exitUsage, err)
@@ -216,6 +247,7 @@ func run(parent context.Context, o runOptions) error {
 		return err
 	}
 	defer closeLog()
+	streamlog.SetClientLogger(log) // the stream client logs through ours
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -231,9 +263,23 @@ func run(parent context.Context, o runOptions) error {
 	if err != nil {
 		return exitWith(exitUsage, err)
 	}
+	evLog, evMode, evNote, err := openEvents(ctx, o, kind, engine.Names{Namespace: o.namespace}, log)
+	if err != nil {
+		return err
+	}
+	cfg.Events = evMode
 	eng, err := engine.New(cfg)
 	if err != nil {
+		if evLog != nil {
+			evLog.Close()
+		}
 		return exitWith(exitUsage, err)
+	}
+	if evLog != nil {
+		eng.SetEventLog(evLog)
+	}
+	if evNote != "" {
+		fmt.Fprintln(os.Stderr, "oms-sim: "+evNote)
 	}
 	if err := eng.Start(ctx); err != nil {
 		if errors.Is(err, engine.ErrBrokerUnreachable) {
@@ -254,7 +300,7 @@ func run(parent context.Context, o runOptions) error {
 	fmt.Fprintf(os.Stderr, "oms-sim: API on http://%s  broker %s (%s, %s queues)  roles %s\n",
 		displayAddr(srv.Addr), d.Describe(), kind, cfg.QueueType, o.roles)
 
-	runner, err := newRunner(o, sc, eng, srv, headless)
+	runner, err := newRunner(o, sc, eng, srv, headless, evMode == engine.EventsStream)
 	if err != nil {
 		shutdown(srv, eng, log)
 		return exitWith(exitUsage, err)
@@ -275,7 +321,7 @@ func run(parent context.Context, o runOptions) error {
 }
 
 // newRunner builds the load generator with the chosen driver.
-func newRunner(o runOptions, sc *scenario.Scenario, eng *engine.Engine, srv *http.Server, headless bool) (*loadgen.Runner, error) {
+func newRunner(o runOptions, sc *scenario.Scenario, eng *engine.Engine, srv *http.Server, headless, record bool) (*loadgen.Runner, error) {
 	var drv loadgen.Driver = loadgen.PublishDriver{P: eng}
 	if o.driver == loadgen.DriverHTTP {
 		target := o.target
@@ -292,6 +338,7 @@ func newRunner(o runOptions, sc *scenario.Scenario, eng *engine.Engine, srv *htt
 	return loadgen.New(loadgen.Config{
 		Scenario: sc, Engine: eng, Driver: drv, Broker: snap.Broker,
 		DrainTimeout: o.drainTimeout, Progress: progress,
+		Record: record, Replay: o.replayArrivals,
 	})
 }
 

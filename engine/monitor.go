@@ -162,6 +162,14 @@ func (e *Engine) Snapshot() Snapshot {
 		},
 	}
 	snap.Recent, _ = e.store.list(OrderQuery{Limit: recentInSnapshot})
+	if r, ok := e.events.(StatsReporter); ok {
+		snap.Events = r.LogStats()
+	} else {
+		snap.Events = EventLogStats{Kind: e.cfg.Events, Connected: true}
+		if snap.Events.Kind == "" {
+			snap.Events.Kind = EventsMemory
+		}
+	}
 	e.mu.Lock()
 	snap.Errors = e.errors.newestFirst()
 	snap.Changes = e.changes.newestFirst()

@@ -25,6 +25,8 @@ type Snapshot struct {
 	// TerminalRate is orders reaching a terminal status per second.
 	TerminalRate float64  `json:"terminal_rate"`
 	API          APIStats `json:"api"`
+	// Events describes the event log: its kind and what it dropped.
+	Events EventLogStats `json:"events"`
 	// Recent holds the newest orders (without timelines), newest first.
 	Recent []OrderRecord `json:"recent"`
 	// Errors are the most recent problems (dead letters, publish
@@ -108,6 +110,23 @@ type APIStats struct {
 	Rejected    int64       `json:"rejected"`    // 4xx
 	Unavailable int64       `json:"unavailable"` // 503
 	Publish     Percentiles `json:"publish"`     // publish → confirm
+}
+
+// EventLogStats describes the event log. Dropped trace events never cost an
+// order, but the trace and audit of a dropped event's order are partial.
+type EventLogStats struct {
+	Kind       string `json:"kind"` // "stream", "memory" or "off"
+	Appended   int64  `json:"appended"`
+	Delivered  int64  `json:"delivered"`
+	Dropped    int64  `json:"dropped"`
+	Pending    int64  `json:"pending"`
+	Reconnects int64  `json:"reconnects"`
+	Connected  bool   `json:"connected"`
+}
+
+// StatsReporter is implemented by event logs that count what they do.
+type StatsReporter interface {
+	LogStats() EventLogStats
 }
 
 // ErrorEntry is one recent problem.

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"oms-sim/engine"
+	"oms-sim/engine/streamlog"
+	"oms-sim/loadgen"
+	"oms-sim/loadgen/scenario"
+)
+
+// readOptions are the flags of the commands that read the event stream.
+type readOptions struct {
+	amqpURL   string
+	streamURL string
+	namespace string
+	since     time.Duration
+}
+
+func (r *readOptions) register(cmd *cobra.Command, since time.Duration) {
+	f := cmd.Flags()
+	f.StringVar(&r.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL); the stream URL is derived from it")
+	f.StringVar(&r.streamURL, "stream-url", "", "stream protocol URL (default: the --amqp host and credentials, port 5552)")
+	f.StringVar(&r.namespace, "namespace", "", "the namespace the pipeline ran in")
+	f.DurationVar(&r.since, "since", since, "how far back to search the event stream (0: all of it)")
+}
+
+func (r readOptions) config() streamlog.Config {
+	u := r.streamURL
+	if u == "" {
+		u = streamURLFor(r.amqpURL)
+	}
+	return streamlog.Config{URL: u, Stream: engine.Names{Namespace: r.namespace}.Of(streamlog.DefaultStream), Logger: slog.New(slog.DiscardHandler)}
+}
+
+// readBack reads matching events, mapping failures to exit codes.
+func (r readOptions) readBack(ctx context.Context, match func(engine.Event) bool) ([]engine.Event, error) {
+	evs, err := streamlog.ReadBack(ctx, r.config(), r.since, match)
+	switch {
+	case errors.Is(err, streamlog.ErrUnreachable):
+		return nil, exitWith(exitUnreachable, err)
+	case errors.Is(err, streamlog.ErrNoStream):
+		return nil, exitWith(exitFailed, fmt.Errorf("%w: no run has used the stream event log here yet", err))
+	case err != nil:
+		return nil, exitWith(exitFailed, err)
+	}
+	return evs, nil
+}
+
+func newTraceCmd() *cobra.Command {
+	var r readOptions
+	cmd := &cobra.Command{
+		Use:   "trace ORDER_ID",
+		Short: "Print an order's timeline from the event stream, whichever processes handled it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := args[0]
+			evs, err := r.readBack(cmd.Context(), func(ev engine.Event) bool { return ev.OrderID == id })
+			if err != nil {
+				return err
+			}
+			if len(evs) == 0 {
+				return exitWith(exitFailed, fmt.Errorf("order %s: no events in the last %v of the stream (try --since 0)", id, r.since))
+			}
+			printTimeline(cmd, id, evs)
+			return nil
+		},
+	}
+	r.register(cmd, 24*time.Hour)
+	return cmd
+}
+
+func printTimeline(cmd *cobra.Command, id string, evs []engine.Event) {
+	out := cmd.OutOrStdout()
+	status := engine.StatusPending
+	for _, ev := range evs {
+		if st, ok := ev.Status(); ok && (st.Terminal() || !status.Terminal()) {
+			status = st
+		}
+	}
+	fmt.Fprintf(out, "order %s: %s\n", id, status)
+	if o := evs[0].Order; o != nil {
+		fmt.Fprintf(out, "product %d × %d for user %d\n", o.ProductID, o.Quantity, o.UserID)
+	}
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "OFFSET\tTIME\tEVENT\tSTAGE\tWORKER\tPROCESS\tDETAIL")
+	t0 := evs[0].Time
+	for _, ev := range evs {
+		fmt.Fprintf(w, "+%v\t%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Sub(t0).Round(time.Microsecond), ev.Time.Format("15:04:05.000"),
+			ev.Type, ev.Stage, ev.Worker, ev.Process, ev.Detail)
+	}
+	w.Flush()
+}
+
+func newRunsCmd() *cobra.Command {
+	var r readOptions
+	cmd := &cobra.Command{
+		Use:   "runs",
+		Short: "List the load-generator runs recorded in the event stream (for replay)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			evs, err := r.readBack(cmd.Context(), func(ev engine.Event) bool {
+				return ev.Type == engine.EventRunStarted || ev.Type == engine.EventRunFinished
+			})
+			if err != nil {
+				return err
+			}
+			type run struct {
+				id, scenario string
+				start        time.Time
+				orders       string
+			}
+			var runs []*run
+			byID := map[string]*run{}
+			for _, ev := range evs {
+				rn := byID[ev.RunID]
+				if rn == nil {
+					rn = &run{id: ev.RunID, orders: "running or interrupted"}
+					byID[ev.RunID] = rn
+					runs = append(runs, rn)
+				}
+				switch ev.Type {
+				case engine.EventRunStarted:
+					rn.scenario, rn.start = ev.Detail, ev.Time
+				case engine.EventRunFinished:
+					var a loadgen.Audit
+					if json.Unmarshal([]byte(ev.Detail), &a) == nil {
+						rn.orders = fmt.Sprintf("%d accepted, %d lost", a.Accepted, a.Lost)
+					}
+				}
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "RUN\tSCENARIO\tSTARTED\tORDERS")
+			for _, rn := range runs {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", rn.id, rn.scenario, rn.start.Local().Format("2006-01-02 15:04:05"), rn.orders)
+			}
+			return w.Flush()
+		},
+	}
+	r.register(cmd, 7*24*time.Hour)
+	return cmd
+}
+
+func newReplayCmd() *cobra.Command {
+	var o runOptions
+	var speed string
+	cmd := &cobra.Command{
+		Use:   "replay --run RUN_ID [--speed 2x]",
+		Short: "Re-drive a recorded run's arrivals, with the same timing, against the current system",
+		Long: `Replay reads a run's recorded arrivals (intended send time and order) from the
+event stream and sends exactly those again — scaled by --speed — through the
+current pipeline, then drains, audits and reports like a scenario run.
+'oms-sim runs' lists the recorded runs. Every main-command flag applies.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.replayRun == "" {
+				return exitWith(exitUsage, errors.New("replay needs --run RUN_ID (see 'oms-sim runs')"))
+			}
+			v, err := strconv.ParseFloat(strings.TrimSuffix(speed, "x"), 64)
+			if err != nil || v <= 0 {
+				return exitWith(exitUsage, fmt.Errorf("--speed %q: want a positive factor like 2x or 0.5x", speed))
+			}
+			o.replaySpeed = v
+			o.amqpSet = cmd.Flags().Changed("amqp")
+			o.changed = cmd.Flags().Changed
+			return run(cmd.Context(), o)
+		},
+	}
+	o.register(cmd)
+	cmd.Flags().StringVar(&o.replayRun, "run", "", "the run to replay (see 'oms-sim runs')")
+	cmd.Flags().StringVar(&speed, "speed", "1x", "time scale: 2x replays twice as fast")
+	cmd.Flags().DurationVar(&o.replaySince, "since", 7*24*time.Hour, "how far back to search the event stream for the run")
+	return cmd
+}
+
+// loadReplay reads a recorded run's arrivals and builds its replay.
+func loadReplay(ctx context.Context, o runOptions) (*scenario.Scenario, []loadgen.Arrival, error) {
+	r := readOptions{amqpURL: o.amqpURL, streamURL: o.ev.streamURL, namespace: o.namespace, since: o.replaySince}
+	evs, err := r.readBack(ctx, func(ev engine.Event) bool { return ev.RunID == o.replayRun })
+	if err != nil {
+		return nil, nil, err
+	}
+	name, arrivals, err := loadgen.ArrivalsOf(o.replayRun, evs)
+	if err != nil {
+		return nil, nil, exitWith(exitUsage, err)
+	}
+	sc, arrivals, err := loadgen.ReplayScenario(name, arrivals, o.replaySpeed)
+	if err != nil {
+		return nil, nil, exitWith(exitUsage, err)
+	}
+	return sc, arrivals, nil
+}
