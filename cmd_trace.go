@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -81,6 +82,10 @@ func newTraceCmd() *cobra.Command {
 }
 
 func printTimeline(cmd *cobra.Command, id string, evs []engine.Event) {
+	// Stream order is append order; a timeline is event-time order (the
+	// API logs "accepted" after the broker's confirm, when payment may
+	// already have run).
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
 	out := cmd.OutOrStdout()
 	status := engine.StatusPending
 	for _, ev := range evs {

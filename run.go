@@ -399,10 +399,14 @@ func loopbackAddr(a string) string {
 func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
 
 func displayAddr(a string) string {
-	if strings.HasPrefix(a, ":") {
-		return "localhost" + a
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
 	}
-	return a
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // serveHTTP listens (so a taken port fails now, not later) and serves in
@@ -412,7 +416,8 @@ func serveHTTP(addr string, h http.Handler, log *slog.Logger) (*http.Server, err
 	if err != nil {
 		return nil, fmt.Errorf("--http %s: %w", addr, err)
 	}
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Addr is what was bound, so ":0" shows the port it got.
+	srv := &http.Server{Addr: ln.Addr().String(), Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "err", err)

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"oms-sim/engine"
+	"oms-sim/engine/streamlog"
+	"oms-sim/internal/brokertest"
+)
+
+// requireStream skips (or fails under OMS_REQUIRE_BROKER=1) without the
+// stream protocol.
+func requireStream(t *testing.T) {
+	t.Helper()
+	brokertest.Dialer(t)
+	u := streamURLFor(brokertest.URL())
+	if err := streamlog.Ping(context.Background(), u); err != nil {
+		if os.Getenv("OMS_REQUIRE_BROKER") == "1" {
+			t.Fatalf("no stream protocol at %s: %v (OMS_REQUIRE_BROKER=1)", redactStream(u), err)
+		}
+		t.Skipf("no stream protocol at %s: %v (rabbitmq-plugins enable rabbitmq_stream)", redactStream(u), err)
+	}
+}
+
+// process is one oms-sim started by a test.
+type process struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+var apiLine = regexp.MustCompile(`API on http://(\S+)`)
+
+// startProcess starts the binary headless and waits until its API listens.
+func startProcess(t *testing.T, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"--headless", "--http", "127.0.0.1:0", "--events", "stream"}, args...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%v exited: %v", args, err)
+			}
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("%v did not stop within 15s of SIGINT", args)
+		}
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := apiLine.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	select {
+	case p.addr = <-found:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%v: API did not come up", args)
+	}
+	return p
+}
+
+func getOrder(t *testing.T, addr, id string) (engine.OrderRecord, bool) {
+	resp, err := http.Get("http://" + addr + "/api/orders/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rec engine.OrderRecord
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&rec) != nil {
+		return rec, false
+	}
+	return rec, true
+}
+
+// TestPipelineAcrossProcesses runs the pipeline split over two processes
+// with a third watching, all sharing one broker and one event stream.
+func TestPipelineAcrossProcesses(t *testing.T) {
+	requireStream(t)
+	ns := fmt.Sprintf("test-roles-%d", time.Now().UnixNano()%1_000_000)
+	t.Cleanup(func() {
+		topo := engine.Names{Namespace: ns}.Topology("classic", engine.DefaultRetryDelays)
+		brokertest.Delete(t, topo)
+		_ = exec.Command("rabbitmqctl", "-q", "delete_queue", ns+"."+streamlog.DefaultStream).Run()
+	})
+	front := startProcess(t, "--namespace", ns, "--role", "api,payment", "--process", "front")
+	startProcess(t, "--namespace", ns, "--role", "inventory,email", "--process", "back")
+	watch := startProcess(t, "--namespace", ns, "--role", "none", "--process", "watcher")
+
+	resp, err := http.Post("http://"+front.addr+"/api/orders", "application/json", strings.NewReader(`{"product_id": 3, "quantity": 1, "user_id": 7}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var placed struct {
+		OrderID string `json:"order_id"`
+	}
+	json.NewDecoder(resp.Body).Decode(&placed)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST = %d", resp.StatusCode)
+	}
+
+	// The watcher, which runs no stage, sees the whole timeline.
+	var rec engine.OrderRecord
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var ok bool
+		rec, ok = getOrder(t, watch.addr, placed.OrderID)
+		if ok && rec.Status == engine.StatusConfirmed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("watcher: order %s is %q, want confirmed (events %+v)", placed.OrderID, rec.Status, rec.Events)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	want := []struct{ event, process string }{
+		{engine.EventAccepted, "front"}, {engine.EventPaid, "front"},
+		{engine.EventStockTaken, "back"}, {engine.EventConfirmed, "back"},
+	}
+	if len(rec.Events) != len(want) {
+		t.Fatalf("watcher sees %d events, want %d: %+v", len(rec.Events), len(want), rec.Events)
+	}
+	for i, w := range want {
+		if ev := rec.Events[i]; ev.Type != w.event || ev.Process != w.process {
+			t.Errorf("event %d = %s from %s, want %s from %s", i, ev.Type, ev.Process, w.event, w.process)
+		}
+	}
+	// So does the front process, which did not run inventory or email.
+	if r, ok := getOrder(t, front.addr, placed.OrderID); !ok || r.Status != engine.StatusConfirmed {
+		t.Errorf("front process sees status %q", r.Status)
+	}
+
+	// And `oms-sim trace` reads the same from the stream, in order.
+	code, out, stderr := cli(t, nil, "trace", placed.OrderID, "--namespace", ns)
+	if code != 0 {
+		t.Fatalf("trace: exit %d: %s", code, stderr)
+	}
+	// One row per event: OFFSET TIME EVENT STAGE WORKER PROCESS DETAIL.
+	var rows [][]string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 6 && strings.HasPrefix(f[0], "+") {
+			rows = append(rows, f)
+		}
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("trace shows %d events, want %d:\n%s", len(rows), len(want), out)
+	}
+	for i, w := range want {
+		if rows[i][2] != w.event || rows[i][5] != w.process {
+			t.Errorf("trace row %d = %s from %s, want %s from %s", i, rows[i][2], rows[i][5], w.event, w.process)
+		}
+	}
+}
