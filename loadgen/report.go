@@ -48,9 +48,12 @@ type Report struct {
 	Skipped    int64    `json:"skipped_paused"`
 	SendErrors []string `json:"send_errors,omitempty"`
 
-	Audit      Audit             `json:"audit"`
-	Thresholds []ThresholdResult `json:"thresholds"`
-	Passed     bool              `json:"passed"`
+	Audit Audit `json:"audit"`
+	// Events is the event log's kind and what it dropped: a dropped event
+	// never costs an order, but its order's trace and audit are partial.
+	Events     engine.EventLogStats `json:"events"`
+	Thresholds []ThresholdResult    `json:"thresholds"`
+	Passed     bool                 `json:"passed"`
 }
 
 // Broker describes the broker a run used.
@@ -169,6 +172,7 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 		}
 		rep.Stages = append(rep.Stages, sr)
 	}
+	rep.Events = snap.Events
 	rep.Passed = rep.Audit.Lost == 0
 	for _, t := range s.Thresholds {
 		v, display := rep.metric(t.Metric)

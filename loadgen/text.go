@@ -81,6 +81,9 @@ func (rep *Report) render(md bool) string {
 	fmt.Fprintf(&b, "  accepted %d · confirmed %d · payment_failed %d · refunded %d · dead_lettered %d · LOST %d · DUPLICATED %d\n",
 		a.Accepted, a.Confirmed, a.PaymentFailed, a.Refunded, a.DeadLettered, a.Lost, a.Duplicated)
 	fmt.Fprintf(&b, "  sent %d · failed sends %d · late sends %d · skipped (paused) %d\n", rep.Sent, rep.Failed, rep.LateSends, rep.Skipped)
+	if rep.Events.Kind == engine.EventsStream {
+		fmt.Fprintf(&b, "  event stream: %d events appended, %d dropped, %d reconnects\n", rep.Events.Appended, rep.Events.Dropped, rep.Events.Reconnects)
+	}
 	if a.Untracked > 0 {
 		fmt.Fprintf(&b, "  %d orders had no order_id to follow and were not audited\n", a.Untracked)
 	}
