@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,9 @@ func (r readOptions) config() streamlog.Config {
 func (r readOptions) readBack(ctx context.Context, match func(engine.Event) bool) ([]engine.Event, error) {
 	evs, err := streamlog.ReadBack(ctx, r.config(), r.since, match)
 	switch {
+	case errors.Is(err, streamlog.ErrStalled):
+		fmt.Fprintf(os.Stderr, "oms-sim: warning: %v; showing what was read\n", err)
+		return evs, nil
 	case errors.Is(err, streamlog.ErrUnreachable):
 		return nil, exitWith(exitUnreachable, err)
 	case errors.Is(err, streamlog.ErrNoStream):

@@ -1,0 +1,185 @@
+package streamlog
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults for Config.
+const (
+	DefaultURL    = "rabbitmq-stream://guest:guest@localhost:5552/"
+	DefaultStream = "oms.events"
+	// DefaultBuffer bounds the events held in memory while they wait for
+	// the broker's confirmation (queued, in flight, or buffered across a
+	// reconnection).
+	DefaultBuffer = 100_000
+	// DefaultSocketBuffer is the TCP send and receive buffer of every
+	// stream connection. The client's own default (8 KiB) is smaller than
+	// one segment on a 64 KiB-MTU loopback and throttles a consumer to a
+	// few hundred messages a second (see BenchmarkAppendDeliver).
+	DefaultSocketBuffer = 1 << 20
+	// DefaultName prefixes the connection names shown by the broker.
+	DefaultName = "oms-sim"
+	// DefaultPort is the stream protocol's port.
+	DefaultPort = 5552
+)
+
+// Config configures a Log. The zero value plus a URL is usable.
+type Config struct {
+	// URL of the stream listener, e.g.
+	// "rabbitmq-stream://guest:guest@localhost:5552/" (the path is the
+	// vhost; "rabbitmq-stream+tls://" for TLS). Default DefaultURL.
+	URL string
+	// Stream is the stream's name. Default DefaultStream.
+	Stream string
+	// MaxAge is the stream's retention by age (whole seconds); 0 keeps
+	// events until MaxBytes or forever. Applied only when this Open creates
+	// the stream: an existing stream keeps its arguments.
+	MaxAge time.Duration
+	// MaxBytes is the stream's retention by size; 0 means no limit. Like
+	// MaxAge, applied only on creation.
+	MaxBytes int64
+	// Buffer bounds the events waiting to be confirmed by the broker.
+	// Append drops (and counts) an event when it is full. Default
+	// DefaultBuffer.
+	Buffer int
+	// SocketBuffer is the TCP read and write buffer size of each
+	// connection. Default DefaultSocketBuffer.
+	SocketBuffer int
+	// Name prefixes the names of this log's connections. Default
+	// DefaultName; a process usually passes "oms-sim/<process>".
+	Name string
+	// Logger receives connection losses and reconnections; nil discards.
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.URL == "" {
+		c.URL = DefaultURL
+	}
+	if c.Stream == "" {
+		c.Stream = DefaultStream
+	}
+	if c.Buffer == 0 {
+		c.Buffer = DefaultBuffer
+	}
+	if c.SocketBuffer == 0 {
+		c.SocketBuffer = DefaultSocketBuffer
+	}
+	if c.Name == "" {
+		c.Name = DefaultName
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate reports every problem with c at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, err := parseURL(c.URL); err != nil {
+		errs = append(errs, fmt.Errorf("URL: %w", err))
+	}
+	if strings.TrimSpace(c.Stream) == "" {
+		errs = append(errs, errors.New("Stream: empty"))
+	} else if len(c.Stream) > 255 {
+		errs = append(errs, fmt.Errorf("Stream: %d bytes, at most 255", len(c.Stream)))
+	}
+	if c.MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("MaxAge: %v is negative", c.MaxAge))
+	} else if c.MaxAge > 0 && c.MaxAge < time.Second {
+		errs = append(errs, fmt.Errorf("MaxAge: %v, the broker counts whole seconds", c.MaxAge))
+	}
+	if c.MaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("MaxBytes: %d is negative", c.MaxBytes))
+	}
+	if c.Buffer < 1 {
+		errs = append(errs, fmt.Errorf("Buffer: %d, want at least 1", c.Buffer))
+	}
+	if c.SocketBuffer < 4096 {
+		errs = append(errs, fmt.Errorf("SocketBuffer: %d, want at least 4096", c.SocketBuffer))
+	}
+	return errors.Join(errs...)
+}
+
+// endpoint is what a stream URL says.
+type endpoint struct {
+	tls  bool
+	host string
+	port int
+}
+
+func (e endpoint) addr() string { return net.JoinHostPort(e.host, strconv.Itoa(e.port)) }
+
+func parseURL(raw string) (endpoint, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Error repeats the URL, password included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return endpoint{}, fmt.Errorf("parse %s: %w", redact(raw), err)
+	}
+	var ep endpoint
+	switch u.Scheme {
+	case "rabbitmq-stream":
+	case "rabbitmq-stream+tls":
+		ep.tls = true
+	default:
+		return endpoint{}, fmt.Errorf("scheme %q, want rabbitmq-stream or rabbitmq-stream+tls", u.Scheme)
+	}
+	ep.host = u.Hostname()
+	if ep.host == "" {
+		return endpoint{}, errors.New("no host")
+	}
+	ep.port = DefaultPort
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return endpoint{}, fmt.Errorf("port %q", p)
+		}
+		ep.port = n
+	}
+	if v := strings.TrimPrefix(u.Path, "/"); strings.Contains(v, "/") && v != "/" {
+		return endpoint{}, fmt.Errorf("path %q: one segment (the vhost) at most", u.Path)
+	}
+	return ep, nil
+}
+
+// withPort returns raw with the default port made explicit: the client
+// dials the URL's host and port as written, and an empty port fails.
+func withPort(raw string, ep endpoint) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Port() != "" {
+		return raw
+	}
+	u.Host = ep.addr()
+	return u.String()
+}
+
+// redact returns raw with any password removed.
+func redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Opaque == "" {
+		if u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.User(u.User.Username())
+			}
+		}
+		return u.String()
+	}
+	scheme, rest := "", raw
+	if i := strings.Index(raw, "://"); i >= 0 {
+		scheme, rest = raw[:i+3], raw[i+3:]
+	}
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		rest = rest[i+1:]
+	}
+	return scheme + rest
+}

@@ -1,0 +1,138 @@
+package streamlog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/amqp"
+	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/stream"
+
+	"oms-sim/engine"
+)
+
+// Consuming: like the producer, one consumer per connection session. A
+// new session subscribes at the offset after the last one delivered, so
+// subscribers see no gap and no repeat. The client dispatches a chunk's
+// messages without looking at the consumer's state, so a closed consumer
+// may still call its handler for the rest of its chunk: each session's
+// handler carries its generation, and calls from an older one are
+// ignored.
+
+// consumerSession is one connection's consumer.
+type consumerSession struct {
+	env    *stream.Environment
+	cons   *stream.Consumer
+	closed stream.ChannelClose
+}
+
+func (l *Log) connectConsumer(spec stream.OffsetSpecification) (*consumerSession, error) {
+	env, err := l.newEnv()
+	if err != nil {
+		return nil, err
+	}
+	l.deliverMu.Lock()
+	l.gen++
+	gen := l.gen
+	l.deliverMu.Unlock()
+	opts := stream.NewConsumerOptions().
+		SetOffset(spec).
+		SetClientProvidedName(l.cfg.Name + "/events-consumer")
+	cons, err := env.NewConsumer(l.cfg.Stream, func(cc stream.ConsumerContext, m *amqp.Message) {
+		l.deliver(gen, cc.Consumer.GetOffset(), m)
+	}, opts)
+	if err != nil {
+		_ = env.Close()
+		return nil, fmt.Errorf("consumer on %q: %w", l.cfg.Stream, err)
+	}
+	return &consumerSession{env: env, cons: cons, closed: cons.NotifyClose()}, nil
+}
+
+func (s *consumerSession) close() {
+	_ = s.cons.Close() // AlreadyClosed when the connection was lost
+	_ = s.env.Close()
+}
+
+// deliver hands one message to the subscribers, unless it comes from a
+// replaced consumer or was delivered already.
+func (l *Log) deliver(gen, offset int64, m *amqp.Message) {
+	l.deliverMu.Lock()
+	defer l.deliverMu.Unlock()
+	if gen != l.gen || offset <= l.lastOff {
+		return
+	}
+	l.lastOff = offset
+	subs := *l.subs.Load()
+	if len(subs) == 0 {
+		l.delivered.Add(1) // nobody to decode it for
+		return
+	}
+	var ev engine.Event
+	if err := json.Unmarshal(m.GetData(), &ev); err != nil {
+		l.undecodable.Add(1)
+		return
+	}
+	l.delivered.Add(1)
+	for _, s := range subs {
+		s.fn(ev)
+	}
+}
+
+// resumeAt is where a new consumer session starts: after the last
+// delivered offset, or, if nothing was delivered yet, at the chunks
+// written since the log opened (a second early for clock skew between
+// this host and the broker's).
+func (l *Log) resumeAt() stream.OffsetSpecification {
+	l.deliverMu.Lock()
+	defer l.deliverMu.Unlock()
+	l.gen++ // from here on the old consumer's calls are stale
+	if l.lastOff >= 0 {
+		return stream.OffsetSpecification{}.Offset(l.lastOff + 1)
+	}
+	return stream.OffsetSpecification{}.Timestamp(l.startedAt.Add(-time.Second).UnixMilli())
+}
+
+// runConsumer keeps a consumer session up until ctx ends.
+func (l *Log) runConsumer(ctx context.Context, s *consumerSession) {
+	backoff := minBackoff
+	for {
+		l.consumerUp.Store(true)
+		var reason string
+		select {
+		case ev := <-s.closed:
+			reason = ev.Reason
+		case <-ctx.Done():
+		}
+		l.consumerUp.Store(false)
+		spec := l.resumeAt()
+		s.close()
+		if ctx.Err() != nil {
+			return
+		}
+		l.log.Warn("event consumer lost; reconnecting", "reason", reason, "resume_at", spec.String())
+		for {
+			sleepCtx(ctx, backoff)
+			if ctx.Err() != nil {
+				return
+			}
+			var err error
+			s, err = l.reconnectConsumer(ctx, spec)
+			if err == nil {
+				break
+			}
+			backoff = min(backoff*2, maxBackoff)
+			l.log.Warn("event consumer reconnect", "err", err, "retry_in", backoff)
+		}
+		backoff = minBackoff
+		l.reconnects.Add(1)
+		l.log.Info("event consumer reconnected", "resume_at", spec.String())
+	}
+}
+
+func (l *Log) reconnectConsumer(ctx context.Context, spec stream.OffsetSpecification) (*consumerSession, error) {
+	if err := Ping(ctx, l.cfg.URL); err != nil {
+		return nil, err
+	}
+	return l.connectConsumer(spec)
+}

@@ -1,0 +1,323 @@
+// Package streamlog is the engine's event log on a RabbitMQ stream
+// (DESIGN.md §5): every process appends its lifecycle events to one
+// stream, "oms.events", and reads everyone's back, so the trace store and
+// end-to-end latency see a pipeline spread over many processes. It owns
+// the stream's producer (batched, confirmed, buffered across reconnects
+// and deduplicated by the broker), its consumer (resuming after the last
+// offset it delivered) and the offline reader behind `oms-sim trace`.
+package streamlog
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/stream"
+
+	"oms-sim/engine"
+)
+
+// Log is an engine.EventLog on a RabbitMQ stream. Append never blocks on
+// the network; Subscribe sees every event in the stream from the moment
+// the Log was opened, whoever appended it.
+type Log struct {
+	cfg      Config
+	ep       endpoint
+	log      *slog.Logger
+	producer string // the producer's name, for broker-side deduplication
+
+	pend    *pending
+	closing atomic.Bool
+
+	// Delivery: deliverMu serialises subscriber calls across consumer
+	// generations; subs is copied on write so Subscribe may be called from
+	// a subscriber.
+	deliverMu sync.Mutex
+	gen       int64 // consumer generation; calls from older ones are stale
+	lastOff   int64 // offset of the last delivered event, -1 before any
+	startedAt time.Time
+	subsMu    sync.Mutex
+	subs      atomic.Pointer[[]subscriber]
+	nextSub   int
+
+	appended, published, confirmed, dropped atomic.Int64
+	delivered, undecodable, reconnects      atomic.Int64
+	producerUp, consumerUp                  atomic.Bool
+
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ engine.EventLog = (*Log)(nil)
+
+type subscriber struct {
+	id int
+	fn func(engine.Event)
+}
+
+// Stats counts what a Log did. Appended = Confirmed + Pending once
+// nothing is in flight; Published exceeds Confirmed by what had to be
+// sent again after a reconnection.
+type Stats struct {
+	Appended    int64 // accepted by Append
+	Published   int64 // written to the broker, resends included
+	Confirmed   int64 // confirmed stored by the broker
+	Pending     int64 // accepted, not confirmed yet
+	Dropped     int64 // refused by Append (buffer full, closed, unencodable) or lost at Close
+	Delivered   int64 // read from the stream and handed to subscribers
+	Undecodable int64 // read from the stream but not an event
+	Reconnects  int64 // producer and consumer connections re-established
+	Connected   bool  // producer and consumer both connected now
+}
+
+// Tuning of the producer, measured with BenchmarkAppendDeliver.
+const (
+	maxBatchMsgs  = 500       // events per publish frame
+	maxBatchBytes = 256 << 10 // bytes per publish frame (the frame max is 1 MiB)
+	maxEventBytes = 128 << 10 // an event larger than this is dropped
+	maxInflight   = 20_000    // unconfirmed events on the wire
+	rpcTimeout    = 5 * time.Second
+	minBackoff    = 100 * time.Millisecond
+	maxBackoff    = 5 * time.Second
+	flushTimeout  = 5 * time.Second
+	stopTimeout   = 15 * time.Second
+)
+
+// Open connects to the stream listener, declares the stream (keeping an
+// existing one as it is), and starts the producer and a consumer that
+// reads from the next event on. An unreachable broker fails fast with an
+// error wrapping ErrUnreachable. ctx bounds that first check; the
+// client's own calls take at most its RPC timeout (5 s) each.
+func Open(ctx context.Context, cfg Config) (*Log, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("streamlog config: %w", err)
+	}
+	ep, _ := parseURL(cfg.URL)
+	cfg.URL = withPort(cfg.URL, ep)
+	if err := Ping(ctx, cfg.URL); err != nil {
+		return nil, err
+	}
+	l := &Log{
+		cfg:       cfg,
+		ep:        ep,
+		log:       cfg.Logger.With("component", "streamlog", "stream", cfg.Stream),
+		producer:  producerName(cfg.Name),
+		pend:      newPending(cfg.Buffer),
+		lastOff:   -1,
+		startedAt: time.Now(),
+	}
+	l.subs.Store(&[]subscriber{})
+
+	if err := l.declare(); err != nil {
+		return nil, err
+	}
+	ps, err := l.connectProducer()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := l.connectConsumer(stream.OffsetSpecification{}.Next())
+	if err != nil {
+		ps.close()
+		l.wg.Wait() // the confirmation drainer
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	l.cancel = cancel
+	l.wg.Add(2)
+	go func() {
+		defer l.wg.Done()
+		l.runProducer(runCtx, ps)
+	}()
+	go func() {
+		defer l.wg.Done()
+		l.runConsumer(runCtx, cs)
+	}()
+	l.log.Info("event log open", "url", redact(cfg.URL), "producer", l.producer)
+	return l, nil
+}
+
+// producerName is unique to this Log: the broker deduplicates by
+// (producer name, publishing id), so two processes must never share one.
+func producerName(prefix string) string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%s/%d/%s", prefix, host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// newEnv opens an environment for one producer or consumer session. The
+// address resolver sends every connection to the URL's host and port,
+// whatever host name the node advertises (it may not resolve here).
+func (l *Log) newEnv() (*stream.Environment, error) {
+	return newEnv(l.cfg, l.ep)
+}
+
+func newEnv(cfg Config, ep endpoint) (*stream.Environment, error) {
+	opts := stream.NewEnvironmentOptions().
+		SetUri(cfg.URL).
+		SetAddressResolver(stream.AddressResolver{Host: ep.host, Port: ep.port}).
+		SetReadBuffer(cfg.SocketBuffer).
+		SetWriteBuffer(cfg.SocketBuffer).
+		SetRPCTimeout(rpcTimeout)
+	env, err := stream.NewEnvironment(opts)
+	if err != nil {
+		if env != nil {
+			_ = env.Close()
+		}
+		var netErr net.Error
+		if errors.As(err, &netErr) {
+			return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, redact(cfg.URL), err)
+		}
+		// Refused credentials or vhost: the broker answered.
+		return nil, fmt.Errorf("connect %s: %w", redact(cfg.URL), err)
+	}
+	return env, nil
+}
+
+// declare creates the stream with the configured retention. A stream that
+// exists with other arguments is kept as it is: retention is the
+// operator's to change, not a restarted process's.
+func (l *Log) declare() error {
+	env, err := l.newEnv()
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	kept, err := declareOn(env, l.cfg)
+	if kept {
+		l.log.Warn("stream exists with other arguments; keeping it", "max_age", l.cfg.MaxAge, "max_bytes", l.cfg.MaxBytes)
+	}
+	return err
+}
+
+// declareOn declares cfg's stream and reports whether it existed with
+// other arguments.
+func declareOn(env *stream.Environment, cfg Config) (kept bool, err error) {
+	opts := stream.NewStreamOptions()
+	if cfg.MaxAge > 0 {
+		opts.SetMaxAge(cfg.MaxAge)
+	}
+	if cfg.MaxBytes > 0 {
+		opts.SetMaxLengthBytes(stream.ByteCapacity{}.B(cfg.MaxBytes))
+	}
+	err = env.DeclareStream(cfg.Stream, opts)
+	if errors.Is(err, stream.PreconditionFailed) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("declare stream %q: %w", cfg.Stream, err)
+	}
+	return false, nil
+}
+
+// Append encodes ev and queues it for the producer. It never blocks on
+// the broker: when the buffer is full (the broker is slow or away), the
+// event is dropped and counted.
+func (l *Log) Append(ev engine.Event) {
+	if l.closing.Load() {
+		l.dropped.Add(1)
+		return
+	}
+	body, err := json.Marshal(ev)
+	if err != nil || len(body) > maxEventBytes {
+		l.dropped.Add(1)
+		l.log.Warn("event not appended", "order_id", ev.OrderID, "event", ev.Type, "bytes", len(body), "err", err)
+		return
+	}
+	if !l.pend.push(body) {
+		l.dropped.Add(1)
+		return
+	}
+	l.appended.Add(1)
+}
+
+// Subscribe calls fn, from the consumer's goroutine and in stream order,
+// for every event read from the stream from now on: this process's and
+// every other's. fn must be quick (it holds up delivery to everyone) and
+// must not call Close.
+func (l *Log) Subscribe(fn func(engine.Event)) (cancel func()) {
+	l.subsMu.Lock()
+	defer l.subsMu.Unlock()
+	id := l.nextSub
+	l.nextSub++
+	subs := append(append([]subscriber(nil), *l.subs.Load()...), subscriber{id: id, fn: fn})
+	l.subs.Store(&subs)
+	return func() {
+		l.subsMu.Lock()
+		defer l.subsMu.Unlock()
+		old := *l.subs.Load()
+		subs := make([]subscriber, 0, len(old))
+		for _, s := range old {
+			if s.id != id {
+				subs = append(subs, s)
+			}
+		}
+		l.subs.Store(&subs)
+	}
+}
+
+// Stats returns the log's counters.
+func (l *Log) Stats() Stats {
+	return Stats{
+		Appended:    l.appended.Load(),
+		Published:   l.published.Load(),
+		Confirmed:   l.confirmed.Load(),
+		Pending:     int64(l.pend.len()),
+		Dropped:     l.dropped.Load(),
+		Delivered:   l.delivered.Load(),
+		Undecodable: l.undecodable.Load(),
+		Reconnects:  l.reconnects.Load(),
+		Connected:   l.producerUp.Load() && l.consumerUp.Load(),
+	}
+}
+
+// Close waits (at most 5 s) for the broker to confirm what was appended,
+// then closes the producer, the consumer and their connections. Events
+// still unconfirmed are counted as dropped. It is idempotent.
+func (l *Log) Close() error {
+	l.closeOnce.Do(func() {
+		l.closing.Store(true)
+		deadline := time.Now().Add(flushTimeout)
+		for l.pend.len() > 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		l.cancel()
+		done := make(chan struct{})
+		go func() {
+			l.wg.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(stopTimeout):
+			l.closeErr = errors.New("close event log: stream client did not stop in time")
+		}
+		if n := l.pend.clear(); n > 0 {
+			l.dropped.Add(int64(n))
+			l.log.Warn("event log closed with unconfirmed events", "dropped", n)
+		}
+	})
+	return l.closeErr
+}
+
+// sleepCtx sleeps for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
