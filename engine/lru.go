@@ -1,50 +1,44 @@
 package engine
 
-import (
-	"container/list"
-	"sync"
-)
+import "sync"
 
 // seenSet remembers the outcome of recently handled messages by
 // message_id, so a redelivery repeats the outcome instead of repeating the
-// work (a second charge, a second stock take). It is bounded: memory does
-// not grow with the number of orders.
+// work (a second charge, a second stock take). It is bounded: the oldest
+// entry is forgotten first (redeliveries come soon after the original, so
+// first-in-first-out serves as well as least-recently-used, without an
+// allocation per message).
 type seenSet struct {
 	mu    sync.Mutex
-	max   int
-	items map[string]*list.Element
-	order *list.List
-}
-
-type seenEntry struct {
-	key string
-	out outcome
+	items map[string]outcome
+	ring  []string // insertion order
+	next  int
 }
 
 func newSeenSet(max int) *seenSet {
-	return &seenSet{max: max, items: make(map[string]*list.Element), order: list.New()}
+	return &seenSet{items: make(map[string]outcome, max), ring: make([]string, 0, max)}
 }
 
 func (s *seenSet) get(key string) (outcome, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.items[key]; ok {
-		return e.Value.(*seenEntry).out, true
-	}
-	return outcome{}, false
+	out, ok := s.items[key]
+	return out, ok
 }
 
 func (s *seenSet) put(key string, out outcome) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.items[key]; ok {
-		e.Value.(*seenEntry).out = out
+	if _, ok := s.items[key]; ok {
+		s.items[key] = out
 		return
 	}
-	s.items[key] = s.order.PushBack(&seenEntry{key: key, out: out})
-	for s.order.Len() > s.max {
-		old := s.order.Front()
-		s.order.Remove(old)
-		delete(s.items, old.Value.(*seenEntry).key)
+	if len(s.ring) < cap(s.ring) {
+		s.ring = append(s.ring, key)
+	} else {
+		delete(s.items, s.ring[s.next])
+		s.ring[s.next] = key
+		s.next = (s.next + 1) % len(s.ring)
 	}
+	s.items[key] = out
 }

@@ -168,9 +168,12 @@ func DecodeOrder(body []byte) (Order, error) {
 	if len(body) > MaxBodyBytes {
 		return Order{}, fmt.Errorf("body of %d bytes exceeds %d", len(body), MaxBodyBytes)
 	}
-	var o Order
-	if err := json.Unmarshal(body, &o); err != nil {
-		return Order{}, fmt.Errorf("undecodable order: %w", err)
+	o, ok := decodeOrderFast(body)
+	if !ok {
+		o = Order{}
+		if err := json.Unmarshal(body, &o); err != nil {
+			return Order{}, fmt.Errorf("undecodable order: %w", err)
+		}
 	}
 	if o.ProductID < 1 {
 		return Order{}, fmt.Errorf("invalid order: product_id %d < 1", o.ProductID)

@@ -51,3 +51,31 @@ func FuzzDecodeOrderRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeOrderFast checks the fast decoder against encoding/json: when
+// it accepts a body, encoding/json must accept it too and agree exactly.
+func FuzzDecodeOrderFast(f *testing.F) {
+	f.Add(benchBody)
+	f.Add([]byte(`{"order_id":"a","product_id":1,"quantity":2,"user_id":100}`))
+	f.Add([]byte(` { "Product_ID" : 3 , "quantity":-0 } `))
+	f.Add([]byte(`{"product_id":01}`))
+	f.Add([]byte(`{"created_at":"2026-11-25T01:41:56Z","x":"y","product_id":1,"product_id":2}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := decodeOrderFast(body)
+		if !ok {
+			return
+		}
+		var slow Order
+		if err := json.Unmarshal(body, &slow); err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json refuses it: %v", body, err)
+		}
+		if !fast.CreatedAt.Equal(slow.CreatedAt) {
+			t.Fatalf("%q: created_at %v vs %v", body, fast.CreatedAt, slow.CreatedAt)
+		}
+		fast.CreatedAt = slow.CreatedAt
+		if fast != slow {
+			t.Fatalf("%q: fast %+v, encoding/json %+v", body, fast, slow)
+		}
+	})
+}

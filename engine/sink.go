@@ -2,12 +2,14 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/smtp"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -18,12 +20,23 @@ type Sink interface {
 	Send(e Email) error
 }
 
-// Email is a rendered notification.
+// Email is a notification. Its body is rendered from a text/template when
+// a sink asks for it (Body), so a sink that only counts mails costs nothing.
 type Email struct {
-	To      string
-	Subject string
-	Body    string
-	OrderID string
+	To       string
+	Subject  string
+	OrderID  string
+	template string // "confirmed", "declined" or "refunded"
+	order    Order
+}
+
+// Body renders the email's text.
+func (e Email) Body() (string, error) {
+	var b bytes.Buffer
+	if err := emailTemplates.ExecuteTemplate(&b, e.template, e.order); err != nil {
+		return "", fmt.Errorf("render %s email: %w", e.template, err)
+	}
+	return b.String(), nil
 }
 
 // ParseSink validates a sink spec: "log", "dir:PATH" or "smtp://host:port".
@@ -65,7 +78,14 @@ func newSink(spec string, log *slog.Logger) (Sink, error) {
 type logSink struct{ log *slog.Logger }
 
 func (s logSink) Send(e Email) error {
-	s.log.Debug("email", "to", e.To, "subject", e.Subject, "order_id", e.OrderID)
+	if !s.log.Enabled(context.Background(), slog.LevelDebug) {
+		return nil
+	}
+	body, err := e.Body()
+	if err != nil {
+		return err
+	}
+	s.log.Debug("email", "to", e.To, "subject", e.Subject, "order_id", e.OrderID, "body", body)
 	return nil
 }
 
@@ -73,8 +93,12 @@ func (s logSink) Send(e Email) error {
 type dirSink string
 
 func (d dirSink) Send(e Email) error {
+	msg, err := rfc822(e)
+	if err != nil {
+		return err
+	}
 	name := filepath.Join(string(d), sanitize(e.OrderID)+".eml")
-	return os.WriteFile(name, []byte(rfc822(e)), 0o644)
+	return os.WriteFile(name, []byte(msg), 0o644)
 }
 
 func sanitize(s string) string {
@@ -88,9 +112,13 @@ func sanitize(s string) string {
 
 const fromAddress = "orders@oms-sim.local"
 
-func rfc822(e Email) string {
+func rfc822(e Email) (string, error) {
+	body, err := e.Body()
+	if err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s",
-		fromAddress, e.To, e.Subject, time.Now().Format(time.RFC1123Z), strings.ReplaceAll(e.Body, "\n", "\r\n"))
+		fromAddress, e.To, e.Subject, time.Now().Format(time.RFC1123Z), strings.ReplaceAll(body, "\n", "\r\n")), nil
 }
 
 // smtpSink hands each email to a real SMTP server (no auth, no TLS: meant
@@ -98,7 +126,11 @@ func rfc822(e Email) string {
 type smtpSink struct{ addr string }
 
 func (s smtpSink) Send(e Email) error {
-	return smtp.SendMail(s.addr, nil, fromAddress, []string{e.To}, []byte(rfc822(e)))
+	msg, err := rfc822(e)
+	if err != nil {
+		return err
+	}
+	return smtp.SendMail(s.addr, nil, fromAddress, []string{e.To}, []byte(msg))
 }
 
 // emailTemplates are the notification bodies, one per outcome.
@@ -115,7 +147,8 @@ we could not take payment for order {{.OrderID}} ({{.Reason}}). Nothing was char
 product {{.ProductID}} ran out of stock, so order {{.OrderID}} was cancelled and {{cents .AmountCents}} refunded.
 {{end}}`))
 
-// renderEmail renders the notification for a routing key.
+// renderEmail prepares the notification for a routing key; the body is
+// rendered when the sink reads it.
 func renderEmail(key string, o Order) (Email, error) {
 	name, subject := "confirmed", "Your order is confirmed"
 	switch key {
@@ -124,14 +157,11 @@ func renderEmail(key string, o Order) (Email, error) {
 	case KeyPaymentRefunded:
 		name, subject = "refunded", "Your order was refunded"
 	}
-	var b bytes.Buffer
-	if err := emailTemplates.ExecuteTemplate(&b, name, o); err != nil {
-		return Email{}, fmt.Errorf("render %s email: %w", name, err)
-	}
 	return Email{
-		To:      fmt.Sprintf("user%d@example.com", o.UserID),
-		Subject: subject + " (" + o.OrderID + ")",
-		Body:    b.String(),
-		OrderID: o.OrderID,
+		To:       "user" + strconv.Itoa(o.UserID) + "@example.com",
+		Subject:  subject + " (" + o.OrderID + ")",
+		OrderID:  o.OrderID,
+		template: name,
+		order:    o,
 	}, nil
 }
