@@ -8,7 +8,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/url"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -78,5 +81,43 @@ func Delete(t testing.TB, topo broker.Topology) {
 			t.Logf("cleanup exchange %s: %v", x.Name, err)
 			return
 		}
+	}
+}
+
+// Vhost creates a virtual host of the test's own (deleted at cleanup) and
+// returns the AMQP and stream URLs for it. Tests that close connections
+// from the broker side use one, so they close only their own.
+func Vhost(t testing.TB) (amqpURL, streamURL string) {
+	t.Helper()
+	Dialer(t)
+	if _, err := exec.LookPath("rabbitmqctl"); err != nil {
+		t.Skip("rabbitmqctl not on PATH")
+	}
+	vhost := fmt.Sprintf("oms-test-%08x", rand.Uint32())
+	rabbitmqctl(t, "add_vhost", vhost)
+	t.Cleanup(func() { rabbitmqctl(t, "delete_vhost", vhost) })
+	u, err := url.Parse(URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rabbitmqctl(t, "set_permissions", "-p", vhost, u.User.Username(), ".*", ".*", ".*")
+	u.Path = "/" + vhost
+	s := *u
+	s.Scheme = "rabbitmq-stream"
+	s.Host = net.JoinHostPort(u.Hostname(), "5552")
+	return u.String(), s.String()
+}
+
+// CloseAll closes every connection to vhost from the broker's side, AMQP
+// and stream alike, as a network failure or broker restart would.
+func CloseAll(t testing.TB, vhost string) {
+	t.Helper()
+	rabbitmqctl(t, "close_all_connections", "-p", vhost, "test: simulated connection loss")
+}
+
+func rabbitmqctl(t testing.TB, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("rabbitmqctl", append([]string{"-q"}, args...)...).CombinedOutput(); err != nil {
+		t.Fatalf("rabbitmqctl %v: %v: %s", args, err, out)
 	}
 }
