@@ -146,7 +146,13 @@ func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
 		// the socket closes during the tune phase, because RabbitMQ closes
 		// it silently after a 3 s delay instead of replying.
 		var ae *amqp.Error
-		if cerr := ctx.Err(); cerr != nil && !(errors.As(err, &ae) && ae.Server) {
+		cerr := ctx.Err()
+		if dl, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(dl) {
+			// The socket deadline (set to ctx's) fired a moment before
+			// ctx's own timer: the same deadline, so the same error.
+			cerr = context.DeadlineExceeded
+		}
+		if cerr != nil && !(errors.As(err, &ae) && ae.Server) {
 			err = fmt.Errorf("%w (%w)", cerr, err)
 		}
 		return nil, fmt.Errorf("dial %s as %q: %w", d.Describe(), name, err)
