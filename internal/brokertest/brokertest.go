@@ -108,12 +108,6 @@ func Vhost(t testing.TB) (amqpURL, streamURL string) {
 	return u.String(), s.String()
 }
 
-// CloseAll closes every connection to vhost from the broker's side, AMQP
-// and stream alike, as a network failure or broker restart would.
-func CloseAll(t testing.TB, vhost string) {
-	t.Helper()
-	rabbitmqctl(t, "close_all_connections", "-p", vhost, "test: simulated connection loss")
-}
 
 func rabbitmqctl(t testing.TB, args ...string) {
 	t.Helper()
