@@ -41,6 +41,9 @@ type Report struct {
 	// Accept is intended send → the API's answer.
 	E2E    Latency `json:"e2e"`
 	Accept Latency `json:"accept"`
+	// Lateness is intended send → actual send: how well the generator
+	// kept its schedule (a send counts late above 10 ms).
+	Lateness Latency `json:"send_lateness"`
 
 	Sent       int64    `json:"sent"`
 	Failed     int64    `json:"failed_sends"`
@@ -139,6 +142,7 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	r.mu.Lock()
 	rep.SendErrors = append([]string(nil), r.errs...)
 	rep.Accept = latencyOfHist(r.accept)
+	rep.Lateness = latencyOfHist(r.lateHist)
 	for i, ps := range r.phaseStat {
 		ph := r.phases.Phase(i)
 		d := ph.Duration

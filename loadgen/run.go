@@ -82,12 +82,13 @@ type Config struct {
 // Runner runs a scenario (or manual load) against an engine. It
 // implements Controller for the dashboard.
 type Runner struct {
-	cfg    Config
-	phases *pace.Phases // nil without scenario
-	mix    *mix
-	track  *tracker
-	accept *hdrhistogram.Histogram // µs, intended send → accepted
-	sem    chan struct{}
+	cfg      Config
+	phases   *pace.Phases // nil without scenario
+	mix      *mix
+	track    *tracker
+	accept   *hdrhistogram.Histogram // µs, intended send → accepted
+	lateHist *hdrhistogram.Histogram // µs, intended send → actual send
+	sem      chan struct{}
 
 	mu        sync.Mutex
 	state     string
@@ -135,6 +136,7 @@ func New(cfg Config) (*Runner, error) {
 		cfg:       cfg,
 		track:     newTracker(),
 		accept:    hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
+		lateHist:  hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
 		sem:       make(chan struct{}, cfg.MaxInFlight),
 		state:     StateIdle,
 		manualSet: make(chan struct{}, 1),
@@ -250,6 +252,7 @@ func (r *Runner) send(ctx context.Context, start time.Time) (interrupted bool) {
 			}
 			late = time.Since(start.Add(at))
 		}
+		r.recordLateness(late)
 		if late > r.cfg.LateThreshold {
 			r.late.Add(1)
 			r.addPhase(phase, func(p *phaseStat) { p.late++ })
@@ -264,6 +267,13 @@ func (r *Runner) send(ctx context.Context, start time.Time) (interrupted bool) {
 			r.sendOne(req, start.Add(at), phase)
 		}()
 	}
+}
+
+// recordLateness notes how far behind its intended time a send left.
+func (r *Runner) recordLateness(late time.Duration) {
+	r.mu.Lock()
+	_ = r.lateHist.RecordValue(max(1, min(late.Microseconds(), r.lateHist.HighestTrackableValue())))
+	r.mu.Unlock()
 }
 
 // schedule returns the run's sends in order: the scenario's pacer with

@@ -73,7 +73,7 @@ func (rep *Report) render(md bool) string {
 
 	title("End to end (intended send → terminal status)")
 	table([]string{"", "count", "p50", "p90", "p99", "p99.9", "max"}, [][]string{
-		latRow("e2e", rep.E2E), latRow("accept", rep.Accept),
+		latRow("e2e", rep.E2E), latRow("accept", rep.Accept), latRow("send lateness", rep.Lateness),
 	})
 
 	title("Audit")
