@@ -29,13 +29,14 @@ PY
 
 for i in $(seq "$n"); do
 	ns=bench-tui-$$-$i
-	/usr/bin/time -f '%U %S' -o "$bin/t" "$bin/oms-sim" "${common[@]}" --headless --namespace "$ns-h" --report "$bin/h.json" >/dev/null 2>&1 || true
-	summary headless "$bin/h.json" "$(awk '{print $1+$2}' "$bin/t")"
+	/usr/bin/time -f '%U %S' -o "$bin/th" "$bin/oms-sim" "${common[@]}" --headless --namespace "$ns-h" --report "$bin/h.json" >/dev/null 2>&1 || true
+	summary headless "$bin/h.json" "$(awk '{print $1+$2}' "$bin/th")"
 	tmux new-session -d -s tuicost -x 140 -y 45 \
-		"/usr/bin/time -f '%U %S' -o $bin/t $bin/oms-sim ${common[*]} --namespace $ns-t --report $bin/t.json --log-file $bin/log; sleep 30"
-	for _ in $(seq 600); do tmux capture-pane -p -t tuicost | grep -q 'RESULT' && break; sleep 0.5; done
+		"/usr/bin/time -f '%U %S' -o $bin/tt $bin/oms-sim ${common[*]} --namespace $ns-t --report $bin/t.json --log-file $bin/log; sleep 30"
+	for _ in $(seq 600); do tmux capture-pane -p -t tuicost | grep 'RESULT' >/dev/null && break; sleep 0.5; done
 	tmux send-keys -t tuicost q
-	for _ in $(seq 100); do [ -s "$bin/t.json" ] && [ -s "$bin/t" ] && break; sleep 0.2; done
+	for _ in $(seq 100); do [ -s "$bin/t.json" ] && [ -s "$bin/tt" ] && break; sleep 0.2; done
 	tmux kill-session -t tuicost
-	summary dashboard "$bin/t.json" "$(awk '{print $1+$2}' "$bin/t")"
+	summary dashboard "$bin/t.json" "$(awk '{print $1+$2}' "$bin/tt")"
+	rm -f "$bin/t.json" "$bin/tt"
 done
