@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-3} rate=${2:-6000} dur=${3:-15s}
 bin=$(mktemp -d /tmp/evcost.XXXXXX)
-trap 'rm -rf "$bin"' EXIT
+trap 'rm -rf "$bin"; bench/cleanup-ns.sh bench-ev-' EXIT
 go build -o "$bin/oms-sim" .
 cat >"$bin/s.yaml" <<YAML
 name: overload
@@ -27,6 +27,5 @@ done = r["audit"]["accepted"] - r["audit"]["lost"]
 ev = r.get("events", {})
 print(f"{mode:<7} completed/s {done / wall:8.1f}  e2e p50 {r['e2e']['p50_ms']:8.1f}ms  lost {r['audit']['lost']}  events dropped {ev.get('dropped', 0)}")
 PY
-		rabbitmqctl -q delete_queue "$ns.oms.events" >/dev/null 2>&1 || true
 	done
 done

@@ -26,7 +26,7 @@ go build -o "$bin/oms-sim" .
 "$bin/oms-sim" --headless --http 127.0.0.1:$port --namespace "$ns" --events stream \
 	--payment-workers 4 --inventory-workers 4 --email-workers 4 >"$bin/server.log" 2>&1 &
 server=$!
-trap 'kill -INT $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$bin"' EXIT
+trap 'kill -INT $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$bin"; bench/cleanup-ns.sh "$ns"' EXIT
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 
 printf 'POST http://127.0.0.1:%s/api/orders\nContent-Type: application/json\n@%s/body.json\n' "$port" "$bin" >"$bin/targets"

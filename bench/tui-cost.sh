@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-3} rate=${2:-6000} dur=${3:-15s}
 bin=$(mktemp -d /tmp/tuicost.XXXXXX)
-trap 'tmux kill-session -t tuicost 2>/dev/null || true; rm -rf "$bin"' EXIT
+trap 'tmux kill-session -t tuicost 2>/dev/null || true; rm -rf "$bin"; bench/cleanup-ns.sh bench-tui-' EXIT
 go build -o "$bin/oms-sim" .
 cat >"$bin/s.yaml" <<YAML
 name: overload

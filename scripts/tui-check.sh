@@ -10,7 +10,7 @@ bin=$(mktemp -d)/oms-sim
 go build -o "$bin" .
 session=oms-tui-check-$$
 ns=tui-check-$$
-trap 'tmux kill-session -t "$session" 2>/dev/null || true' EXIT
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; bench/cleanup-ns.sh "$ns" 2>/dev/null || true' EXIT
 
 fail() {
 	echo "tui-check: $*" >&2

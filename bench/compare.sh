@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# compare.sh — run bench/refpipe and bench/enginepipe alternately on the same
+# broker; print each run, the medians and the ratio engine/refpipe.
+#
+#   bench/compare.sh                       # 3 pairs, 15 s each: --workers 2 --prefetch 300 --inflight 100
+#   K=5 DURATION=20s bench/compare.sh
+#   bench/compare.sh --workers 3 --prefetch 500        # flags for BOTH programs
+#   ENGINE_FLAGS="--prefetch 100" bench/compare.sh     # extra flags for enginepipe only
+#   REF_FLAGS="--rate 2500" ENGINE_FLAGS="--rate 2500" bench/compare.sh
+#   OUT=/tmp/runs.jsonl bench/compare.sh               # also keep every run's JSON
+#
+# The order alternates within pairs (ref,engine / engine,ref / ...) so drift
+# in the machine's load hits both alike. Noise handling (QUIET, NOISY,
+# RETRIES) and the CPU columns are described in lib.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+
+K=${K:-3}
+DURATION=${DURATION:-15s}
+WARMUP=${WARMUP:-3s}
+COMMON=(--workers 2 --prefetch 300 --inflight 100)
+if [ $# -gt 0 ]; then COMMON=("$@"); fi
+read -r -a EXTRA_ENGINE <<<"${ENGINE_FLAGS:-}"
+read -r -a EXTRA_REF <<<"${REF_FLAGS:-}"
+
+go build -o "$BIN/refpipe" ./bench/refpipe
+go build -o "$BIN/enginepipe" ./bench/enginepipe
+
+echo "# $(date -u +%FT%TZ)  $(nproc) cores  load $(cut -d' ' -f1-3 /proc/loadavg)  K=$K duration=$DURATION warmup=$WARMUP"
+echo "# both: ${COMMON[*]}   engine extra: ${EXTRA_ENGINE[*]:-}   refpipe extra: ${EXTRA_REF[*]:-}"
+ref() { measure refpipe refpipe "${COMMON[@]}" "${EXTRA_REF[@]}" --warmup "$WARMUP" --duration "$DURATION"; }
+eng() { measure enginepipe enginepipe "${COMMON[@]}" "${EXTRA_ENGINE[@]}" --warmup "$WARMUP" --duration "$DURATION"; }
+for i in $(seq 1 "$K"); do
+  if [ $((i % 2)) -eq 1 ]; then ref; eng; else eng; ref; fi
+done
+r=$(medianof refpipe)
+e=$(medianof enginepipe)
+echo "median completed/s  refpipe $r  enginepipe $e  ratio engine/refpipe $(awk -v e="$e" -v r="$r" 'BEGIN{printf "%.3f", (r>0 ? e/r : 0)}')"
