@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"oms-sim/engine"
+	"oms-sim/engine/broker"
 	"oms-sim/internal/brokertest"
 )
 
@@ -133,13 +134,16 @@ func TestScenarioExitCodes(t *testing.T) {
 	t.Parallel()
 	brokertest.Dialer(t) // skips without RabbitMQ
 	dir := t.TempDir()
+	ns := brokertest.Namespace(t)
 	t.Cleanup(func() {
-		brokertest.Delete(t, engine.Names{Namespace: "test-cli-" + filepath.Base(dir)}.Topology("classic", engine.DefaultRetryDelays))
+		names := engine.Names{Namespace: ns}
+		topo := names.Topology("classic", engine.DefaultRetryDelays)
+		topo.Queues = append(topo.Queues, broker.Queue{Name: names.Of("oms.events")}) // the event stream
+		brokertest.Delete(t, topo)
 	})
 	pass := writeFile(t, "pass.yaml", "name: pass\nphases: [{duration: 1s, rate: 50/s}]\nthresholds: [{metric: lost_orders, max: 0}]\n")
 	fail := writeFile(t, "fail.yaml", "name: fail\nphases: [{duration: 1s, rate: 50/s}]\nthresholds: [{metric: e2e_p50, max: 1us}]\n")
 	report := filepath.Join(dir, "out.json")
-	ns := "test-cli-" + filepath.Base(dir)
 	code, stdout, stderr := cli(t, nil, "--scenario", pass, "--headless", "--http", "127.0.0.1:0", "--report", report, "--namespace", ns)
 	if code != 0 || !strings.Contains(stdout, "RESULT: PASSED") {
 		t.Fatalf("passing scenario: exit %d\n%s\n%s", code, stdout, stderr)

@@ -290,7 +290,7 @@ func TestSeedConsumerContract(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = conn.Delete(q) })
+	defer func() { _ = conn.Delete(q) }() // before conn.Close above
 	ch, err := conn.Channel()
 	if err != nil {
 		t.Fatal(err)
