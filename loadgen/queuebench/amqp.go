@@ -41,16 +41,27 @@ func runAMQP(ctx context.Context, cfg Config, typ string) (Result, error) {
 	return m.result(), err
 }
 
+// channel opens a named connection with one channel; closing the
+// connection closes both.
+func channel(cfg Config, name string) (*amqp.Connection, *amqp.Channel, error) {
+	conn, err := amqp.DialConfig(cfg.AMQPURL, amqp.Config{Properties: amqp.Table{"connection_name": name}})
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, err := conn.Channel()
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return conn, ch, nil
+}
+
 func amqpPublish(ctx context.Context, cfg Config, q string, m *meter) error {
-	conn, err := amqp.DialConfig(cfg.AMQPURL, amqp.Config{Properties: amqp.Table{"connection_name": "oms-sim bench publisher"}})
+	conn, ch, err := channel(cfg, "oms-sim bench publisher")
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return err
-	}
 	if err := ch.Confirm(false); err != nil {
 		return err
 	}
@@ -87,15 +98,11 @@ func amqpPublish(ctx context.Context, cfg Config, q string, m *meter) error {
 }
 
 func amqpConsume(ctx context.Context, cfg Config, q string, m *meter) error {
-	conn, err := amqp.DialConfig(cfg.AMQPURL, amqp.Config{Properties: amqp.Table{"connection_name": "oms-sim bench consumer"}})
+	conn, ch, err := channel(cfg, "oms-sim bench consumer")
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return err
-	}
 	if err := ch.Qos(cfg.Prefetch, 0, false); err != nil {
 		return err
 	}
