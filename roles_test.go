@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"oms-sim/engine"
+	"oms-sim/engine/broker"
 	"oms-sim/engine/streamlog"
 	"oms-sim/internal/brokertest"
 )
@@ -178,5 +179,63 @@ func TestPipelineAcrossProcesses(t *testing.T) {
 		if rows[i][2] != w.event || rows[i][5] != w.process {
 			t.Errorf("trace row %d = %s from %s, want %s from %s", i, rows[i][2], rows[i][5], w.event, w.process)
 		}
+	}
+}
+
+// TestRecordAndReplayThroughTheStream records a run in the event stream and
+// replays it from there with the CLI: the same orders, at twice the speed.
+func TestRecordAndReplayThroughTheStream(t *testing.T) {
+	requireStream(t)
+	ns := brokertest.Namespace(t)
+	t.Cleanup(func() {
+		names := engine.Names{Namespace: ns}
+		topo := names.Topology("classic", engine.DefaultRetryDelays)
+		topo.Queues = append(topo.Queues, broker.Queue{Name: names.Of(streamlog.DefaultStream)})
+		brokertest.Delete(t, topo)
+	})
+	sc := writeFile(t, "rec.yaml", "name: rec\nseed: 4\norders: {product: {dist: zipf, s: 1.3}}\nphases: [{duration: 2s, rate: 100/s, arrivals: poisson}]\n")
+	dir := t.TempDir()
+	first, second := dir+"/first.json", dir+"/second.json"
+	common := []string{"--headless", "--http", "127.0.0.1:0", "--namespace", ns, "--events", "stream", "--driver", "publish"}
+	if code, out, errOut := cli(t, nil, append([]string{"--scenario", sc, "--report", first}, common...)...); code != 0 {
+		t.Fatalf("recording run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var rec struct {
+		RunID string `json:"run_id"`
+		Sent  int64  `json:"sent"`
+		Audit struct{ Accepted int64 } `json:"audit"`
+	}
+	readJSON(t, first, &rec)
+
+	code, out, _ := cli(t, nil, "runs", "--namespace", ns)
+	if code != 0 || !strings.Contains(out, rec.RunID) || !strings.Contains(out, "rec") {
+		t.Fatalf("runs: exit %d, output lacks run %s:\n%s", code, rec.RunID, out)
+	}
+	if code, out, errOut := cli(t, nil, append([]string{"replay", "--run", rec.RunID, "--speed", "2x", "--report", second}, common...)...); code != 0 {
+		t.Fatalf("replay: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var rep struct {
+		Scenario   string  `json:"scenario"`
+		Sent       int64   `json:"sent"`
+		DurationMs float64 `json:"duration_ms"`
+		Audit      struct{ Accepted, Lost int64 }
+	}
+	readJSON(t, second, &rep)
+	if rep.Sent != rec.Sent || rep.Audit.Accepted != rec.Audit.Accepted || rep.Audit.Lost != 0 {
+		t.Fatalf("replay sent %d accepted %d lost %d; the recording sent %d accepted %d", rep.Sent, rep.Audit.Accepted, rep.Audit.Lost, rec.Sent, rec.Audit.Accepted)
+	}
+	if !strings.HasPrefix(rep.Scenario, "replay of rec") || rep.DurationMs > 1500 {
+		t.Errorf("replay %q took %.0fms; want about 1s for a 2s recording at 2x", rep.Scenario, rep.DurationMs)
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 }
