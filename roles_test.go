@@ -201,8 +201,8 @@ func TestRecordAndReplayThroughTheStream(t *testing.T) {
 		t.Fatalf("recording run: exit %d\n%s\n%s", code, out, errOut)
 	}
 	var rec struct {
-		RunID string `json:"run_id"`
-		Sent  int64  `json:"sent"`
+		RunID string                   `json:"run_id"`
+		Sent  int64                    `json:"sent"`
 		Audit struct{ Accepted int64 } `json:"audit"`
 	}
 	readJSON(t, first, &rec)
