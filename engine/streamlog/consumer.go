@@ -1,6 +1,7 @@
 package streamlog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -65,17 +66,19 @@ func (l *Log) deliver(gen, offset int64, m *amqp.Message) {
 	l.lastOff = offset
 	subs := *l.subs.Load()
 	if len(subs) == 0 {
-		l.delivered.Add(1) // nobody to decode it for
+		l.delivered.Add(int64(bytes.Count(m.GetData(), []byte{'\n'}) + 1)) // nobody to decode them for
 		return
 	}
-	var ev engine.Event
-	if err := json.Unmarshal(m.GetData(), &ev); err != nil {
-		l.undecodable.Add(1)
-		return
-	}
-	l.delivered.Add(1)
-	for _, s := range subs {
-		s.fn(ev)
+	for _, line := range bytes.Split(m.GetData(), []byte{'\n'}) {
+		var ev engine.Event
+		if err := json.Unmarshal(line, &ev); err != nil {
+			l.undecodable.Add(1)
+			continue
+		}
+		l.delivered.Add(1)
+		for _, s := range subs {
+			s.fn(ev)
+		}
 	}
 }
 

@@ -99,6 +99,28 @@ func (p *pending) confirm(seq int64) int {
 	return 1
 }
 
+// confirmRange records the broker's confirmation of one message carrying
+// the events first..last and returns how many it settled.
+func (p *pending) confirmRange(first, last int64) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	settled := 0
+	for seq := max(first, p.headSeq); seq <= last; seq++ {
+		i := seq - p.headSeq
+		if i >= int64(p.n) {
+			break
+		}
+		e := &p.ring[(p.head+int(i))%len(p.ring)]
+		if !e.confirmed {
+			e.confirmed = true
+			settled++
+		}
+	}
+	p.popConfirmed()
+	p.poke() // room in flight
+	return settled
+}
+
 // confirmUpTo settles every event up to seq: the broker reported it as the
 // last one it stored for this producer.
 func (p *pending) confirmUpTo(seq int64) int {

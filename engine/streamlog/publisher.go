@@ -19,8 +19,13 @@ import (
 // broker deduplicates by producer name, and the last id it stored (asked
 // on reconnect) settles most of them without sending.
 //
-// BatchSend with our own batches of up to 500 events, not sub-entry
-// batching: the broker deduplicates and reports the last stored id per
+// Each stream message carries up to eventsPerMessage consecutive events,
+// one JSON object per line, with the publishing id of its last event: the
+// broker then handles one message, not one hundred, per hundred events —
+// on a machine where the broker is the bottleneck, a message per event
+// cost the pipeline half its throughput. Readers split the lines.
+//
+// BatchSend with our own batches, not sub-entry batching: the broker deduplicates and reports the last stored id per
 // publishing id, and with sub-entries the client numbers the entries
 // itself (one id per sub-entry), which would lose both. Sub-entries are
 // faster in raw messages (300,000 messages of 200 bytes end to end on
@@ -31,8 +36,11 @@ import (
 
 // producerSession is one connection's producer.
 type producerSession struct {
-	env    *stream.Environment
-	prod   *stream.Producer
+	env  *stream.Environment
+	prod *stream.Producer
+	// ranges maps a message's publishing id (its last event's) to its
+	// first event's, for the confirmation.
+	ranges sync.Map
 	closed stream.ChannelClose // the client reports a lost connection here
 	failed chan struct{}       // closed when the broker refuses or times out a message
 	stored int                 // events found stored by the broker when connecting
@@ -74,7 +82,7 @@ func (l *Log) connectProducer() (*producerSession, error) {
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
-		l.drainConfirms(confirms, s.failed)
+		l.drainConfirms(confirms, s)
 	}()
 	return s, nil
 }
@@ -83,12 +91,18 @@ func (l *Log) connectProducer() (*producerSession, error) {
 // channel (when the producer closes). The client delivers confirmations
 // from its reader goroutine and blocks it until they are taken, so this
 // never waits on anything else.
-func (l *Log) drainConfirms(confirms stream.ChannelPublishConfirm, failed chan struct{}) {
+func (l *Log) drainConfirms(confirms stream.ChannelPublishConfirm, s *producerSession) {
+	failed := s.failed
 	var once sync.Once
 	for statuses := range confirms {
 		for _, st := range statuses {
+			last := st.GetPublishingId()
+			first := last
+			if v, ok := s.ranges.LoadAndDelete(last); ok {
+				first = v.(int64)
+			}
 			if st.IsConfirmed() {
-				l.confirmed.Add(int64(l.pend.confirm(st.GetPublishingId())))
+				l.confirmed.Add(int64(l.pend.confirmRange(first, last)))
 				continue
 			}
 			// Refused or timed out: end the session and send it again
@@ -179,14 +193,30 @@ func (l *Log) publish(ctx context.Context, s *producerSession) error {
 			}
 		}
 		msgs = msgs[:0]
-		for _, o := range batch {
-			m := amqp.NewMessage(o.body)
-			m.SetPublishingId(o.seq)
+		for i := 0; i < len(batch); {
+			// A message holds a run of consecutive ids (take skips
+			// events confirmed out of order, leaving gaps).
+			j, size := i+1, len(batch[i].body)
+			for j < len(batch) && j-i < eventsPerMessage && batch[j].seq == batch[j-1].seq+1 && size+1+len(batch[j].body) <= maxMessageBytes {
+				size += 1 + len(batch[j].body)
+				j++
+			}
+			body := make([]byte, 0, size)
+			for k := i; k < j; k++ {
+				if k > i {
+					body = append(body, '\n')
+				}
+				body = append(body, batch[k].body...)
+			}
+			m := amqp.NewMessage(body)
+			m.SetPublishingId(batch[j-1].seq)
+			s.ranges.Store(batch[j-1].seq, batch[i].seq)
 			msgs = append(msgs, m)
+			i = j
 		}
 		if err := s.prod.BatchSend(msgs); err != nil {
 			return fmt.Errorf("publish: %w", err)
 		}
-		l.published.Add(int64(len(msgs)))
+		l.published.Add(int64(len(batch)))
 	}
 }

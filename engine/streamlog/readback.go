@@ -1,6 +1,7 @@
 package streamlog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -223,9 +224,11 @@ func (r *reader) handle(offset int64, m *amqp.Message) {
 	}
 	r.read = offset
 	r.readAt = time.Now()
-	var ev engine.Event
-	if err := json.Unmarshal(m.GetData(), &ev); err == nil && (r.match == nil || r.match(ev)) {
-		r.events = append(r.events, ev)
+	for _, line := range bytes.Split(m.GetData(), []byte{'\n'}) {
+		var ev engine.Event
+		if err := json.Unmarshal(line, &ev); err == nil && (r.match == nil || r.match(ev)) {
+			r.events = append(r.events, ev)
+		}
 	}
 	if r.end >= 0 && offset == r.end {
 		r.finish()
