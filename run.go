@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -43,6 +44,7 @@ type runOptions struct {
 	recentOrders int
 	logFile      string
 	logLevel     string
+	cpuProfile   string
 	statusEvery  time.Duration
 	stages       map[string]*stageFlags
 
@@ -103,6 +105,7 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.IntVar(&o.recentOrders, "recent-orders", engine.DefaultRecentOrders, "orders kept in the trace store (memory is bounded by this)")
 	f.StringVar(&o.logFile, "log-file", "", "write logs to this file (default: stderr when headless, $TMPDIR/oms-sim.log with the dashboard)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "debug|info|warn|error")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
 	f.DurationVar(&o.statusEvery, "status-every", 2*time.Second, "headless status line interval (no scenario)")
 	f.StringVar(&o.scenario, "scenario", "", "scenario to run: a shipped name (see 'oms-sim scenarios') or a YAML file")
 	f.StringVar(&o.report, "report", "", "write the run's report to FILE (.json, .md or .txt)")
@@ -247,6 +250,19 @@ func run(parent context.Context, o runOptions) error {
 		return err
 	}
 	defer closeLog()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return exitWith(exitUsage, fmt.Errorf("--cpuprofile: %w", err))
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return exitWith(exitUsage, fmt.Errorf("--cpuprofile: %w", err))
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	streamlog.SetClientLogger(log) // the stream client logs through ours
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -87,14 +87,17 @@ const (
 	// eventsPerMessage and maxMessageBytes bound one stream message.
 	eventsPerMessage = 100
 	maxMessageBytes  = 64 << 10
-	maxBatchBytes    = 256 << 10 // bytes per publish frame (the frame max is 1 MiB)
-	maxEventBytes    = 128 << 10 // an event larger than this is dropped
-	maxInflight      = 20_000    // unconfirmed events on the wire
-	rpcTimeout       = 5 * time.Second
-	minBackoff       = 100 * time.Millisecond
-	maxBackoff       = 5 * time.Second
-	flushTimeout     = 5 * time.Second
-	stopTimeout      = 15 * time.Second
+	// linger is how long the producer waits for a message to fill up; it
+	// delays a trace by at most that.
+	linger        = 5 * time.Millisecond
+	maxBatchBytes = 256 << 10 // bytes per publish frame (the frame max is 1 MiB)
+	maxEventBytes = 128 << 10 // an event larger than this is dropped
+	maxInflight   = 20_000    // unconfirmed events on the wire
+	rpcTimeout    = 5 * time.Second
+	minBackoff    = 100 * time.Millisecond
+	maxBackoff    = 5 * time.Second
+	flushTimeout  = 5 * time.Second
+	stopTimeout   = 15 * time.Second
 )
 
 // Open connects to the stream listener, declares the stream (keeping an

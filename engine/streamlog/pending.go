@@ -159,6 +159,13 @@ func (p *pending) rewind() {
 }
 
 // len returns how many events wait for confirmation.
+// unsent is how many events the current session has not sent yet.
+func (p *pending) unsent() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n - p.sent
+}
+
 func (p *pending) len() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/amqp"
 	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/message"
@@ -178,6 +179,17 @@ func (l *Log) publish(ctx context.Context, s *producerSession) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		default:
+		}
+		// Linger a moment when only a few events wait, so messages fill
+		// up: a trickle of tiny messages costs the broker far more.
+		if n := l.pend.unsent(); n > 0 && n < eventsPerMessage {
+			t := time.NewTimer(linger)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			}
 		}
 		batch = l.pend.take(batch[:0], maxBatchMsgs, maxBatchBytes, maxInflight)
 		if len(batch) == 0 {
