@@ -1,6 +1,29 @@
 package engine
 
-import "sync"
+import (
+	"sync"
+
+	"oms-sim/engine/broker"
+)
+
+// remembered is what a redelivery needs of an outcome: the one message it
+// published, without the headers (rebuilt) or the events (not repeated).
+// Kept small: the set holds tens of thousands per stage.
+type remembered struct {
+	key, orderID string
+	body         []byte
+}
+
+func remember(m broker.Message) remembered {
+	return remembered{key: m.RoutingKey, orderID: m.CorrelationID, body: m.Body}
+}
+
+// resend rebuilds the message a remembered outcome published.
+func (e *Engine) resend(r remembered) broker.Message {
+	m := e.message(Order{OrderID: r.orderID}, r.key)
+	m.Body = r.body
+	return m
+}
 
 // seenSet remembers the outcome of recently handled messages by
 // message_id, so a redelivery repeats the outcome instead of repeating the
@@ -10,23 +33,23 @@ import "sync"
 // allocation per message).
 type seenSet struct {
 	mu    sync.Mutex
-	items map[string]outcome
+	items map[string]remembered
 	ring  []string // insertion order
 	next  int
 }
 
 func newSeenSet(max int) *seenSet {
-	return &seenSet{items: make(map[string]outcome, max), ring: make([]string, 0, max)}
+	return &seenSet{items: make(map[string]remembered, max), ring: make([]string, 0, max)}
 }
 
-func (s *seenSet) get(key string) (outcome, bool) {
+func (s *seenSet) get(key string) (remembered, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out, ok := s.items[key]
 	return out, ok
 }
 
-func (s *seenSet) put(key string, out outcome) {
+func (s *seenSet) put(key string, out remembered) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.items[key]; ok {

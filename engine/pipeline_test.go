@@ -322,3 +322,53 @@ func TestSeedConsumerContract(t *testing.T) {
 		t.Fatal("the seed consumer received nothing")
 	}
 }
+
+// TestRedeliveryIsIdempotent delivers the same order.created twice (as a
+// redelivery after a lost ack would): one charge, one stock take, one
+// confirmation, and the duplicate is answered from memory.
+func TestRedeliveryIsIdempotent(t *testing.T) {
+	for _, b := range brokers {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			d := b.dial(t)
+			e := startEngine(t, d, func(c *Config) { c.Catalog = Catalog{Products: 2, Stock: 10} })
+			conn, err := d.Dial(context.Background(), "test-redeliver")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			ch, err := conn.Channel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := Order{OrderID: "dup-1", ProductID: 1, Quantity: 3, UserID: 5, CreatedAt: time.Now()}
+			msg := e.message(o, KeyOrderCreated)
+			for range 2 {
+				c, err := ch.Publish(context.Background(), msg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				<-c.Done()
+			}
+			waitStatus(t, e, "dup-1", StatusConfirmed)
+			waitFor(t, 5*time.Second, "the duplicate to be answered", func() bool {
+				return e.Snapshot().Stages[0].Redelivered >= 1
+			})
+			time.Sleep(200 * time.Millisecond) // let any second outcome show
+			rec, _ := e.Order("dup-1")
+			count := map[string]int{}
+			for _, ev := range rec.Events {
+				count[ev.Type]++
+			}
+			if count[EventPaid] != 1 || count[EventStockTaken] != 1 || count[EventConfirmed] != 1 {
+				t.Errorf("events %v: want one charge, one stock take, one confirmation", count)
+			}
+			if s := e.Inventory()[0].Stock; s != 7 {
+				t.Errorf("stock %d, want 10 - 3 = 7 (taken once)", s)
+			}
+			if c := e.Counts(); c.Duplicated != 0 {
+				t.Errorf("counts %+v", c)
+			}
+		})
+	}
+}

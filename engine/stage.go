@@ -44,8 +44,11 @@ type stageStats struct {
 	rateDelivered      rate
 }
 
-// seenPerStage bounds each stage's redelivery memory.
-const seenPerStage = 200_000
+// seenPerStage bounds each stage's redelivery memory (about 250 bytes a
+// message). Redeliveries follow a lost ack by seconds — the broker requeues
+// unacked messages when a channel closes — so 50,000 covers more than ten
+// seconds of a stage at full speed.
+const seenPerStage = 50_000
 
 func newStage(e *Engine, name string, cfg StageConfig) *stage {
 	s := &stage{name: name, queue: e.names.Queue(name), e: e, cfg: cfg, seen: newSeenSet(seenPerStage)}

@@ -171,11 +171,10 @@ type permanent struct{ error }
 // transient errors, the domain step.
 func (w *worker) process(d broker.Delivery, key, msgID string) (outcome, error) {
 	s := w.s
-	if out, ok := s.seen.get(msgID); ok && msgID != "" {
+	if r, ok := s.seen.get(msgID); ok && msgID != "" {
 		s.stats.redelivered.Add(1)
-		out.msg.Headers = cloneHeaders(out.msg.Headers)
-		out.msg.Headers[HeaderPublishedAt] = time.Now().UnixNano()
-		s.e.emit(Event{OrderID: orderIDOf(out.msg), Type: EventRedelivered, Stage: s.name, Worker: w.name,
+		out := outcome{msg: s.e.resend(r)}
+		s.e.emit(Event{OrderID: r.orderID, Type: EventRedelivered, Stage: s.name, Worker: w.name,
 			Detail: "duplicate " + key + " delivery; outcome repeated, work not redone"})
 		return out, nil
 	}
@@ -206,7 +205,7 @@ func (w *worker) process(d broker.Delivery, key, msgID string) (outcome, error) 
 		return outcome{}, err
 	}
 	if msgID != "" {
-		s.seen.put(msgID, out)
+		s.seen.put(msgID, remember(out.msg))
 	}
 	for _, ev := range out.events {
 		s.e.emit(ev)
