@@ -64,6 +64,9 @@ func (l *Log) deliver(gen, offset int64, m *amqp.Message) {
 		return
 	}
 	l.lastOff = offset
+	if p, _ := m.ApplicationProperties[appPropProducer].(string); p == l.producer {
+		return // our own events: delivered when appended
+	}
 	subs := *l.subs.Load()
 	if len(subs) == 0 {
 		l.delivered.Add(int64(bytes.Count(m.GetData(), []byte{'\n'}) + 1)) // nobody to decode them for

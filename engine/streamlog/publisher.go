@@ -221,6 +221,7 @@ func (l *Log) publish(ctx context.Context, s *producerSession) error {
 				body = append(body, batch[k].body...)
 			}
 			m := amqp.NewMessage(body)
+			m.ApplicationProperties = map[string]interface{}{appPropProducer: l.producer}
 			m.SetPublishingId(batch[j-1].seq)
 			s.ranges.Store(batch[j-1].seq, batch[i].seq)
 			msgs = append(msgs, m)
