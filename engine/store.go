@@ -251,18 +251,30 @@ func (s *store) list(q OrderQuery) ([]OrderRecord, int) {
 		return false
 	}
 	var out []OrderRecord
-	total := 0
-	n := len(s.ring)
-	for i := 0; i < n; i++ {
-		// newest first: the slot before head, walking back
-		// (head is 0 until the ring fills, so this also holds before.)
-		idx := (s.head - 1 - i + 2*n) % n
+	size := len(s.ring)
+	all := len(q.Status) == 0
+	total, seen := 0, 0
+	if all {
+		// Everything matches, so the total is known and the walk can stop
+		// at the end of the page: workers wait on this lock.
+		total = size
+	}
+	for i := 0; i < size; i++ {
+		if all && q.Limit > 0 && len(out) >= q.Limit {
+			break
+		}
+		// newest first: the slot before head, walking back (head is 0
+		// until the ring fills, so this also holds before)
+		idx := (s.head - 1 - i + 2*size) % size
 		r := s.orders[s.ring[idx]]
 		if r == nil || !match(r.Status) {
 			continue
 		}
-		total++
-		if total <= q.Offset || (q.Limit > 0 && len(out) >= q.Limit) {
+		seen++
+		if !all {
+			total++
+		}
+		if seen <= q.Offset || (q.Limit > 0 && len(out) >= q.Limit) {
 			continue
 		}
 		var c OrderRecord

@@ -31,6 +31,7 @@ type latency struct {
 	total   *hdrhistogram.Histogram
 	cur     *hdrhistogram.Histogram
 	prev    *hdrhistogram.Histogram
+	scratch *hdrhistogram.Histogram // for Recent, reused: no garbage per snapshot
 	rotated time.Time
 }
 
@@ -39,7 +40,7 @@ type latency struct {
 const windowLen = 5 * time.Second
 
 func newLatency() *latency {
-	return &latency{total: newHist(), cur: newHist(), prev: newHist(), rotated: time.Now()}
+	return &latency{total: newHist(), cur: newHist(), prev: newHist(), scratch: newHist(), rotated: time.Now()}
 }
 
 func (l *latency) record(d time.Duration) {
@@ -82,10 +83,10 @@ func (l *latency) Recent() Percentiles {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.rotateLocked(time.Now())
-	h := newHist()
-	h.Merge(l.prev)
-	h.Merge(l.cur)
-	return summarize(h)
+	l.scratch.Reset()
+	l.scratch.Merge(l.prev)
+	l.scratch.Merge(l.cur)
+	return summarize(l.scratch)
 }
 
 func (l *latency) reset() {
