@@ -108,7 +108,6 @@ func Vhost(t testing.TB) (amqpURL, streamURL string) {
 	return u.String(), s.String()
 }
 
-
 func rabbitmqctl(t testing.TB, args ...string) {
 	t.Helper()
 	if out, err := exec.Command("rabbitmqctl", append([]string{"-q"}, args...)...).CombinedOutput(); err != nil {
