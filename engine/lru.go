@@ -12,6 +12,7 @@ import (
 type remembered struct {
 	key, orderID string
 	body         []byte
+	busy         bool // claimed by a worker that has not finished
 }
 
 func remember(m broker.Message) remembered {
@@ -49,6 +50,28 @@ func (s *seenSet) get(key string) (remembered, bool) {
 	return out, ok
 }
 
+// claim atomically looks key up and, when it is new, marks it busy for
+// the caller: two workers handed the same message at once (a publisher
+// that sent it twice) must not both do the work.
+func (s *seenSet) claim(key string) (r remembered, seen bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.items[key]; ok {
+		return r, true
+	}
+	s.insertLocked(key, remembered{busy: true})
+	return remembered{}, false
+}
+
+// release forgets a claim whose work failed, so a redelivery does it.
+func (s *seenSet) release(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.items[key]; ok && r.busy {
+		delete(s.items, key)
+	}
+}
+
 func (s *seenSet) put(key string, out remembered) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -56,6 +79,10 @@ func (s *seenSet) put(key string, out remembered) {
 		s.items[key] = out
 		return
 	}
+	s.insertLocked(key, out)
+}
+
+func (s *seenSet) insertLocked(key string, out remembered) {
 	if len(s.ring) < cap(s.ring) {
 		s.ring = append(s.ring, key)
 	} else {

@@ -137,6 +137,15 @@ func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pendin
 	msgID := d.MessageID
 
 	out, err := w.process(d, key, msgID)
+	if errors.Is(err, errBusy) {
+		// Requeue: by the time it comes back the other worker is done
+		// and the outcome is remembered.
+		st.inflight.Add(-1)
+		if err := ch.Nack(d.Tag, true); err != nil {
+			st.ackErrors.Add(1)
+		}
+		return
+	}
 	if err != nil {
 		out = w.failure(d, key, err)
 	}
@@ -171,13 +180,40 @@ type permanent struct{ error }
 // transient errors, the domain step.
 func (w *worker) process(d broker.Delivery, key, msgID string) (outcome, error) {
 	s := w.s
-	if r, ok := s.seen.get(msgID); ok && msgID != "" {
-		s.stats.redelivered.Add(1)
-		out := outcome{msg: s.e.resend(r)}
-		s.e.emit(Event{OrderID: r.orderID, Type: EventRedelivered, Stage: s.name, Worker: w.name,
-			Detail: "duplicate " + key + " delivery; outcome repeated, work not redone"})
-		return out, nil
+	if msgID != "" {
+		r, seen := s.seen.claim(msgID)
+		switch {
+		case seen && r.busy:
+			return outcome{}, errBusy
+		case seen:
+			return w.repeat(r, key), nil
+		}
 	}
+	out, err := w.work(d, key)
+	if err != nil && msgID != "" {
+		s.seen.release(msgID)
+	}
+	if err == nil && msgID != "" {
+		s.seen.put(msgID, remember(out.msg))
+	}
+	return out, err
+}
+
+// errBusy means another worker is handling the same message right now.
+var errBusy = errors.New("the same message is being handled by another worker")
+
+// repeat answers a duplicate delivery with the remembered outcome.
+func (w *worker) repeat(r remembered, key string) outcome {
+	s := w.s
+	s.stats.redelivered.Add(1)
+	s.e.emit(Event{OrderID: r.orderID, Type: EventRedelivered, Stage: s.name, Worker: w.name,
+		Detail: "duplicate " + key + " delivery; outcome repeated, work not redone"})
+	return outcome{msg: s.e.resend(r)}
+}
+
+// work decodes and handles a message for the first time.
+func (w *worker) work(d broker.Delivery, key string) (outcome, error) {
+	s := w.s
 	o, err := DecodeOrder(d.Body)
 	if err != nil {
 		return outcome{}, permanent{err}
@@ -203,9 +239,6 @@ func (w *worker) process(d broker.Delivery, key, msgID string) (outcome, error) 
 	out, err := s.e.step(w, s.name, key, o, cfg)
 	if err != nil {
 		return outcome{}, err
-	}
-	if msgID != "" {
-		s.seen.put(msgID, remember(out.msg))
 	}
 	for _, ev := range out.events {
 		s.e.emit(ev)
