@@ -59,8 +59,9 @@ check_size() {
 	tmux send-keys -t "$session" Tab
 	sleep 0.3
 	tmux send-keys -t "$session" Enter
-	wait_for 'accepted' 5
-	screen | grep -E 'stock\.taken|paid' >/dev/null || fail "timeline lacks the stages' events"
+	wait_for 'OFFSET' 5
+	# The timeline fills in as the snapshot arrives.
+	wait_for 'stock\.taken|paid ' 5
 	tmux send-keys -t "$session" Escape
 	wait_for 'STAGES' 5
 	# Lines never wider than the terminal.
