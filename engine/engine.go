@@ -338,6 +338,15 @@ func describeChanges(name string, a, b StageConfig) []string {
 	return out
 }
 
+// StageConfig returns a stage's current knobs, cheaply (no snapshot).
+func (e *Engine) StageConfig(name string) (StageConfig, bool) {
+	s, ok := e.stages[name]
+	if !ok {
+		return StageConfig{}, false
+	}
+	return s.config(), true
+}
+
 // PauseStage implements Control.
 func (e *Engine) PauseStage(source, name string) error {
 	s, ok := e.stages[name]

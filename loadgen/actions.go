@@ -63,7 +63,7 @@ func (r *Runner) stepsFor(a scenario.Action) []timed {
 		}
 		var before engine.StageConfig
 		steps := []timed{{at, fmt.Sprintf("%s on %s: %s", kind, k.Stage, describeOverride(k.StageOverride)), func() error {
-			before = stageConfig(e.Snapshot(), k.Stage)
+			before, _ = e.StageConfig(k.Stage)
 			_, err := e.UpdateStage(src, k.Stage, patchOf(k.StageOverride))
 			return err
 		}}}
@@ -98,15 +98,6 @@ func (r *Runner) stepsFor(a scenario.Action) []timed {
 		}
 	}
 	return nil
-}
-
-func stageConfig(s engine.Snapshot, name string) engine.StageConfig {
-	for _, st := range s.Stages {
-		if st.Name == name {
-			return st.Config
-		}
-	}
-	return engine.StageConfig{}
 }
 
 // restorePatch undoes exactly the knobs an override changed.

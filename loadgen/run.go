@@ -26,6 +26,7 @@ import (
 type Engine interface {
 	engine.Control
 	Snapshot() engine.Snapshot
+	StageConfig(name string) (engine.StageConfig, bool)
 	Subscribe(fn func(engine.Event)) (cancel func())
 	// Emit appends a run's own events (start, arrivals, end) to the log.
 	Emit(ev engine.Event)
