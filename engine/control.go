@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"errors"
-	"time"
-)
+import "errors"
 
 // ErrUnknownStage is returned for a stage name that is not payment,
 // inventory or email.
@@ -74,5 +71,3 @@ func (r *ring[T]) newestFirst() []T {
 	}
 	return out
 }
-
-func since(start time.Time) time.Duration { return time.Since(start).Round(time.Millisecond) }

@@ -14,8 +14,6 @@ import (
 	"oms-sim/internal/brokertest"
 )
 
-func amqpURL() string { return brokertest.URL() }
-
 // rabbitDialer returns a dialer for the real RabbitMQ, skipping the test
 // when none answers (failing instead under OMS_REQUIRE_BROKER=1).
 func rabbitDialer(t testing.TB) broker.Dialer { return brokertest.Dialer(t) }

@@ -43,13 +43,6 @@ func newSeenSet(max int) *seenSet {
 	return &seenSet{items: make(map[string]remembered, max), ring: make([]string, 0, max)}
 }
 
-func (s *seenSet) get(key string) (remembered, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out, ok := s.items[key]
-	return out, ok
-}
-
 // claim atomically looks key up and, when it is new, marks it busy for
 // the caller: two workers handed the same message at once (a publisher
 // that sent it twice) must not both do the work.

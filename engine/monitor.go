@@ -33,12 +33,11 @@ type monitor struct {
 }
 
 type queueState struct {
-	info      broker.QueueInfo
-	err       string
-	peak      int
-	in, out   rate
-	history   *history
-	published int64 // derived: consumed + ready growth
+	info    broker.QueueInfo
+	err     string
+	peak    int
+	in, out rate
+	history *history
 }
 
 type stageRates struct{ handled, delivered rate }

@@ -40,8 +40,6 @@ type stageStats struct {
 	refunds            atomic.Int64
 	inflight           atomic.Int64
 	ackErrors          atomic.Int64
-	rateHandled        rate // sampled by the monitor
-	rateDelivered      rate
 }
 
 // seenPerStage bounds each stage's redelivery memory (about 250 bytes a

@@ -323,10 +323,3 @@ func cloneHeaders(h map[string]any) map[string]any {
 	}
 	return out
 }
-
-func orderIDOf(m broker.Message) string {
-	if m.CorrelationID != "" {
-		return m.CorrelationID
-	}
-	return m.MessageID
-}

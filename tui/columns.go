@@ -105,6 +105,3 @@ func headerRow(cols []column, ws []int) string {
 	}
 	return row(cols, ws, titles)
 }
-
-// kept reports whether column i survived the layout.
-func kept(ws []int, i int) bool { return i < len(ws) && ws[i] > 0 }

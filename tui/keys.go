@@ -106,12 +106,3 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	}
 	return out
 }
-
-// contextKeys is the short help for one screen and focused panel.
-type contextKeys struct {
-	km    *KeyMap
-	short []key.Binding
-}
-
-func (c contextKeys) ShortHelp() []key.Binding  { return c.short }
-func (c contextKeys) FullHelp() [][]key.Binding { return c.km.FullHelp() }

@@ -82,16 +82,6 @@ func (p *queuesPanel) View() string {
 	return block(lines, p.width, p.height)
 }
 
-// deadDepth is oms.dead's ready count, for compact summaries.
-func (p *queuesPanel) deadDepth() int {
-	for _, q := range p.queues {
-		if isDeadQueue(q.Name) {
-			return q.Ready
-		}
-	}
-	return 0
-}
-
 // isDeadQueue reports whether name is the dead-letter queue, in any
 // namespace.
 func isDeadQueue(name string) bool {
