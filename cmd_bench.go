@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/loadgen/queuebench"
 )
@@ -117,7 +118,7 @@ func writeBench(path string, cfg queuebench.Config, results []queuebench.Result)
 	case ".json":
 		enc := json.NewEncoder(f)
 		enc.SetIndent("", "  ")
-		cfg.AMQPURL, cfg.StreamURL = amqpbroker.Redact(cfg.AMQPURL), redactStream(cfg.StreamURL)
+		cfg.AMQPURL, cfg.StreamURL = amqpbroker.Redact(cfg.AMQPURL), broker.Redact(cfg.StreamURL)
 		return enc.Encode(map[string]any{"config": cfg, "results": results})
 	case ".md":
 		printBench(f, cfg, results, true)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"oms-sim/engine"
+	"oms-sim/engine/broker"
 	"oms-sim/engine/streamlog"
 )
 
@@ -64,7 +65,7 @@ func openEvents(ctx context.Context, o runOptions, brokerKind string, names engi
 		}
 		cfg := o.streamConfig(names, log)
 		if err := streamlog.Ping(ctx, cfg.URL); err != nil {
-			note := fmt.Sprintf("event log in memory: no stream protocol at %s (%v); traces cover this process only — enable it with: rabbitmq-plugins enable rabbitmq_stream", redactStream(cfg.URL), err)
+			note := fmt.Sprintf("event log in memory: no stream protocol at %s (%v); traces cover this process only — enable it with: rabbitmq-plugins enable rabbitmq_stream", broker.Redact(cfg.URL), err)
 			log.Warn(note)
 			return nil, engine.EventsMemory, note, nil
 		}
@@ -92,15 +93,4 @@ func (s statsLog) LogStats() engine.EventLogStats {
 	st := s.Stats()
 	return engine.EventLogStats{Kind: engine.EventsStream, Appended: st.Appended, Delivered: st.Delivered,
 		Dropped: st.Dropped, Pending: st.Pending, Reconnects: st.Reconnects, Connected: st.Connected}
-}
-
-func redactStream(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	if u.User != nil {
-		u.User = url.User(u.User.Username())
-	}
-	return u.String()
 }

@@ -28,9 +28,9 @@ func requireStream(t *testing.T) {
 	u := streamURLFor(brokertest.URL())
 	if err := streamlog.Ping(context.Background(), u); err != nil {
 		if os.Getenv("OMS_REQUIRE_BROKER") == "1" {
-			t.Fatalf("no stream protocol at %s: %v (OMS_REQUIRE_BROKER=1)", redactStream(u), err)
+			t.Fatalf("no stream protocol at %s: %v (OMS_REQUIRE_BROKER=1)", broker.Redact(u), err)
 		}
-		t.Skipf("no stream protocol at %s: %v (rabbitmq-plugins enable rabbitmq_stream)", redactStream(u), err)
+		t.Skipf("no stream protocol at %s: %v (rabbitmq-plugins enable rabbitmq_stream)", broker.Redact(u), err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"oms-sim/engine/broker"
 	"strconv"
 	"strings"
 	"time"
@@ -117,6 +118,13 @@ type endpoint struct {
 
 func (e endpoint) addr() string { return net.JoinHostPort(e.host, strconv.Itoa(e.port)) }
 
+// HostPort returns the host and port a stream URL names (5552 when it
+// names none), for an address resolver.
+func HostPort(raw string) (string, int, error) {
+	ep, err := parseURL(raw)
+	return ep.host, ep.port, err
+}
+
 func parseURL(raw string) (endpoint, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -165,21 +173,4 @@ func withPort(raw string, ep endpoint) string {
 }
 
 // redact returns raw with any password removed.
-func redact(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Opaque == "" {
-		if u.User != nil {
-			if _, ok := u.User.Password(); ok {
-				u.User = url.User(u.User.Username())
-			}
-		}
-		return u.String()
-	}
-	scheme, rest := "", raw
-	if i := strings.Index(raw, "://"); i >= 0 {
-		scheme, rest = raw[:i+3], raw[i+3:]
-	}
-	if i := strings.LastIndex(rest, "@"); i >= 0 {
-		rest = rest[i+1:]
-	}
-	return scheme + rest
-}
+func redact(raw string) string { return broker.Redact(raw) }

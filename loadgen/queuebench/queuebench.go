@@ -11,8 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -189,23 +187,4 @@ func runOne(ctx context.Context, cfg Config, typ string) (Result, error) {
 		return runStream(ctx, cfg)
 	}
 	return runAMQP(ctx, cfg, typ)
-}
-
-// streamEndpoint returns the host and port of a stream URL, for the
-// address resolver (the node may advertise a host name that does not
-// resolve here).
-func streamEndpoint(raw string) (string, int, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", 0, fmt.Errorf("stream URL: %w", err)
-	}
-	host, portS, err := net.SplitHostPort(u.Host)
-	if err != nil {
-		host, portS = u.Host, "5552"
-	}
-	port, err := strconv.Atoi(portS)
-	if err != nil {
-		return "", 0, fmt.Errorf("stream URL port %q: %w", portS, err)
-	}
-	return host, port, nil
 }

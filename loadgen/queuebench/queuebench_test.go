@@ -3,6 +3,7 @@ package queuebench
 import (
 	"context"
 	"net"
+	"oms-sim/engine/streamlog"
 	"os"
 	"strconv"
 	"strings"
@@ -16,7 +17,7 @@ func TestRunMeasuresEachType(t *testing.T) {
 	brokertest.Dialer(t) // skips without RabbitMQ
 	u := strings.Replace(strings.Replace(brokertest.URL(), "amqp://", "rabbitmq-stream://", 1), ":5672", ":5552", 1)
 	types := []string{Classic, Quorum, Stream}
-	host, port, err := streamEndpoint(u)
+	host, port, err := streamlog.HostPort(u)
 	if err != nil {
 		t.Fatal(err)
 	}

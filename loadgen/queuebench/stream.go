@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"oms-sim/engine/streamlog"
 	"time"
 
 	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/amqp"
@@ -18,7 +19,7 @@ const batchSize = 100
 // confirmations (at most InFlight unconfirmed) and a consumer from the
 // stream's start.
 func runStream(ctx context.Context, cfg Config) (Result, error) {
-	host, port, err := streamEndpoint(cfg.StreamURL)
+	host, port, err := streamlog.HostPort(cfg.StreamURL)
 	if err != nil {
 		return Result{}, err
 	}
