@@ -24,16 +24,19 @@ var ErrBrokerUnreachable = errors.New("broker unreachable")
 // Engine runs the order pipeline. Create it with New, start it with Start,
 // stop it with Close.
 type Engine struct {
-	cfg    Config
-	names  Names
-	log    *slog.Logger
-	inv    *inventory
-	sink   Sink
-	store  *store
-	events EventLog
-	pub    *publisher
-	stages map[string]*stage
-	mon    *monitor
+	cfg   Config
+	names Names
+	// ordersX is names.Of(ExchangeOrders), built once: every message
+	// goes there.
+	ordersX string
+	log     *slog.Logger
+	inv     *inventory
+	sink    Sink
+	store   *store
+	events  EventLog
+	pub     *publisher
+	stages  map[string]*stage
+	mon     *monitor
 
 	started    time.Time
 	cancel     context.CancelFunc
@@ -65,6 +68,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg:     cfg,
 		names:   Names{Namespace: cfg.Namespace},
+		ordersX: Names{Namespace: cfg.Namespace}.Of(ExchangeOrders),
 		log:     cfg.Logger,
 		inv:     newInventory(cfg.Catalog),
 		sink:    sink,

@@ -77,7 +77,7 @@ func (e *Engine) message(o Order, key string) broker.Message {
 	body, _ := json.Marshal(o) // an Order always marshals
 	now := time.Now()
 	return broker.Message{
-		Exchange:      e.names.Of(ExchangeOrders),
+		Exchange:      e.ordersX,
 		RoutingKey:    key,
 		ContentType:   "application/json",
 		MessageID:     o.OrderID + ":" + key,
