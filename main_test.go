@@ -11,6 +11,7 @@ import (
 
 	"oms-sim/engine"
 	"oms-sim/engine/broker"
+	"oms-sim/engine/streamlog"
 	"oms-sim/internal/brokertest"
 )
 
@@ -134,13 +135,7 @@ func TestScenarioExitCodes(t *testing.T) {
 	t.Parallel()
 	brokertest.Dialer(t) // skips without RabbitMQ
 	dir := t.TempDir()
-	ns := brokertest.Namespace(t)
-	t.Cleanup(func() {
-		names := engine.Names{Namespace: ns}
-		topo := names.Topology("classic", engine.DefaultRetryDelays)
-		topo.Queues = append(topo.Queues, broker.Queue{Name: names.Of("oms.events")}) // the event stream
-		brokertest.Delete(t, topo)
-	})
+	ns := cliNamespace(t)
 	pass := writeFile(t, "pass.yaml", "name: pass\nphases: [{duration: 1s, rate: 50/s}]\nthresholds: [{metric: lost_orders, max: 0}]\n")
 	fail := writeFile(t, "fail.yaml", "name: fail\nphases: [{duration: 1s, rate: 50/s}]\nthresholds: [{metric: e2e_p50, max: 1us}]\n")
 	report := filepath.Join(dir, "out.json")
@@ -155,4 +150,17 @@ func TestScenarioExitCodes(t *testing.T) {
 	if code != exitFailed || !strings.Contains(stdout, "RESULT: FAILED") {
 		t.Fatalf("impossible threshold: exit %d, want 1\n%s", code, stdout)
 	}
+}
+
+// cliNamespace is a namespace for the processes a test starts; its queues,
+// exchanges and event stream are deleted at cleanup.
+func cliNamespace(t *testing.T) string {
+	ns := brokertest.Namespace(t)
+	t.Cleanup(func() {
+		names := engine.Names{Namespace: ns}
+		topo := names.Topology("classic", engine.DefaultRetryDelays)
+		topo.Queues = append(topo.Queues, broker.Queue{Name: names.Of(streamlog.DefaultStream)})
+		brokertest.Delete(t, topo)
+	})
+	return ns
 }

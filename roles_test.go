@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -106,12 +105,7 @@ func getOrder(t *testing.T, addr, id string) (engine.OrderRecord, bool) {
 // with a third watching, all sharing one broker and one event stream.
 func TestPipelineAcrossProcesses(t *testing.T) {
 	requireStream(t)
-	ns := fmt.Sprintf("test-roles-%d", time.Now().UnixNano()%1_000_000)
-	t.Cleanup(func() {
-		topo := engine.Names{Namespace: ns}.Topology("classic", engine.DefaultRetryDelays)
-		brokertest.Delete(t, topo)
-		_ = exec.Command("rabbitmqctl", "-q", "delete_queue", ns+"."+streamlog.DefaultStream).Run()
-	})
+	ns := cliNamespace(t)
 	front := startProcess(t, "--namespace", ns, "--role", "api,payment", "--process", "front")
 	startProcess(t, "--namespace", ns, "--role", "inventory,email", "--process", "back")
 	watch := startProcess(t, "--namespace", ns, "--role", "none", "--process", "watcher")
@@ -186,13 +180,7 @@ func TestPipelineAcrossProcesses(t *testing.T) {
 // replays it from there with the CLI: the same orders, at twice the speed.
 func TestRecordAndReplayThroughTheStream(t *testing.T) {
 	requireStream(t)
-	ns := brokertest.Namespace(t)
-	t.Cleanup(func() {
-		names := engine.Names{Namespace: ns}
-		topo := names.Topology("classic", engine.DefaultRetryDelays)
-		topo.Queues = append(topo.Queues, broker.Queue{Name: names.Of(streamlog.DefaultStream)})
-		brokertest.Delete(t, topo)
-	})
+	ns := cliNamespace(t)
 	sc := writeFile(t, "rec.yaml", "name: rec\nseed: 4\norders: {product: {dist: zipf, s: 1.3}}\nphases: [{duration: 2s, rate: 100/s, arrivals: poisson}]\n")
 	dir := t.TempDir()
 	first, second := dir+"/first.json", dir+"/second.json"
