@@ -9,23 +9,14 @@ cd "$(dirname "$0")/.."
 n=${1:-3} rate=${2:-6000} dur=${3:-15s}
 bin=$(mktemp -d /tmp/evcost.XXXXXX)
 trap 'rm -rf "$bin"; bench/cleanup-ns.sh bench-ev-' EXIT
-go build -o "$bin/oms-sim" .
-cat >"$bin/s.yaml" <<YAML
-name: overload
-phases: [{name: flat-out, duration: $dur, rate: $rate/s}]
-YAML
+. bench/overload.sh
+overload_setup "$bin" "$rate" "$dur"
 for i in $(seq "$n"); do
 	for mode in stream memory off; do
 		ns=bench-ev-$$-$i-$mode
 		"$bin/oms-sim" --scenario "$bin/s.yaml" --driver publish --headless --http 127.0.0.1:0 \
 			--events "$mode" --namespace "$ns" --drain-timeout 120s --report "$bin/r.json" >/dev/null 2>&1 || true
-		python3 - "$mode" "$bin/r.json" <<'PY'
-import json, sys
-mode, path = sys.argv[1], sys.argv[2]
-r = json.load(open(path)); wall = (r["duration_ms"] + r["drain_ms"]) / 1000
-done = r["audit"]["accepted"] - r["audit"]["lost"]
-ev = r.get("events", {})
-print(f"{mode:<7} completed/s {done / wall:8.1f}  e2e p50 {r['e2e']['p50_ms']:8.1f}ms  lost {r['audit']['lost']}  events dropped {ev.get('dropped', 0)}")
-PY
+		dropped=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("events", {}).get("dropped", 0))' "$bin/r.json")
+		completed "$mode" "$bin/r.json" "events dropped $dropped"
 	done
 done

@@ -10,33 +10,20 @@ cd "$(dirname "$0")/.."
 n=${1:-3} rate=${2:-6000} dur=${3:-15s}
 bin=$(mktemp -d /tmp/tuicost.XXXXXX)
 trap 'tmux kill-session -t tuicost 2>/dev/null || true; rm -rf "$bin"; bench/cleanup-ns.sh bench-tui-' EXIT
-go build -o "$bin/oms-sim" .
-cat >"$bin/s.yaml" <<YAML
-name: overload
-phases: [{name: flat-out, duration: $dur, rate: $rate/s}]
-YAML
+. bench/overload.sh
+overload_setup "$bin" "$rate" "$dur"
 common=(--scenario "$bin/s.yaml" --driver publish --http 127.0.0.1:0 --events memory --drain-timeout 120s)
-
-summary() { # label report.json cpu-seconds
-	python3 - "$@" <<'PY'
-import json, sys
-label, path, cpu = sys.argv[1], sys.argv[2], float(sys.argv[3])
-r = json.load(open(path)); wall = (r["duration_ms"] + r["drain_ms"]) / 1000
-done = r["audit"]["accepted"] - r["audit"]["lost"]
-print(f"{label:<9} completed/s {done / wall:8.1f}  e2e p50 {r['e2e']['p50_ms']:8.1f}ms  cpu {cpu:6.2f}s  ({done} orders in {wall:.1f}s)")
-PY
-}
 
 for i in $(seq "$n"); do
 	ns=bench-tui-$$-$i
 	/usr/bin/time -f '%U %S' -o "$bin/th" "$bin/oms-sim" "${common[@]}" --headless --namespace "$ns-h" --report "$bin/h.json" >/dev/null 2>&1 || true
-	summary headless "$bin/h.json" "$(awk '{print $1+$2}' "$bin/th")"
+	completed headless "$bin/h.json" "cpu $(awk '{print $1+$2}' "$bin/th")s"
 	tmux new-session -d -s tuicost -x 140 -y 45 \
 		"/usr/bin/time -f '%U %S' -o $bin/tt $bin/oms-sim ${common[*]} --namespace $ns-t --report $bin/t.json --log-file $bin/log; sleep 30"
 	for _ in $(seq 600); do tmux capture-pane -p -t tuicost | grep 'RESULT' >/dev/null && break; sleep 0.5; done
 	tmux send-keys -t tuicost q
 	for _ in $(seq 100); do [ -s "$bin/t.json" ] && [ -s "$bin/tt" ] && break; sleep 0.2; done
 	tmux kill-session -t tuicost
-	summary dashboard "$bin/t.json" "$(awk '{print $1+$2}' "$bin/tt")"
+	completed dashboard "$bin/t.json" "cpu $(awk '{print $1+$2}' "$bin/tt")s"
 	rm -f "$bin/t.json" "$bin/tt"
 done
