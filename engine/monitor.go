@@ -196,7 +196,7 @@ func (e *Engine) Snapshot() Snapshot {
 	for _, q := range watchedQueues {
 		qs := m.queues[q]
 		qsnap := QueueSnapshot{
-			Name: m.e.names.Of(q), Ready: qs.info.Ready, Consumers: qs.info.Consumers, PeakReady: qs.peak,
+			Name: m.e.names.Of(q), Queue: q, Ready: qs.info.Ready, Consumers: qs.info.Consumers, PeakReady: qs.peak,
 			InRate: qs.in.per(10 * time.Second), OutRate: qs.out.per(10 * time.Second),
 			History: qs.history.copy(), Err: qs.err,
 		}

@@ -89,7 +89,10 @@ type StageSnapshot struct {
 
 // QueueSnapshot is one queue's depth.
 type QueueSnapshot struct {
+	// Name is the queue as declared; Queue is its name in DESIGN.md §3
+	// terms, without the namespace ("oms.payment", "oms.dead").
 	Name      string `json:"name"`
+	Queue     string `json:"queue"`
 	Ready     int    `json:"ready"`
 	Unacked   int    `json:"unacked"` // held by this process's consumers
 	Consumers int    `json:"consumers"`

@@ -139,7 +139,7 @@ func ProgressLine(p Progress, s engine.Snapshot) string {
 	}
 	b.WriteString(" | queues")
 	for _, q := range s.Queues {
-		fmt.Fprintf(&b, " %s=%d", strings.TrimPrefix(q.Name[strings.LastIndex(q.Name, "oms."):], "oms."), q.Ready)
+		fmt.Fprintf(&b, " %s=%d", strings.TrimPrefix(q.Queue, "oms."), q.Ready)
 	}
 	fmt.Fprintf(&b, " | open %d e2e p99 %v", s.Orders.Open, s.E2ERecent.P99.Round(1e5))
 	if !s.Broker.Connected {

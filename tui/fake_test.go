@@ -170,7 +170,7 @@ func fakeSnapshot() engine.Snapshot {
 	inv.OutOfStock = 3
 	email := stage(engine.StageEmail, engine.StageConfig{Workers: 2, Prefetch: 100, ServiceTime: engine.Constant(8 * ms), ErrorRate: 0.1}, 2, 0.41)
 	queue := func(name string, ready, unacked int, in, out float64, phase float64) engine.QueueSnapshot {
-		return engine.QueueSnapshot{Name: name, Ready: ready, Unacked: unacked, Consumers: 2, PeakReady: ready * 3,
+		return engine.QueueSnapshot{Name: name, Queue: name, Ready: ready, Unacked: unacked, Consumers: 2, PeakReady: ready * 3,
 			InRate: in, OutRate: out, History: wave(60, float64(ready)/2, phase)}
 	}
 	return engine.Snapshot{

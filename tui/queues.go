@@ -1,10 +1,6 @@
 package tui
 
-import (
-	"strings"
-
-	"oms-sim/engine"
-)
+import "oms-sim/engine"
 
 // watchedQueues are the queues the panel always lists, in pipeline order.
 var watchedQueues = []string{
@@ -51,16 +47,13 @@ func (p *queuesPanel) View() string {
 		}
 		return block(lines, p.width, p.height)
 	}
-	// The snapshot lists the queues in pipeline order, with their names
-	// as declared (a --namespace prefixes them).
+	// The snapshot lists the queues in pipeline order; shown without
+	// the namespace.
 	for _, q := range p.queues {
-		name := q.Name
-		if i := strings.LastIndex(name, "oms."); i > 0 {
-			name = name[i:] // the namespace is in the header's broker line
-		}
+		name := q.Queue
 		ready := st.Text.Render(fmtCount(q.Ready))
 		switch {
-		case isDeadQueue(name) && q.Ready > 0:
+		case name == engine.QueueDead && q.Ready > 0:
 			ready = st.Bad.Render(fmtCount(q.Ready))
 		case q.Ready > 1000:
 			ready = st.Warn.Render(fmtCount(q.Ready))
@@ -80,10 +73,4 @@ func (p *queuesPanel) View() string {
 		}))
 	}
 	return block(lines, p.width, p.height)
-}
-
-// isDeadQueue reports whether name is the dead-letter queue, in any
-// namespace.
-func isDeadQueue(name string) bool {
-	return name == engine.QueueDead || strings.HasSuffix(name, "."+engine.QueueDead)
 }
