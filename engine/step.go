@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -74,7 +73,7 @@ func (e *Engine) next(o Order, key string, events ...Event) outcome {
 
 // message builds a message as DESIGN.md §3 specifies its properties.
 func (e *Engine) message(o Order, key string) broker.Message {
-	body, _ := json.Marshal(o) // an Order always marshals
+	body := o.AppendJSON(make([]byte, 0, 256))
 	now := time.Now()
 	return broker.Message{
 		Exchange:      e.ordersX,

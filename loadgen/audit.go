@@ -38,9 +38,10 @@ type tracker struct {
 	orders map[string]*tracked
 	// early holds events for ids the driver has not reported yet: the
 	// pipeline can finish an order before the API's answer arrives.
-	early     map[string][]engine.Event
-	untracked int64
-	e2e       *hdrhistogram.Histogram // µs, intended send → terminal
+	early      map[string][]engine.Event
+	untracked  int64
+	unfinished int64                   // tracked orders without a terminal status yet
+	e2e        *hdrhistogram.Histogram // µs, intended send → terminal
 }
 
 type tracked struct {
@@ -86,6 +87,7 @@ func (t *tracker) applyLocked(o *tracked, ev engine.Event) {
 	}
 	o.terminals++
 	if o.terminals == 1 {
+		t.unfinished--
 		o.status = st
 		us := ev.Time.Sub(o.intended).Microseconds()
 		_ = t.e2e.RecordValue(max(1, min(us, t.e2e.HighestTrackableValue())))
@@ -101,6 +103,9 @@ func (t *tracker) accepted(id string, intended time.Time) {
 		return
 	}
 	o := &tracked{intended: intended}
+	if old, ok := t.orders[id]; !ok || old.terminals > 0 {
+		t.unfinished++
+	}
 	t.orders[id] = o
 	if evs, ok := t.early[id]; ok {
 		delete(t.early, id)
@@ -114,13 +119,7 @@ func (t *tracker) accepted(id string, intended time.Time) {
 func (t *tracker) open() int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var n int64
-	for _, o := range t.orders {
-		if o.terminals == 0 {
-			n++
-		}
-	}
-	return n
+	return t.unfinished
 }
 
 // audit tallies the run.

@@ -61,7 +61,7 @@ func (l *Log) connectProducer() (*producerSession, error) {
 	opts := stream.NewProducerOptions().
 		SetProducerName(l.producer).
 		SetClientProvidedName(l.cfg.Name + "/events-producer").
-		SetQueueSize(maxInflight + maxBatchMsgs)
+		SetQueueSize(maxInflight + frameEvents)
 	prod, err := env.NewProducer(l.cfg.Stream, opts)
 	if err != nil {
 		_ = env.Close()
@@ -168,8 +168,8 @@ var errNotConfirmed = errors.New("broker did not confirm a message")
 // publish sends batches of pending events until the session breaks or ctx
 // ends.
 func (l *Log) publish(ctx context.Context, s *producerSession) error {
-	batch := make([]outgoing, 0, maxBatchMsgs)
-	msgs := make([]message.StreamMessage, 0, maxBatchMsgs)
+	batch := make([]outgoing, 0, frameEvents)
+	msgs := make([]message.StreamMessage, 0, frameEvents)
 	for {
 		select {
 		case ev := <-s.closed:
@@ -180,9 +180,9 @@ func (l *Log) publish(ctx context.Context, s *producerSession) error {
 			return ctx.Err()
 		default:
 		}
-		// Linger a moment when only a few events wait, so messages fill
-		// up: a trickle of tiny messages costs the broker far more.
-		if n := l.pend.unsent(); n > 0 && n < eventsPerMessage {
+		// Linger when less than a frame's worth waits, so frames fill
+		// up: the broker's work is per frame.
+		if n := l.pend.unsent(); n > 0 && n < frameEvents {
 			t := time.NewTimer(linger)
 			select {
 			case <-t.C:
@@ -191,7 +191,7 @@ func (l *Log) publish(ctx context.Context, s *producerSession) error {
 				return ctx.Err()
 			}
 		}
-		batch = l.pend.take(batch[:0], maxBatchMsgs, maxBatchBytes, maxInflight)
+		batch = l.pend.take(batch[:0], frameEvents, maxBatchBytes, maxInflight)
 		if len(batch) == 0 {
 			select {
 			case <-l.pend.wake:
