@@ -93,8 +93,10 @@ const (
 	// up; it delays other processes' view of an event by at most that.
 	// The broker's cost is per frame (a chunk written, confirmed and sent
 	// to every consumer), hardly per byte: on this 2-vCPU machine 170
-	// frames a second of 30 KB took 12-13 % of a core, 17 frames of ten
-	// such messages 2.5 % (bench/RESULTS.md §11).
+	// frames a second of one 30 KB message took it 9.5 % of a core, 17
+	// frames of ten such messages 2.2 % (bench/streamframes,
+	// bench/RESULTS.md §11). A busy pipeline fills about ten frames a
+	// second; the linger bounds how stale a quiet one's trace gets.
 	linger        = 100 * time.Millisecond
 	maxBatchBytes = 768 << 10 // bytes per publish frame (the frame max is 1 MiB)
 	maxEventBytes = 128 << 10 // an event larger than this is dropped
