@@ -138,8 +138,9 @@ func TestPipelineAcrossProcesses(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	want := []struct{ event, process string }{
-		{engine.EventAccepted, "front"}, {engine.EventPaid, "front"},
-		{engine.EventStockTaken, "back"}, {engine.EventConfirmed, "back"},
+		{engine.EventAccepted, "front"}, {engine.EventPaymentStarted, "front"}, {engine.EventPaid, "front"},
+		{engine.EventInventoryStarted, "back"}, {engine.EventStockTaken, "back"},
+		{engine.EventEmailStarted, "back"}, {engine.EventConfirmed, "back"},
 	}
 	if len(rec.Events) != len(want) {
 		t.Fatalf("watcher sees %d events, want %d: %+v", len(rec.Events), len(want), rec.Events)

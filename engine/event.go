@@ -7,17 +7,22 @@ import (
 
 // Event types: one per step of an order's life (DESIGN.md §5).
 const (
-	EventAccepted     = "accepted"
-	EventPaid         = "paid"
-	EventDeclined     = "declined"
-	EventRetried      = "retried"
-	EventStockTaken   = "stock.taken"
-	EventOutOfStock   = "out_of_stock"
-	EventRefunded     = "refunded"
-	EventConfirmed    = "confirmed"  // confirmation email sent: the happy end
-	EventEmailSent    = "email.sent" // a declined or refund notice sent
-	EventDeadLettered = "dead_lettered"
-	EventRedelivered  = "redelivered" // a duplicate delivery answered from memory
+	EventAccepted = "accepted"
+	// A stage's worker took the order off its queue (Detail: how long it
+	// waited there, and the attempt if a retry).
+	EventPaymentStarted   = "payment.started"
+	EventInventoryStarted = "inventory.started"
+	EventEmailStarted     = "email.started"
+	EventPaid             = "paid"
+	EventDeclined         = "declined"
+	EventRetried          = "retried"
+	EventStockTaken       = "stock.taken"
+	EventOutOfStock       = "out_of_stock"
+	EventRefunded         = "refunded"
+	EventConfirmed        = "confirmed"  // confirmation email sent: the happy end
+	EventEmailSent        = "email.sent" // a declined or refund notice sent
+	EventDeadLettered     = "dead_lettered"
+	EventRedelivered      = "redelivered" // a duplicate delivery answered from memory
 
 	// A load generator's run: its start (Detail: the scenario), every
 	// arrival (Time: the intended send time; Order: what was sent) and
@@ -40,6 +45,19 @@ type Event struct {
 	// Order carries the order's fields on EventAccepted, and the amount
 	// charged on EventPaid.
 	Order *Order `json:"order,omitempty"`
+}
+
+// startedEvent names the event of a stage's worker taking an order.
+func startedEvent(stage string) string {
+	switch stage {
+	case StagePayment:
+		return EventPaymentStarted
+	case StageInventory:
+		return EventInventoryStarted
+	case StageEmail:
+		return EventEmailStarted
+	}
+	return stage + ".started"
 }
 
 // Status returns the status an event moves its order to, if any.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,25 @@ func TestPipelineOutcomes(t *testing.T) {
 					if got[ev] != stage {
 						t.Errorf("event %s from stage %q, want %q (events %v)", ev, got[ev], stage, got)
 					}
+				}
+				// In time order, though the API logs accepted only after
+				// the broker's confirm, when payment may have started.
+				evs := rec.Events
+				var seq []string
+				for _, ev := range evs {
+					seq = append(seq, ev.Type)
+				}
+				want := []string{EventAccepted, EventPaymentStarted, EventPaid, EventInventoryStarted, EventStockTaken, EventEmailStarted, EventConfirmed}
+				if !slices.Equal(seq, want) {
+					t.Errorf("timeline %v, want %v", seq, want)
+				}
+				for _, ev := range evs[1:] {
+					if ev.Worker == "" || !strings.HasPrefix(ev.Worker, ev.Stage+"-") {
+						t.Errorf("event %s by worker %q of stage %q", ev.Type, ev.Worker, ev.Stage)
+					}
+				}
+				if d := evs[1].Detail; !strings.HasPrefix(d, KeyOrderCreated+" after ") || !strings.HasSuffix(d, " in the queue") {
+					t.Errorf("payment.started detail %q, want the routing key and the queue wait", d)
 				}
 				if rec.AmountCents <= 0 || rec.Latency <= 0 {
 					t.Errorf("amount %d latency %v, want both positive", rec.AmountCents, rec.Latency)
@@ -155,6 +175,15 @@ func TestPipelineOutcomes(t *testing.T) {
 				}
 				if retries != 2 {
 					t.Errorf("%d retried events, want 2 before the third attempt gives up", retries)
+				}
+				var attempts []string
+				for _, ev := range rec.Events {
+					if ev.Type == EventInventoryStarted {
+						attempts = append(attempts, ev.Detail[strings.LastIndexByte(ev.Detail, ' ')+1:])
+					}
+				}
+				if want := []string{"queue", "2", "3"}; !slices.Equal(attempts, want) {
+					t.Errorf("inventory.started details end in %q, want %q (the attempt, from the second on)", attempts, want)
 				}
 				if !strings.Contains(rec.Events[len(rec.Events)-1].Detail, "gave up after 3 attempts") {
 					t.Errorf("last event %+v, want the reason", rec.Events[len(rec.Events)-1])

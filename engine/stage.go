@@ -14,11 +14,12 @@ import (
 // own broker connection and a set of workers on it; the set follows the
 // configured worker count and survives reconnects.
 type stage struct {
-	name  string
-	queue string
-	e     *Engine
-	seen  *seenSet
-	stats stageStats
+	name    string
+	queue   string
+	started string // the event of a worker taking an order
+	e       *Engine
+	seen    *seenSet
+	stats   stageStats
 
 	mu      sync.Mutex
 	cfg     StageConfig
@@ -49,7 +50,7 @@ type stageStats struct {
 const seenPerStage = 50_000
 
 func newStage(e *Engine, name string, cfg StageConfig) *stage {
-	s := &stage{name: name, queue: e.names.Queue(name), e: e, cfg: cfg, seen: newSeenSet(seenPerStage)}
+	s := &stage{name: name, queue: e.names.Queue(name), started: startedEvent(name), e: e, cfg: cfg, seen: newSeenSet(seenPerStage)}
 	s.stats.queueWait = newLatency()
 	s.stats.service = newLatency()
 	return s

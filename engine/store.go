@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -27,22 +28,30 @@ type OrderRecord struct {
 	accepted bool
 }
 
-// StageTime returns how long the order spent in stage: from the last event
-// of another stage (which handed it over) to the stage's first event. It is
-// 0 when the order has not been through the stage.
+// StageTime returns how long the order spent in stage on its first visit:
+// from the last event of another stage (which handed it over) to the
+// stage's last event before the order moved on — queue wait, service time
+// and any retries together. It is 0 when the order has not been through
+// the stage.
 func (r *OrderRecord) StageTime(stage string) time.Duration {
-	var handed time.Time
+	var handed, done time.Time
 	for _, ev := range r.Events {
 		if ev.Stage != stage {
+			if !done.IsZero() {
+				break
+			}
 			handed = ev.Time
 			continue
 		}
 		if handed.IsZero() || ev.Time.Before(handed) {
 			return 0
 		}
-		return ev.Time.Sub(handed)
+		done = ev.Time
 	}
-	return 0
+	if done.IsZero() {
+		return 0
+	}
+	return done.Sub(handed)
 }
 
 // OrderCounts are the store's running totals since start (or reset); they
@@ -103,7 +112,13 @@ func (s *store) apply(ev Event) {
 		r.ProductID, r.Quantity, r.UserID, r.CreatedAt = o.ProductID, o.Quantity, o.UserID, o.CreatedAt
 	}
 	if s.timelines && len(r.Events) < maxEventsPerOrder {
-		r.Events = append(r.Events, ev)
+		// In time order: events from other processes, and the API's
+		// accepted (logged after the broker's confirm), can arrive late.
+		i := len(r.Events)
+		for i > 0 && r.Events[i-1].Time.After(ev.Time) {
+			i--
+		}
+		r.Events = slices.Insert(r.Events, i, ev)
 	}
 	st, ok := ev.Status()
 	if !ok {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -56,7 +57,27 @@ func TestStoreEventOrder(t *testing.T) {
 			counts:     OrderCounts{Accepted: 1, Confirmed: 1},
 			stageTimes: map[string]time.Duration{StagePayment: 2 * time.Millisecond, StageInventory: 3 * time.Millisecond, StageEmail: time.Millisecond},
 		},
+
 		{
+			name: "started events, a retry and a refund",
+			events: []Event{
+				{Type: EventAccepted, Stage: RoleAPI, Time: t0},
+				{Type: EventPaymentStarted, Stage: StagePayment, Time: t0.Add(1 * time.Millisecond)},
+				{Type: EventPaid, Stage: StagePayment, Time: t0.Add(2 * time.Millisecond)},
+				{Type: EventInventoryStarted, Stage: StageInventory, Time: t0.Add(3 * time.Millisecond)},
+				{Type: EventRetried, Stage: StageInventory, Time: t0.Add(4 * time.Millisecond)},
+				{Type: EventInventoryStarted, Stage: StageInventory, Time: t0.Add(9 * time.Millisecond)},
+				{Type: EventOutOfStock, Stage: StageInventory, Time: t0.Add(10 * time.Millisecond)},
+				{Type: EventPaymentStarted, Stage: StagePayment, Time: t0.Add(11 * time.Millisecond)},
+				{Type: EventRefunded, Stage: StagePayment, Time: t0.Add(12 * time.Millisecond)},
+				{Type: EventEmailStarted, Stage: StageEmail, Time: t0.Add(13 * time.Millisecond)},
+				{Type: EventEmailSent, Stage: StageEmail, Time: t0.Add(15 * time.Millisecond)},
+			},
+			want:   StatusRefunded,
+			counts: OrderCounts{Accepted: 1, Refunded: 1},
+			// The first visit of each stage, up to its last event there.
+			stageTimes: map[string]time.Duration{StagePayment: 2 * time.Millisecond, StageInventory: 8 * time.Millisecond, StageEmail: 3 * time.Millisecond},
+		}, {
 			name: "accept logged after the end",
 			events: []Event{
 				{Type: EventPaid, Stage: StagePayment, Time: t0.Add(time.Millisecond)},
@@ -119,5 +140,31 @@ func TestStoreEventOrder(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestStoreKeepsTimelinesInTimeOrder(t *testing.T) {
+	s := newStore(10)
+	t0 := time.Now()
+	// As a watcher may receive them: another process's events late.
+	for _, ev := range []Event{
+		{Type: EventPaymentStarted, Stage: StagePayment, Time: t0.Add(2 * time.Millisecond)},
+		{Type: EventAccepted, Stage: RoleAPI, Time: t0},
+		{Type: EventStockTaken, Stage: StageInventory, Time: t0.Add(5 * time.Millisecond)},
+		{Type: EventPaid, Stage: StagePayment, Time: t0.Add(3 * time.Millisecond)},
+	} {
+		ev.OrderID = "x"
+		s.apply(ev)
+	}
+	r, _ := s.get("x")
+	var got []string
+	for _, ev := range r.Events {
+		got = append(got, ev.Type)
+	}
+	if want := []string{EventAccepted, EventPaymentStarted, EventPaid, EventStockTaken}; !slices.Equal(got, want) {
+		t.Errorf("timeline %v, want %v", got, want)
+	}
+	if r.Status != StatusReserved {
+		t.Errorf("status %s, want reserved", r.Status)
 	}
 }

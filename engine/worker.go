@@ -121,11 +121,12 @@ func (w *worker) ack(ch broker.Channel, acks <-chan pending) {
 // the one message it publishes: the next step, a retry or a dead letter.
 func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pending) {
 	s, st := w.s, &w.s.stats
-	start := time.Now()
+	arr := arrival{at: time.Now(), wait: -1}
 	st.delivered.Add(1)
 	st.inflight.Add(1)
 	if ns, ok := headerInt(d.Headers, HeaderPublishedAt); ok && ns > 0 {
-		st.queueWait.record(start.Sub(time.Unix(0, ns)))
+		arr.wait = arr.at.Sub(time.Unix(0, ns))
+		st.queueWait.record(arr.wait)
 	}
 	key := d.RoutingKey
 	if k, ok := d.Headers[HeaderRoutingKey].(string); ok && k != "" {
@@ -136,7 +137,7 @@ func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pendin
 	// messages are not deduplicated.
 	msgID := d.MessageID
 
-	out, err := w.process(d, key, msgID)
+	out, err := w.process(d, key, msgID, arr)
 	if errors.Is(err, errBusy) {
 		// Requeue: by the time it comes back the other worker is done
 		// and the outcome is remembered.
@@ -149,7 +150,7 @@ func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pendin
 	if err != nil {
 		out = w.failure(d, key, err)
 	}
-	st.service.record(time.Since(start))
+	st.service.record(time.Since(arr.at))
 	st.handled.Add(1)
 
 	c, perr := ch.Publish(context.Background(), out.msg)
@@ -176,9 +177,16 @@ type outcome struct {
 // permanent marks an error that retrying cannot fix.
 type permanent struct{ error }
 
+// arrival is when a delivery reached its worker and how long it had
+// waited in the queue (-1: unknown, the publisher did not say).
+type arrival struct {
+	at   time.Time
+	wait time.Duration
+}
+
 // process runs the stage's logic: dedupe, decode, service time, simulated
 // transient errors, the domain step.
-func (w *worker) process(d broker.Delivery, key, msgID string) (outcome, error) {
+func (w *worker) process(d broker.Delivery, key, msgID string, arr arrival) (outcome, error) {
 	s := w.s
 	if msgID != "" {
 		r, seen := s.seen.claim(msgID)
@@ -189,7 +197,7 @@ func (w *worker) process(d broker.Delivery, key, msgID string) (outcome, error) 
 			return w.repeat(r, key), nil
 		}
 	}
-	out, err := w.work(d, key)
+	out, err := w.work(d, key, arr)
 	if err != nil && msgID != "" {
 		s.seen.release(msgID)
 	}
@@ -212,7 +220,7 @@ func (w *worker) repeat(r remembered, key string) outcome {
 }
 
 // work decodes and handles a message for the first time.
-func (w *worker) work(d broker.Delivery, key string) (outcome, error) {
+func (w *worker) work(d broker.Delivery, key string, arr arrival) (outcome, error) {
 	s := w.s
 	o, err := DecodeOrder(d.Body)
 	if err != nil {
@@ -229,6 +237,8 @@ func (w *worker) work(d broker.Delivery, key string) (outcome, error) {
 		s.e.emit(Event{OrderID: o.OrderID, Type: EventAccepted, Stage: RoleAPI, Worker: w.name, Time: o.CreatedAt,
 			Detail: "published without order_id (seed format)", Order: &ord})
 	}
+	s.e.emit(Event{OrderID: o.OrderID, Type: s.started, Stage: s.name, Worker: w.name, Time: arr.at,
+		Detail: startedDetail(key, arr.wait, d.Headers)})
 	cfg := s.config()
 	if dur := cfg.ServiceTime.Sample(w.rng); dur > 0 {
 		time.Sleep(dur)
@@ -248,6 +258,23 @@ func (w *worker) work(d broker.Delivery, key string) (outcome, error) {
 }
 
 var errTransient = errors.New("simulated transient error")
+
+// startedDetail says what a worker took: "order.created after 1.2ms in
+// the queue", ", attempt 2" on a retry.
+func startedDetail(key string, wait time.Duration, h map[string]any) string {
+	b := make([]byte, 0, 64)
+	b = append(b, key...)
+	if wait >= 0 {
+		b = append(b, " after "...)
+		b = append(b, wait.Round(time.Microsecond).String()...)
+		b = append(b, " in the queue"...)
+	}
+	if n, ok := headerInt(h, HeaderAttempt); ok && n > 1 {
+		b = append(b, ", attempt "...)
+		b = strconv.AppendInt(b, n, 10)
+	}
+	return string(b)
+}
 
 // failure turns an error into a retry or a dead letter.
 func (w *worker) failure(d broker.Delivery, key string, err error) outcome {

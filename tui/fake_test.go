@@ -107,8 +107,11 @@ func fakeOrder(i int) engine.OrderRecord {
 	switch {
 	case i%97 == 13:
 		evs = append(evs,
+			ev(engine.EventPaymentStarted, "payment", w("payment"), 2*time.Millisecond, "order.created after 1.6ms in the queue"),
 			ev(engine.EventRetried, "payment", w("payment"), 3*time.Millisecond, "attempt 1: transient error, retry in 100ms"),
+			ev(engine.EventPaymentStarted, "payment", w("payment"), 104*time.Millisecond, "order.created after 1ms in the queue, attempt 2"),
 			ev(engine.EventRetried, "payment", w("payment"), 105*time.Millisecond, "attempt 2: transient error, retry in 1s"),
+			ev(engine.EventPaymentStarted, "payment", w("payment"), 1109*time.Millisecond, "order.created after 3ms in the queue, attempt 3"),
 			ev(engine.EventDeadLettered, "payment", w("payment"), 1110*time.Millisecond, "max attempts (3) exceeded"))
 		r.Status = engine.StatusDeadLettered
 	case i%31 == 7:
@@ -126,8 +129,11 @@ func fakeOrder(i int) engine.OrderRecord {
 		evs = append(evs, ev(engine.EventPaid, "payment", w("payment"), 3*time.Millisecond, ""))
 		r.Status = engine.StatusPaid
 	default:
-		evs = append(evs, ev(engine.EventPaid, "payment", w("payment"), 3*time.Millisecond+time.Duration(i%5)*time.Millisecond, ""),
+		evs = append(evs, ev(engine.EventPaymentStarted, "payment", w("payment"), 2*time.Millisecond, "order.created after 2ms in the queue"),
+			ev(engine.EventPaid, "payment", w("payment"), 3*time.Millisecond+time.Duration(i%5)*time.Millisecond, ""),
+			ev(engine.EventInventoryStarted, "inventory", w("inventory"), 11*time.Millisecond, "payment.success after 3ms in the queue"),
 			ev(engine.EventStockTaken, "inventory", w("inventory"), 12*time.Millisecond, ""),
+			ev(engine.EventEmailStarted, "email", w("email"), 20*time.Millisecond, "inventory.updated after 8ms in the queue"),
 			ev(engine.EventConfirmed, "email", w("email"), 21*time.Millisecond, "to user "+fmt.Sprint(100+i%5000)))
 		r.Status = engine.StatusConfirmed
 	}

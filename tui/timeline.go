@@ -58,7 +58,7 @@ func (v *timelineView) eventRows() int { return max(v.height-timelineFixedLines,
 
 var timelineCols = []column{
 	{title: "OFFSET", width: 9, right: true},
-	{title: "EVENT", width: 13},
+	{title: "EVENT", width: 17}, // inventory.started
 	{title: "STAGE", width: 9},
 	{title: "WORKER", width: 12},
 	{title: "AT", width: 12, drop: 2},
@@ -115,6 +115,8 @@ func (v *timelineView) View() string {
 			style = st.Bad
 		case engine.EventConfirmed:
 			style = st.Good
+		case engine.EventPaymentStarted, engine.EventInventoryStarted, engine.EventEmailStarted:
+			style = st.Muted // a worker took it: the outcome follows
 		}
 		lines = append(lines, "  "+row(timelineCols, ws, []string{
 			st.Muted.Render(fmtOffset(ev.Time.Sub(base))),
