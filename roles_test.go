@@ -150,6 +150,27 @@ func TestPipelineAcrossProcesses(t *testing.T) {
 			t.Errorf("event %d = %s from %s, want %s from %s", i, ev.Type, ev.Process, w.event, w.process)
 		}
 	}
+	// Its stage panel has the other processes' figures: every stage
+	// remote, each with the one order handled and its worker counted.
+	resp, err = http.Get("http://" + watch.addr + "/api/stages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stages []engine.StageSnapshot
+	if err := json.NewDecoder(resp.Body).Decode(&stages); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(stages) != len(engine.StageNames) {
+		t.Fatalf("watcher: %d stages, want %d", len(stages), len(engine.StageNames))
+	}
+	for _, s := range stages {
+		if !s.Remote || s.OK != 1 || s.Service.Count != 1 || s.QueueWait.Count != 1 || s.Running < 1 {
+			t.Errorf("watcher's %s: remote %v ok %d, %d service times, %d waits, %d running; want remote, 1, 1, 1, ≥ 1",
+				s.Name, s.Remote, s.OK, s.Service.Count, s.QueueWait.Count, s.Running)
+		}
+	}
+
 	// So does the front process, which did not run inventory or email.
 	if r, ok := getOrder(t, front.addr, placed.OrderID); !ok || r.Status != engine.StatusConfirmed {
 		t.Errorf("front process sees status %q", r.Status)

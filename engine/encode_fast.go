@@ -61,6 +61,14 @@ func (ev *Event) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"detail":`...)
 		dst = appendJSONString(dst, ev.Detail)
 	}
+	if ev.WaitUS != 0 {
+		dst = append(dst, `,"queue_wait_us":`...)
+		dst = strconv.AppendInt(dst, ev.WaitUS, 10)
+	}
+	if ev.ServiceUS != 0 {
+		dst = append(dst, `,"service_us":`...)
+		dst = strconv.AppendInt(dst, ev.ServiceUS, 10)
+	}
 	if ev.Order != nil {
 		dst = append(dst, `,"order":`...)
 		dst = ev.Order.AppendJSON(dst)

@@ -11,14 +11,14 @@ import (
 // event (with or without an order) they must write the same bytes.
 func FuzzAppendEventJSON(f *testing.F) {
 	f.Add("", "01a210ca-3010-7079-9ba8-7efb32a64f95", EventPaid, "payment", "payment-2", "vm-1", "charged $116.07",
-		int64(1764042015760031823), 0, true, 23, 3, 799, int64(11607), "")
-	f.Add("run-1", "", EventArrival, "", "", "p", "500000", int64(0), 3600, true, 46, 3, 971, int64(0), "")
-	f.Add("", "id", EventDeclined, "payment", "w", "p", "card <declined> & \"refused\"\n\u2028é\xff", int64(-1), -7200, true, 1, 1, 0, int64(-5), "insufficient funds\t")
-	f.Add("", "x", EventConfirmed, "email", "email-1", "host", "Your order is confirmed (x) → a@b", int64(1), 0, false, 0, 0, 0, int64(0), "")
+		int64(1764042015760031823), 0, true, 23, 3, 799, int64(11607), "", int64(0), int64(95))
+	f.Add("run-1", "", EventArrival, "", "", "p", "500000", int64(0), 3600, true, 46, 3, 971, int64(0), "", int64(1500), int64(0))
+	f.Add("", "id", EventDeclined, "payment", "w", "p", "card <declined> & \"refused\"\n\u2028é\xff", int64(-1), -7200, true, 1, 1, 0, int64(-5), "insufficient funds\t", int64(-3), int64(-4))
+	f.Add("", "x", EventConfirmed, "email", "email-1", "host", "Your order is confirmed (x) → a@b", int64(1), 0, false, 0, 0, 0, int64(0), "", int64(0), int64(0))
 	f.Fuzz(func(t *testing.T, runID, orderID, typ, stage, worker, process, detail string,
-		nanos int64, zone int, withOrder bool, product, qty, user int, amount int64, reason string) {
+		nanos int64, zone int, withOrder bool, product, qty, user int, amount int64, reason string, wait, service int64) {
 		ev := Event{RunID: runID, OrderID: orderID, Type: typ, Stage: stage, Worker: worker, Process: process,
-			Time: time.Unix(0, nanos).In(time.FixedZone("z", zone%86400)), Detail: detail}
+			Time: time.Unix(0, nanos).In(time.FixedZone("z", zone%86400)), Detail: detail, WaitUS: wait, ServiceUS: service}
 		if withOrder {
 			ev.Order = &Order{OrderID: orderID, ProductID: product, Quantity: qty, UserID: user,
 				AmountCents: amount, CreatedAt: ev.Time.Add(time.Duration(qty)), Reason: reason}

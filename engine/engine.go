@@ -112,6 +112,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("declare topology: %w", err)
 	}
 	e.events.Subscribe(e.store.apply)
+	e.events.Subscribe(e.applyRemote)
 	e.started = time.Now()
 	runCtx, runCancel := context.WithCancel(context.Background())
 	e.cancel = runCancel

@@ -42,6 +42,12 @@ type Event struct {
 	Process string    `json:"process,omitempty"`
 	Time    time.Time `json:"time"`
 	Detail  string    `json:"detail,omitempty"`
+	// WaitUS is how long a started event's message waited in its queue;
+	// ServiceUS how long an outcome (paid, retried, …) took its worker
+	// from taking the message; in µs, 0 when unknown. A process builds the
+	// figures of stages it does not run from other processes' events.
+	WaitUS    int64 `json:"queue_wait_us,omitempty"`
+	ServiceUS int64 `json:"service_us,omitempty"`
 	// Order carries the order's fields on EventAccepted, and the amount
 	// charged on EventPaid.
 	Order *Order `json:"order,omitempty"`

@@ -37,6 +37,13 @@ func testNamespace(t testing.TB) string { return brokertest.Namespace(t) }
 // engine is closed and, on RabbitMQ, its topology deleted at cleanup.
 func startEngine(t testing.TB, d broker.Dialer, mutate func(*Config)) *Engine {
 	t.Helper()
+	return startEngineOn(t, d, nil, mutate)
+}
+
+// startEngineOn is startEngine with the event log log (nil: the engine's
+// own in-memory one).
+func startEngineOn(t testing.TB, d broker.Dialer, log EventLog, mutate func(*Config)) *Engine {
+	t.Helper()
 	ns := testNamespace(t)
 	cfg := Config{Dialer: d, Namespace: ns, Process: ns, Seed: 7, RetryDelays: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}}
 	if mutate != nil {
@@ -45,6 +52,9 @@ func startEngine(t testing.TB, d broker.Dialer, mutate func(*Config)) *Engine {
 	e, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if log != nil {
+		e.SetEventLog(log)
 	}
 	if err := e.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -187,6 +187,11 @@ func (e *Engine) Snapshot() Snapshot {
 		ss.Rate1s = r.handled.per(time.Second)
 		ss.Rate10s = r.handled.per(10 * time.Second)
 		ss.ArrivalRate = r.delivered.per(10 * time.Second)
+		if !e.cfg.hasRole(name) {
+			ss.Remote = true
+			ss.Running = m.queues[StageQueue(name)].info.Consumers
+			ss.InFlight = max(0, ss.InFlight) // outcomes of orders started before we listened
+		}
 		if ss.Running > 0 {
 			mean := ss.ServiceRecent.Mean
 			ss.Utilisation = ss.ArrivalRate * mean.Seconds() / float64(ss.Running)
@@ -202,7 +207,7 @@ func (e *Engine) Snapshot() Snapshot {
 		}
 		for _, name := range StageNames {
 			if StageQueue(name) == q {
-				qsnap.Unacked = int(e.stages[name].stats.inflight.Load())
+				qsnap.Unacked = int(max(0, e.stages[name].stats.inflight.Load()))
 			}
 		}
 		snap.Queues = append(snap.Queues, qsnap)
@@ -229,7 +234,9 @@ func markBottleneck(s *Snapshot) {
 	for i, st := range s.Stages {
 		q := s.Queues[i]
 		switch {
-		case (st.Paused || st.Config.Workers == 0) && q.Ready > 0:
+		case st.Remote && st.Running == 0 && q.Ready > 0:
+			cs = append(cs, cand{i, 1e9 + float64(q.Ready), fmt.Sprintf("no consumers with %d waiting", q.Ready)})
+		case !st.Remote && (st.Paused || st.Config.Workers == 0) && q.Ready > 0:
 			cs = append(cs, cand{i, 1e9 + float64(q.Ready), fmt.Sprintf("stopped with %d waiting", q.Ready)})
 		case q.Ready > 100 && q.InRate > q.OutRate*1.05:
 			cs = append(cs, cand{i, 1e6 + q.InRate - q.OutRate, fmt.Sprintf("queue growing %.0f/s (in %.0f/s, out %.0f/s)", q.InRate-q.OutRate, q.InRate, q.OutRate)})

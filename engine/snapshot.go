@@ -82,6 +82,10 @@ type StageSnapshot struct {
 	// Utilisation is arrival rate × mean service time ÷ workers; at or
 	// above 1 the stage cannot keep up.
 	Utilisation float64 `json:"utilisation"`
+	// Remote is set when this process does not run the stage (--role):
+	// other processes do, and its figures come from their events; Running
+	// is then its queue's consumers and Config is not theirs.
+	Remote bool `json:"remote,omitempty"`
 	// Bottleneck marks the stage limiting the pipeline; Reason says why.
 	Bottleneck bool   `json:"bottleneck"`
 	Reason     string `json:"bottleneck_reason,omitempty"`

@@ -148,7 +148,7 @@ func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pendin
 		return
 	}
 	if err != nil {
-		out = w.failure(d, key, err)
+		out = w.failure(d, key, err, arr)
 	}
 	st.service.record(time.Since(arr.at))
 	st.handled.Add(1)
@@ -183,6 +183,9 @@ type arrival struct {
 	at   time.Time
 	wait time.Duration
 }
+
+// serviceUS is the time since the worker took the message, in µs (≥ 1).
+func (a arrival) serviceUS() int64 { return max(1, time.Since(a.at).Microseconds()) }
 
 // process runs the stage's logic: dedupe, decode, service time, simulated
 // transient errors, the domain step.
@@ -237,8 +240,12 @@ func (w *worker) work(d broker.Delivery, key string, arr arrival) (outcome, erro
 		s.e.emit(Event{OrderID: o.OrderID, Type: EventAccepted, Stage: RoleAPI, Worker: w.name, Time: o.CreatedAt,
 			Detail: "published without order_id (seed format)", Order: &ord})
 	}
-	s.e.emit(Event{OrderID: o.OrderID, Type: s.started, Stage: s.name, Worker: w.name, Time: arr.at,
-		Detail: startedDetail(key, arr.wait, d.Headers)})
+	started := Event{OrderID: o.OrderID, Type: s.started, Stage: s.name, Worker: w.name, Time: arr.at,
+		Detail: startedDetail(key, arr.wait, d.Headers)}
+	if arr.wait >= 0 {
+		started.WaitUS = max(1, arr.wait.Microseconds())
+	}
+	s.e.emit(started)
 	cfg := s.config()
 	if dur := cfg.ServiceTime.Sample(w.rng); dur > 0 {
 		time.Sleep(dur)
@@ -251,6 +258,7 @@ func (w *worker) work(d broker.Delivery, key string, arr arrival) (outcome, erro
 		return outcome{}, err
 	}
 	for _, ev := range out.events {
+		ev.ServiceUS = arr.serviceUS()
 		s.e.emit(ev)
 	}
 	s.stats.ok.Add(1)
@@ -277,7 +285,7 @@ func startedDetail(key string, wait time.Duration, h map[string]any) string {
 }
 
 // failure turns an error into a retry or a dead letter.
-func (w *worker) failure(d broker.Delivery, key string, err error) outcome {
+func (w *worker) failure(d broker.Delivery, key string, err error, arr arrival) outcome {
 	s := w.s
 	attempt, _ := headerInt(d.Headers, HeaderAttempt)
 	if attempt < 1 {
@@ -300,7 +308,8 @@ func (w *worker) failure(d broker.Delivery, key string, err error) outcome {
 		h[HeaderDeadStage] = s.name
 		h[HeaderRoutingKey] = key
 		if orderID != "" {
-			s.e.emit(Event{OrderID: orderID, Type: EventDeadLettered, Stage: s.name, Worker: w.name, Detail: reason})
+			s.e.emit(Event{OrderID: orderID, Type: EventDeadLettered, Stage: s.name, Worker: w.name, Detail: reason,
+				ServiceUS: arr.serviceUS()})
 		}
 		s.e.reportError(s.name, orderID, "dead-lettered "+key+": "+reason)
 		m := d.Message
@@ -316,7 +325,7 @@ func (w *worker) failure(d broker.Delivery, key string, err error) outcome {
 	h[HeaderPublishedAt] = time.Now().Add(delay).UnixNano() // queue wait counts from when it is due
 	if orderID != "" {
 		s.e.emit(Event{OrderID: orderID, Type: EventRetried, Stage: s.name, Worker: w.name,
-			Detail: fmt.Sprintf("attempt %d failed (%v); retry in %v", attempt, err, delay)})
+			Detail: fmt.Sprintf("attempt %d failed (%v); retry in %v", attempt, err, delay), ServiceUS: arr.serviceUS()})
 	}
 	q := s.e.names.Retry(s.name, delay)
 	m := d.Message

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -207,6 +208,19 @@ func fakeSnapshot() engine.Snapshot {
 			{Time: t0.Add(30 * time.Second), Source: "dashboard", Text: "email error_rate 0 → 0.1"},
 		},
 	}
+}
+
+// watcherSnapshot turns snap into what a --role none process shows: every
+// stage run elsewhere, its workers its queue's consumers, no API.
+func watcherSnapshot(snap engine.Snapshot) engine.Snapshot {
+	snap.Roles = []string{engine.RoleNone}
+	snap.API = engine.APIStats{}
+	snap.Stages = slices.Clone(snap.Stages)
+	for i := range snap.Stages {
+		s := &snap.Stages[i]
+		s.Remote, s.Running = true, snap.Queues[i].Consumers
+	}
+	return snap
 }
 
 // fakeControl records every steering call.

@@ -40,8 +40,12 @@ type goldenRun struct {
 
 func goldenProgram(t *testing.T, w, h int) goldenRun {
 	t.Helper()
-	m := New(newFakeSource(300), newFakeControl(), newFakeLoad(true),
-		Options{ScenarioName: "burst", NoColor: true, Now: fakeNow, RefreshInterval: 50 * time.Millisecond})
+	return goldenProgramOf(t, w, h, New(newFakeSource(300), newFakeControl(), newFakeLoad(true),
+		Options{ScenarioName: "burst", NoColor: true, Now: fakeNow, RefreshInterval: 50 * time.Millisecond}))
+}
+
+func goldenProgramOf(t *testing.T, w, h int, m Model) goldenRun {
+	t.Helper()
 	r := goldenRun{last: new(atomic.Pointer[Model])}
 	r.TestModel = teatest.NewTestModel(t, watched{m, r.last},
 		teatest.WithInitialTermSize(w, h),
@@ -98,6 +102,18 @@ func TestGoldenTimeline(t *testing.T) {
 	tm.waitFor(t, "the filtered page", func(m *Model) bool { return m.trace.total == 3 && m.trace.FilterLabel() == "dead_lettered" })
 	tm.Send(keyMsg("enter"))
 	tm.waitFor(t, "the timeline", func(m *Model) bool { return m.screen == screenTimeline && m.timeline.loaded })
+	frame := finalFrame(t, tm)
+	checkScreen(t, frame, 140, 45)
+	golden.RequireEqual(t, frame)
+}
+
+// TestGoldenWatcher is a --role none dashboard: the stages run in other
+// processes, their figures from the event stream, no load generator.
+func TestGoldenWatcher(t *testing.T) {
+	src := newFakeSource(300)
+	src.snap = watcherSnapshot(src.snap)
+	tm := goldenProgramOf(t, 140, 45, New(src, newFakeControl(), nil,
+		Options{NoColor: true, Now: fakeNow, RefreshInterval: 50 * time.Millisecond}))
 	frame := finalFrame(t, tm)
 	checkScreen(t, frame, 140, 45)
 	golden.RequireEqual(t, frame)

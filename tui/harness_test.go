@@ -31,6 +31,11 @@ func withScenario() harnessOpt {
 	}
 }
 
+// asWatcher makes the engine a --role none process's: no stage runs here.
+func asWatcher() harnessOpt {
+	return func(h *harness, _ *Options) { h.src.snap = watcherSnapshot(h.src.snap); h.load = nil }
+}
+
 func withoutLoad() harnessOpt { return func(h *harness, _ *Options) { h.load = nil } }
 
 func newHarness(t *testing.T, w, ht int, opts ...harnessOpt) *harness {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,7 +111,12 @@ func (h *header) runLine() string {
 		name = p.Scenario
 	}
 	if p == nil {
-		if !h.hasLoad {
+		switch {
+		case !h.hasLoad && h.hasSnap && slices.Equal(h.snap.Roles, []string{engine.RoleNone}):
+			return st.Muted.Render("watching: the pipeline runs in other processes; its figures come from their events")
+		case !h.hasLoad && h.hasSnap && !slices.Contains(h.snap.Roles, engine.RoleAPI):
+			return st.Muted.Render("no API here: orders come from other processes (--role)")
+		case !h.hasLoad:
 			return st.Muted.Render("no load generator — send orders to POST /api/orders")
 		}
 		return st.Muted.Render("load generator starting…")

@@ -53,6 +53,22 @@ func TestStageKeysCallControl(t *testing.T) {
 	}
 }
 
+func TestRemoteStageIsNotSteeredHere(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 140, 45, asWatcher())
+	for _, k := range []string{"+", "s", "x", "d"} {
+		if cmd := h.press(k); cmd != nil {
+			h.exec(cmd)
+		}
+	}
+	if calls := h.ctl.Calls(); len(calls) != 0 {
+		t.Errorf("steering a stage run elsewhere called the control: %q", calls)
+	}
+	if v := ansi.Strip(h.view()); !strings.Contains(v, "payment runs in other processes") {
+		t.Errorf("no word on why the keys did nothing:\n%s", v)
+	}
+}
+
 func TestStageChangeShowsAtOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, 140, 45)

@@ -112,6 +112,9 @@ func (p *stagesPanel) cells(s engine.StageSnapshot) []string {
 	if s.Bottleneck {
 		name, nameStyle = "▲ "+s.Name, st.Bottleneck
 	}
+	if s.Remote {
+		return p.remoteCells(nameStyle.Render(name), s)
+	}
 	workers := st.Text.Render(fmt.Sprintf("%d/%d", s.Running, s.Config.Workers))
 	if s.Paused {
 		workers = st.Bad.Render("stopped")
@@ -155,6 +158,41 @@ func (p *stagesPanel) cells(s engine.StageSnapshot) []string {
 	}
 }
 
+// remoteCells fill the row of a stage other processes run: its workers
+// are its queue's consumers, its figures come from their events, and its
+// knobs are theirs, unknown here.
+func (p *stagesPanel) remoteCells(name string, s engine.StageSnapshot) []string {
+	st := p.st
+	wait, svc := s.QueueWaitRecent, s.ServiceRecent
+	if wait.Count == 0 {
+		wait = s.QueueWait
+	}
+	if svc.Count == 0 {
+		svc = s.Service
+	}
+	workers := st.Accent.Render(fmt.Sprint(s.Running))
+	if s.Running == 0 {
+		workers = st.Warn.Render("0")
+	}
+	return []string{
+		name,
+		workers,
+		st.Muted.Render("-"),
+		st.Text.Render(fmtCount(s.InFlight)),
+		st.Text.Render(fmtRate(s.Rate1s)),
+		st.Text.Render(fmtDur(wait.P50) + "/" + fmtDur(wait.P99)),
+		st.Text.Render(fmtDur(svc.P50) + "/" + fmtDur(svc.P99)),
+		st.Level(s.Utilisation, 0.7, 1).Render(fmtPct(s.Utilisation)),
+		st.Text.Render(fmtCount(s.OK)),
+		countStyle(st, s.Failed).Render(fmtCount(s.Failed)),
+		st.Text.Render(fmtCount(s.Retried)),
+		countStyle(st, s.Dead).Render(fmtCount(s.Dead)),
+		st.Muted.Render("other processes"),
+		st.Muted.Render("-"),
+		st.Muted.Render("-"),
+	}
+}
+
 func countStyle(st *Styles, n int64) lipgloss.Style {
 	if n > 0 {
 		return st.Warn
@@ -177,7 +215,10 @@ func (p *stagesPanel) detailLine() string {
 		"service " + s.Config.ServiceTime.String(),
 		fmt.Sprintf("error %.2f", s.Config.ErrorRate),
 	}
-	if s.Name == engine.StagePayment {
+	if s.Remote {
+		parts = []string{st.Accent.Render(s.Name),
+			fmt.Sprintf("run by other processes (%d consumers); figures from their events", s.Running)}
+	} else if s.Name == engine.StagePayment {
 		parts = append(parts, fmt.Sprintf("decline %.2f", s.Config.DeclineRate))
 	}
 	parts = append(parts,

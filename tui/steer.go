@@ -73,6 +73,10 @@ func (m *Model) steerStage(msg tea.KeyPressMsg) (cmd tea.Cmd, handled bool) {
 		m.setFlash("no stage figures yet", true)
 		return nil, true
 	}
+	if s.Remote {
+		m.setFlash(s.Name+" runs in other processes (--role): steer it from theirs", true)
+		return nil, true
+	}
 	c := s.Config
 	var p engine.StagePatch
 	var what string
