@@ -31,11 +31,17 @@ func runDashboard(ctx context.Context, o runOptions, sc *scenario.Scenario, eng 
 		}()
 	} else {
 		go func() {
-			runner.RunManual(loadCtx)
+			if runner != nil {
+				runner.RunManual(loadCtx)
+			}
 			done <- result{}
 		}()
 	}
-	m := tui.New(eng, eng, runner, tui.Options{ScenarioName: name, NoColor: os.Getenv("NO_COLOR") != ""})
+	var load loadgen.Controller
+	if runner != nil { // a nil *Runner in the interface would not be nil
+		load = runner
+	}
+	m := tui.New(eng, eng, load, tui.Options{ScenarioName: name, NoColor: os.Getenv("NO_COLOR") != ""})
 	if err := tui.Run(ctx, m); err != nil {
 		stopLoad()
 		<-done

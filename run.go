@@ -240,6 +240,9 @@ func run(parent context.Context, o runOptions) error {
 	if o.target != "" && o.driver != loadgen.DriverHTTP {
 		return exitWith(exitUsage, errors.New("--target needs --driver http"))
 	}
+	if sc != nil && !o.canLoad() {
+		return exitWith(exitUsage, fmt.Errorf("--role %s has no api: a scenario's orders need this process's API (add api to --role) or --target URL of an API elsewhere", o.roles))
+	}
 	headless := o.headless || !isTerminal(os.Stdout)
 	if !headless && o.logFile == "" {
 		// The dashboard owns the terminal: logs go to a file.
@@ -336,8 +339,26 @@ func run(parent context.Context, o runOptions) error {
 	return finish(o, rep)
 }
 
-// newRunner builds the load generator with the chosen driver.
+// canLoad reports whether this process can place orders: through its own
+// API role, or through --target's API elsewhere.
+func (o runOptions) canLoad() bool {
+	if o.target != "" {
+		return true
+	}
+	for _, r := range strings.Split(o.roles, ",") {
+		if strings.TrimSpace(r) == engine.RoleAPI {
+			return true
+		}
+	}
+	return false
+}
+
+// newRunner builds the load generator with the chosen driver; there is
+// none (nil) when this process cannot place orders (see canLoad).
 func newRunner(o runOptions, sc *scenario.Scenario, eng *engine.Engine, srv *http.Server, headless, record bool) (*loadgen.Runner, error) {
+	if !o.canLoad() {
+		return nil, nil
+	}
 	var drv loadgen.Driver = loadgen.PublishDriver{P: eng}
 	if o.driver == loadgen.DriverHTTP {
 		target := o.target

@@ -10,7 +10,8 @@ bin=$(mktemp -d)/oms-sim
 go build -o "$bin" .
 session=oms-tui-check-$$
 ns=tui-check-$$
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; bench/cleanup-ns.sh "$ns" 2>/dev/null || true' EXIT
+worker=
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; [[ -n "$worker" ]] && kill "$worker" 2>/dev/null; bench/cleanup-ns.sh "$ns" 2>/dev/null || true' EXIT
 
 fail() {
 	echo "tui-check: $*" >&2
@@ -74,6 +75,52 @@ check_size() {
 	tmux kill-session -t "$session"
 }
 
+# check_watcher: a headless process runs the pipeline under load; a
+# --role none dashboard in tmux watches it through the event stream.
+check_watcher() {
+	if ! (exec 3<>/dev/tcp/127.0.0.1/5552) 2>/dev/null; then
+		echo "== watcher: skipped (no stream listener on :5552; rabbitmq-plugins enable rabbitmq_stream)"
+		return
+	fi
+	echo "== watcher (--role none) at 140x45"
+	local dir
+	dir=$(mktemp -d)
+	printf 'name: watched\nphases: [{name: steady, duration: 25s, rate: 60/s}]\n' >"$dir/s.yaml"
+	"$bin" --scenario "$dir/s.yaml" --headless --driver publish --http 127.0.0.1:5193 --namespace "$ns" \
+		--events stream --process worker-proc >"$dir/worker.log" 2>&1 &
+	worker=$!
+	tmux new-session -d -s "$session" -x 140 -y 45 \
+		"$bin --role none --http 127.0.0.1:5194 --namespace $ns --events stream --process watcher --log-file /tmp/$session.watch.log; echo EXITED \$?; sleep 60"
+	wait_for 'runs none' 15
+	wait_for 'watching: the pipeline runs in other processes' 5
+	wait_for 'payment +2 .*other processes' 15
+	# The stages' OK counts come from the worker's events and grow.
+	local a b
+	a=$(screen | grep -E '^. +email ' | awk '{print $9}')
+	sleep 2
+	b=$(screen | grep -E '^. +email ' | awk '{print $9}')
+	[[ "$a" =~ ^[0-9]+$ && "$b" =~ ^[0-9]+$ && "$b" -gt "$a" ]] || fail "email OK count did not grow on the watcher ($a → $b)"
+	screen | grep -E 'payment +2 .*[0-9.]+(µs|ms)/[0-9.]+(µs|ms)' >/dev/null || fail "no remote stage latency figures"
+	# Steering a stage that runs elsewhere is refused with a reason.
+	tmux send-keys -t "$session" +
+	wait_for 'payment runs in other processes' 3
+	# An order's timeline shows the worker's events.
+	tmux send-keys -t "$session" Tab
+	sleep 0.3
+	tmux send-keys -t "$session" Enter
+	wait_for 'payment\.started' 5
+	tmux send-keys -t "$session" Escape
+	wait_for 'STAGES' 5
+	tmux send-keys -t "$session" q
+	wait_for 'EXITED 0' 5
+	tmux kill-session -t "$session"
+	kill "$worker" 2>/dev/null || true
+	wait "$worker" 2>/dev/null || true
+	worker=
+	rm -rf "$dir"
+}
+
 check_size 140 45 5191
 check_size 80 24 5192
+check_watcher
 echo "tui-check: ok"
