@@ -76,6 +76,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"bad report extension", []string{"--scenario", "steady", "--report", "x.pdf", "--headless"}, "use .json, .md or .txt"},
 		{"bad driver", []string{"--scenario", "steady", "--driver", "grpc", "--headless"}, "valid are http, publish"},
 		{"bad service time", []string{"--broker", "embedded", "--headless", "--payment-service-time", "gamma:1ms"}, "unknown distribution"},
+		{"scenario without an API to send to", []string{"--scenario", "steady", "--role", "payment", "--headless"}, "add api to --role) or --target"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
