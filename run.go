@@ -98,7 +98,7 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.brokerMode, "broker", "auto", "auto|rabbitmq|embedded: auto uses RabbitMQ when it answers, else the embedded broker")
 	f.StringVar(&o.queueType, "queue-type", broker.Classic, "classic|quorum")
 	f.StringVar(&o.namespace, "namespace", "", "prefix for every exchange and queue name (ns.orders, ns.oms.payment, …), to run separate pipelines on one broker")
-	f.StringVar(&o.roles, "role", "api,payment,inventory,email", "parts to run in this process, comma-separated")
+	f.StringVar(&o.roles, "role", "api,payment,inventory,email", "parts to run in this process, comma-separated: api, payment, inventory, email, or none (watch only); without api, a scenario needs --target")
 	f.BoolVar(&o.headless, "headless", false, "no dashboard: print a status line every few seconds")
 	f.Uint64Var(&o.seed, "seed", 0, "random seed for declines, errors and service times (0: from the clock)")
 	f.StringVar(&o.emailSink, "email-sink", "log", "where emails go: log, dir:PATH or smtp://host:port")
