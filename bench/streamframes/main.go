@@ -1,7 +1,7 @@
 // Command streamframes measures what a RabbitMQ stream costs the broker
 // per publish frame and per byte: it publishes fixed-size messages to a
 // fresh stream at a fixed rate, --per-frame messages to a frame, with one
-// consumer reading them back (as every oms-sim process does), and reports
+// consumer (--consumers) reading them back, as every oms-sim process does, and reports
 // the CPU the broker's beam.smp process used meanwhile, as a share of one
 // core. Run it on the broker's host, with nothing else running:
 //
@@ -33,13 +33,14 @@ func main() {
 	frames := flag.Int("frames", 170, "publish frames per second (0: publish nothing, to measure the idle broker)")
 	perFrame := flag.Int("per-frame", 1, "messages per frame")
 	dur := flag.Duration("duration", 10*time.Second, "how long to publish")
+	consumers := flag.Int("consumers", 1, "consumers reading the stream back meanwhile")
 	flag.Parse()
-	if err := run(*url, *size, *frames, *perFrame, *dur); err != nil {
+	if err := run(*url, *size, *frames, *perFrame, *consumers, *dur); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(url string, size, frames, perFrame int, dur time.Duration) error {
+func run(url string, size, frames, perFrame, consumers int, dur time.Duration) error {
 	beam, err := beamPID()
 	if err != nil {
 		return err
@@ -65,8 +66,10 @@ func run(url string, size, frames, perFrame int, dur time.Duration) error {
 		for range confirms { // the client blocks until confirmations are taken
 		}
 	}()
-	if _, err := env.NewConsumer(name, func(stream.ConsumerContext, *amqp.Message) {}, stream.NewConsumerOptions()); err != nil {
-		return err
+	for range consumers {
+		if _, err := env.NewConsumer(name, func(stream.ConsumerContext, *amqp.Message) {}, stream.NewConsumerOptions()); err != nil {
+			return err
+		}
 	}
 	body := make([]byte, size)
 	for i := range body {
@@ -103,8 +106,8 @@ func run(url string, size, frames, perFrame int, dur time.Duration) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("size %d B, %d frames/s of %d: %.1f MB/s, broker %.1f %% of a core\n",
-		size, frames, perFrame, float64(seq)*float64(size)/elapsed/1e6, (cpu1-cpu0)/elapsed*100)
+	fmt.Printf("size %d B, %d frames/s of %d, %d consumers: %.1f MB/s, broker %.1f %% of a core\n",
+		size, frames, perFrame, consumers, float64(seq)*float64(size)/elapsed/1e6, (cpu1-cpu0)/elapsed*100)
 	return nil
 }
 
