@@ -229,6 +229,10 @@ func (e *Engine) handlePatchStage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "name", "stage %q not found: valid are %s", name, strings.Join(StageNames, ", "))
 		return
 	}
+	if !e.cfg.hasRole(name) {
+		writeError(w, http.StatusConflict, "name", "stage %s: %v", name, ErrStageElsewhere)
+		return
+	}
 	body, ok := readJSONBody(w, r)
 	if !ok {
 		return

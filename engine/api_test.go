@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -189,6 +190,30 @@ func TestPatchStage(t *testing.T) {
 	}
 	if a := do(t, srv, "PATCH", "/api/stages/payment", "text/plain", `{}`); a.code != 415 {
 		t.Errorf("PATCH text/plain: %d", a.code)
+	}
+}
+
+// TestPatchStageRunElsewhere: a process's stage knobs are the ones it runs;
+// a stage other processes run is changed there, not here.
+func TestPatchStageRunElsewhere(t *testing.T) {
+	b := embedded.New()
+	t.Cleanup(func() { b.Close() })
+	e := startEngine(t, b, func(c *Config) { c.Roles = []string{RoleAPI, StagePayment} })
+	srv := httptest.NewServer(e.Handler())
+	t.Cleanup(srv.Close)
+	const js = "application/json"
+	if a := do(t, srv, "PATCH", "/api/stages/inventory", js, `{"workers": 5}`); a.code != http.StatusConflict ||
+		a.body["field"] != "name" || !strings.Contains(a.raw, "does not run in this process") {
+		t.Errorf("PATCH a stage run elsewhere: %d %s, want 409 naming the role", a.code, a.raw)
+	}
+	if got := e.stages[StageInventory].config().Workers; got == 5 {
+		t.Errorf("inventory workers changed to %d by a refused PATCH", got)
+	}
+	if err := e.PauseStage("test", StageEmail); !errors.Is(err, ErrStageElsewhere) {
+		t.Errorf("PauseStage(email) = %v, want ErrStageElsewhere", err)
+	}
+	if a := do(t, srv, "PATCH", "/api/stages/payment", js, `{"workers": 3}`); a.code != 200 {
+		t.Errorf("PATCH a stage run here: %d %s", a.code, a.raw)
 	}
 }
 

@@ -6,6 +6,10 @@ import "errors"
 // inventory or email.
 var ErrUnknownStage = errors.New("unknown stage (valid: payment, inventory, email)")
 
+// ErrStageElsewhere is returned for a change to a stage this process does
+// not run (--role): its knobs are the processes' that run it.
+var ErrStageElsewhere = errors.New("it does not run in this process (see --role); change it where it runs")
+
 // StagePatch changes some of a stage's knobs; nil fields stay as they are.
 type StagePatch struct {
 	Workers     *int     `json:"workers,omitempty"`

@@ -313,6 +313,9 @@ func (e *Engine) UpdateStage(source, name string, p StagePatch) (StageConfig, er
 	if !ok {
 		return StageConfig{}, fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
 	}
+	if !e.cfg.hasRole(name) {
+		return s.config(), fmt.Errorf("stage %s: %w", name, ErrStageElsewhere)
+	}
 	old, now, err := s.update(p)
 	if err != nil {
 		return old, fmt.Errorf("stage %s: %w", name, err)
@@ -358,6 +361,9 @@ func (e *Engine) PauseStage(source, name string) error {
 	if !ok {
 		return fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
 	}
+	if !e.cfg.hasRole(name) {
+		return fmt.Errorf("stage %s: %w", name, ErrStageElsewhere)
+	}
 	s.setPaused(true)
 	e.note(source, name+" stopped consuming")
 	return nil
@@ -368,6 +374,9 @@ func (e *Engine) ResumeStage(source, name string) error {
 	s, ok := e.stages[name]
 	if !ok {
 		return fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
+	}
+	if !e.cfg.hasRole(name) {
+		return fmt.Errorf("stage %s: %w", name, ErrStageElsewhere)
 	}
 	s.setPaused(false)
 	e.note(source, name+" resumed")
