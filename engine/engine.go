@@ -111,6 +111,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("declare topology: %w", err)
 	}
+	e.store.since = time.Now()
 	e.events.Subscribe(e.store.apply)
 	e.events.Subscribe(e.applyRemote)
 	e.started = time.Now()

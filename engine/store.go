@@ -26,6 +26,11 @@ type OrderRecord struct {
 	// after the first stages' events: the broker confirms the publish to
 	// the API while the consumers are already at work).
 	accepted bool
+	// first is the earliest event time seen; joinedLate marks an order
+	// that ended without its accepted event having been seen, and began
+	// before this store listened (a watcher started mid-run).
+	first      time.Time
+	joinedLate bool
 }
 
 // StageTime returns how long the order spent in stage on its first visit:
@@ -85,6 +90,11 @@ type store struct {
 	accepted, confirmed, paymentFailed, refunded, dead, duplicated atomic.Int64
 	// settled counts terminal statuses of accepted orders.
 	settled atomic.Int64
+	// since is when the store began listening (zero: from the start of
+	// time); late counts orders that ended unaccepted but began before it,
+	// which are not orphans: their accepted event came before we listened.
+	since time.Time
+	late  atomic.Int64
 }
 
 func newStore(max int) *store {
@@ -110,6 +120,9 @@ func (s *store) apply(ev Event) {
 			r.AmountCents = o.AmountCents
 		}
 		r.ProductID, r.Quantity, r.UserID, r.CreatedAt = o.ProductID, o.Quantity, o.UserID, o.CreatedAt
+	}
+	if r.first.IsZero() || ev.Time.Before(r.first) {
+		r.first = ev.Time
 	}
 	if s.timelines && len(r.Events) < maxEventsPerOrder {
 		// In time order: events from other processes, and the API's
@@ -138,6 +151,10 @@ func (s *store) apply(ev Event) {
 		}
 		// The order finished before its accept was logged.
 		s.settled.Add(1)
+		if r.joinedLate {
+			r.joinedLate = false
+			s.late.Add(-1)
+		}
 		r.Latency = r.TerminalAt.Sub(r.AcceptedAt)
 		s.e2e.record(r.Latency)
 	case st.Terminal():
@@ -153,6 +170,10 @@ func (s *store) apply(ev Event) {
 		r.Status = st
 		r.TerminalAt = ev.Time
 		s.countTerminal(st)
+		if !r.accepted && r.first.Before(s.since) {
+			r.joinedLate = true
+			s.late.Add(1)
+		}
 		if r.accepted {
 			s.settled.Add(1)
 			r.Latency = ev.Time.Sub(r.AcceptedAt)
@@ -212,7 +233,7 @@ func (s *store) counts() OrderCounts {
 	}
 	settled := s.settled.Load()
 	c.Open = c.Accepted - settled
-	c.Orphaned = c.Confirmed + c.PaymentFailed + c.Refunded + c.DeadLettered - settled
+	c.Orphaned = c.Confirmed + c.PaymentFailed + c.Refunded + c.DeadLettered - settled - s.late.Load()
 	return c
 }
 
@@ -317,7 +338,7 @@ func (s *store) reset() {
 	s.ring = s.ring[:0]
 	s.head = 0
 	s.e2e.reset()
-	for _, c := range []*atomic.Int64{&s.settled, &s.accepted, &s.confirmed, &s.paymentFailed, &s.refunded, &s.dead, &s.duplicated} {
+	for _, c := range []*atomic.Int64{&s.settled, &s.late, &s.accepted, &s.confirmed, &s.paymentFailed, &s.refunded, &s.dead, &s.duplicated} {
 		c.Store(0)
 	}
 }

@@ -168,3 +168,20 @@ func TestStoreKeepsTimelinesInTimeOrder(t *testing.T) {
 		t.Errorf("status %s, want reserved", r.Status)
 	}
 }
+
+// TestStoreJoinedLate: a store that began listening mid-run (a watcher)
+// does not call the orders it saw end, but not begin, orphans.
+func TestStoreJoinedLate(t *testing.T) {
+	t0 := time.Now()
+	s := newStore(10)
+	s.since = t0
+	s.apply(Event{OrderID: "before", Type: EventStockTaken, Stage: StageInventory, Time: t0.Add(-time.Second)})
+	s.apply(Event{OrderID: "before", Type: EventConfirmed, Stage: StageEmail, Time: t0.Add(time.Millisecond)})
+	s.apply(Event{OrderID: "after", Type: EventConfirmed, Stage: StageEmail, Time: t0.Add(2 * time.Millisecond)})
+	s.apply(Event{OrderID: "raced", Type: EventConfirmed, Stage: StageEmail, Time: t0.Add(3 * time.Millisecond)})
+	s.apply(Event{OrderID: "raced", Type: EventAccepted, Stage: RoleAPI, Time: t0.Add(time.Millisecond)})
+	want := OrderCounts{Accepted: 1, Confirmed: 3, Orphaned: 1}
+	if c := s.counts(); c != want {
+		t.Errorf("counts %+v, want %+v (only the order that began after we listened is an orphan)", c, want)
+	}
+}
