@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"oms-sim/engine/broker"
+	"oms-sim/internal/backoff"
 )
 
 // ErrBrokerUnreachable is returned by Start when the first connection
@@ -169,7 +170,7 @@ func (e *Engine) goSupervise(ctx context.Context, name string, session func(cont
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		backoff := minBackoff
+		wait := backoff.Min
 		first := true
 		for ctx.Err() == nil {
 			conn, err := e.dialAndDeclare(ctx, name)
@@ -177,10 +178,10 @@ func (e *Engine) goSupervise(ctx context.Context, name string, session func(cont
 				if ctx.Err() != nil {
 					return
 				}
-				e.setLastError(fmt.Sprintf("%s: reconnecting in %v: %v", name, backoff, err))
-				e.log.Warn("broker connect", "session", name, "err", err, "retry_in", backoff)
-				sleepCtx(ctx, backoff)
-				backoff = min(backoff*2, maxBackoff)
+				e.setLastError(fmt.Sprintf("%s: reconnecting in %v: %v", name, wait, err))
+				e.log.Warn("broker connect", "session", name, "err", err, "retry_in", wait)
+				backoff.Sleep(ctx, wait)
+				wait = backoff.Next(wait)
 				continue
 			}
 			if !first {
@@ -189,7 +190,7 @@ func (e *Engine) goSupervise(ctx context.Context, name string, session func(cont
 				e.note("engine", name+" reconnected; topology re-declared")
 			}
 			first = false
-			backoff = minBackoff
+			wait = backoff.Min
 			e.sessions.Add(1)
 			err = session(ctx, conn)
 			e.sessions.Add(-1)
@@ -199,15 +200,10 @@ func (e *Engine) goSupervise(ctx context.Context, name string, session func(cont
 			}
 			e.reportError("", "", fmt.Sprintf("%s connection lost: %v", name, err))
 			e.log.Warn("connection lost", "session", name, "err", err)
-			sleepCtx(ctx, backoff)
+			backoff.Sleep(ctx, wait)
 		}
 	}()
 }
-
-const (
-	minBackoff = 100 * time.Millisecond
-	maxBackoff = 5 * time.Second
-)
 
 func (e *Engine) dialAndDeclare(ctx context.Context, name string) (broker.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -221,15 +217,6 @@ func (e *Engine) dialAndDeclare(ctx context.Context, name string) (broker.Conn, 
 		return nil, fmt.Errorf("declare topology: %w", err)
 	}
 	return conn, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }
 
 // Connected reports whether every broker session is up.

@@ -101,7 +101,6 @@ func (l *Log) resumeAt() stream.OffsetSpecification {
 
 // runConsumer keeps a consumer session up until ctx ends.
 func (l *Log) runConsumer(ctx context.Context, s *consumerSession) {
-	backoff := minBackoff
 	for {
 		l.consumerUp.Store(true)
 		var reason string
@@ -117,28 +116,11 @@ func (l *Log) runConsumer(ctx context.Context, s *consumerSession) {
 			return
 		}
 		l.log.Warn("event consumer lost; reconnecting", "reason", reason, "resume_at", spec.String())
-		for {
-			sleepCtx(ctx, backoff)
-			if ctx.Err() != nil {
-				return
-			}
-			var err error
-			s, err = l.reconnectConsumer(ctx, spec)
-			if err == nil {
-				break
-			}
-			backoff = min(backoff*2, maxBackoff)
-			l.log.Warn("event consumer reconnect", "err", err, "retry_in", backoff)
+		var ok bool
+		s, ok = redial(ctx, l, "consumer", func() (*consumerSession, error) { return l.connectConsumer(spec) })
+		if !ok {
+			return
 		}
-		backoff = minBackoff
-		l.reconnects.Add(1)
 		l.log.Info("event consumer reconnected", "resume_at", spec.String())
 	}
-}
-
-func (l *Log) reconnectConsumer(ctx context.Context, spec stream.OffsetSpecification) (*consumerSession, error) {
-	if err := Ping(ctx, l.cfg.URL); err != nil {
-		return nil, err
-	}
-	return l.connectConsumer(spec)
 }

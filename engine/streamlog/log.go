@@ -23,6 +23,7 @@ import (
 	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/stream"
 
 	"oms-sim/engine"
+	"oms-sim/internal/backoff"
 )
 
 // Log is an engine.EventLog on a RabbitMQ stream. Append never blocks on
@@ -102,8 +103,6 @@ const (
 	maxEventBytes = 128 << 10 // an event larger than this is dropped
 	maxInflight   = 20_000    // unconfirmed events on the wire
 	rpcTimeout    = 5 * time.Second
-	minBackoff    = 100 * time.Millisecond
-	maxBackoff    = 5 * time.Second
 	flushTimeout  = 5 * time.Second
 	stopTimeout   = 15 * time.Second
 )
@@ -114,13 +113,8 @@ const (
 // error wrapping ErrUnreachable. ctx bounds that first check; the
 // client's own calls take at most its RPC timeout (5 s) each.
 func Open(ctx context.Context, cfg Config) (*Log, error) {
-	cfg.setDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("streamlog config: %w", err)
-	}
-	ep, _ := parseURL(cfg.URL)
-	cfg.URL = withPort(cfg.URL, ep)
-	if err := Ping(ctx, cfg.URL); err != nil {
+	ep, err := prepare(ctx, &cfg)
+	if err != nil {
 		return nil, err
 	}
 	l := &Log{
@@ -160,6 +154,42 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	}()
 	l.log.Info("event log open", "url", redact(cfg.URL), "producer", l.producer)
 	return l, nil
+}
+
+// prepare fills in cfg's defaults, checks it, puts the port in its URL
+// and checks that the stream listener answers.
+func prepare(ctx context.Context, cfg *Config) (endpoint, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return endpoint{}, fmt.Errorf("streamlog config: %w", err)
+	}
+	ep, _ := parseURL(cfg.URL)
+	cfg.URL = withPort(cfg.URL, ep)
+	return ep, Ping(ctx, cfg.URL)
+}
+
+// redial opens a new session with connect after a lost one, waiting
+// between attempts as package backoff paces them, until it succeeds
+// (true) or ctx ends (false). Each attempt pings first: the client's
+// environment retries its first connection forever, with no way out, if
+// the broker is down.
+func redial[S any](ctx context.Context, l *Log, what string, connect func() (S, error)) (S, bool) {
+	for wait := backoff.Min; ; wait = backoff.Next(wait) {
+		backoff.Sleep(ctx, wait)
+		if ctx.Err() != nil {
+			var none S
+			return none, false
+		}
+		err := Ping(ctx, l.cfg.URL)
+		if err == nil {
+			var s S
+			if s, err = connect(); err == nil {
+				l.reconnects.Add(1)
+				return s, true
+			}
+		}
+		l.log.Warn("event "+what+" reconnect", "err", err, "retry_in", backoff.Next(wait))
+	}
 }
 
 // producerName is unique to this Log: the broker deduplicates by
@@ -343,14 +373,4 @@ func (l *Log) Close() error {
 		}
 	})
 	return l.closeErr
-}
-
-// sleepCtx sleeps for d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }

@@ -126,7 +126,6 @@ func (s *producerSession) close() {
 
 // runProducer publishes session after session until ctx ends.
 func (l *Log) runProducer(ctx context.Context, s *producerSession) {
-	backoff := minBackoff
 	for {
 		l.producerUp.Store(true)
 		err := l.publish(ctx, s)
@@ -136,31 +135,12 @@ func (l *Log) runProducer(ctx context.Context, s *producerSession) {
 			return
 		}
 		l.log.Warn("event producer lost; reconnecting", "err", err, "pending", l.pend.len())
-		for {
-			sleepCtx(ctx, backoff)
-			if ctx.Err() != nil {
-				return
-			}
-			s, err = l.reconnectProducer(ctx)
-			if err == nil {
-				break
-			}
-			backoff = min(backoff*2, maxBackoff)
-			l.log.Warn("event producer reconnect", "err", err, "retry_in", backoff)
+		var ok bool
+		if s, ok = redial(ctx, l, "producer", l.connectProducer); !ok {
+			return
 		}
-		backoff = minBackoff
-		l.reconnects.Add(1)
 		l.log.Info("event producer reconnected", "pending", l.pend.len(), "found_stored", s.stored)
 	}
-}
-
-// reconnectProducer pings first: the client's environment retries its
-// first connection forever (without a way out) if the broker is down.
-func (l *Log) reconnectProducer(ctx context.Context) (*producerSession, error) {
-	if err := Ping(ctx, l.cfg.URL); err != nil {
-		return nil, err
-	}
-	return l.connectProducer()
 }
 
 var errNotConfirmed = errors.New("broker did not confirm a message")

@@ -40,13 +40,8 @@ var ErrStalled = errors.New("event stream read stalled")
 // 0), up to the end of the stream as it was when called. It reads with
 // its own connections; cfg needs URL, Stream and perhaps SocketBuffer.
 func ReadBack(ctx context.Context, cfg Config, since time.Duration, match func(engine.Event) bool) ([]engine.Event, error) {
-	cfg.setDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("streamlog config: %w", err)
-	}
-	ep, _ := parseURL(cfg.URL)
-	cfg.URL = withPort(cfg.URL, ep)
-	if err := Ping(ctx, cfg.URL); err != nil {
+	ep, err := prepare(ctx, &cfg)
+	if err != nil {
 		return nil, err
 	}
 	env, err := newEnv(cfg, ep)
