@@ -225,12 +225,11 @@ type stagePatchBody struct {
 
 func (e *Engine) handlePatchStage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if _, ok := e.stages[name]; !ok {
+	if _, err := e.runningStage(name); errors.Is(err, ErrUnknownStage) {
 		writeError(w, http.StatusNotFound, "name", "stage %q not found: valid are %s", name, strings.Join(StageNames, ", "))
 		return
-	}
-	if !e.cfg.hasRole(name) {
-		writeError(w, http.StatusConflict, "name", "stage %s: %v", name, ErrStageElsewhere)
+	} else if err != nil {
+		writeError(w, http.StatusConflict, "name", "%v", err)
 		return
 	}
 	body, ok := readJSONBody(w, r)

@@ -297,12 +297,9 @@ func (e *Engine) Counts() OrderCounts { return e.store.counts() }
 
 // UpdateStage implements Control.
 func (e *Engine) UpdateStage(source, name string, p StagePatch) (StageConfig, error) {
-	s, ok := e.stages[name]
-	if !ok {
-		return StageConfig{}, fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
-	}
-	if !e.cfg.hasRole(name) {
-		return s.config(), fmt.Errorf("stage %s: %w", name, ErrStageElsewhere)
+	s, err := e.runningStage(name)
+	if err != nil {
+		return StageConfig{}, err
 	}
 	old, now, err := s.update(p)
 	if err != nil {
@@ -312,6 +309,19 @@ func (e *Engine) UpdateStage(source, name string, p StagePatch) (StageConfig, er
 		e.note(source, c)
 	}
 	return now, nil
+}
+
+// runningStage returns the stage named name if this process runs it: the
+// knobs of a stage that runs elsewhere are the other processes'.
+func (e *Engine) runningStage(name string) (*stage, error) {
+	s, ok := e.stages[name]
+	if !ok {
+		return nil, fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
+	}
+	if !e.cfg.hasRole(name) {
+		return nil, fmt.Errorf("stage %s: %w", name, ErrStageElsewhere)
+	}
+	return s, nil
 }
 
 func describeChanges(name string, a, b StageConfig) []string {
@@ -345,12 +355,9 @@ func (e *Engine) StageConfig(name string) (StageConfig, bool) {
 
 // PauseStage implements Control.
 func (e *Engine) PauseStage(source, name string) error {
-	s, ok := e.stages[name]
-	if !ok {
-		return fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
-	}
-	if !e.cfg.hasRole(name) {
-		return fmt.Errorf("stage %s: %w", name, ErrStageElsewhere)
+	s, err := e.runningStage(name)
+	if err != nil {
+		return err
 	}
 	s.setPaused(true)
 	e.note(source, name+" stopped consuming")
@@ -359,12 +366,9 @@ func (e *Engine) PauseStage(source, name string) error {
 
 // ResumeStage implements Control.
 func (e *Engine) ResumeStage(source, name string) error {
-	s, ok := e.stages[name]
-	if !ok {
-		return fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
-	}
-	if !e.cfg.hasRole(name) {
-		return fmt.Errorf("stage %s: %w", name, ErrStageElsewhere)
+	s, err := e.runningStage(name)
+	if err != nil {
+		return err
 	}
 	s.setPaused(false)
 	e.note(source, name+" resumed")
