@@ -112,15 +112,6 @@ func (p *stagesPanel) cells(s engine.StageSnapshot) []string {
 	if s.Bottleneck {
 		name, nameStyle = "▲ "+s.Name, st.Bottleneck
 	}
-	if s.Remote {
-		return p.remoteCells(nameStyle.Render(name), s)
-	}
-	workers := st.Text.Render(fmt.Sprintf("%d/%d", s.Running, s.Config.Workers))
-	if s.Paused {
-		workers = st.Bad.Render("stopped")
-	} else if s.Running != s.Config.Workers {
-		workers = st.Warn.Render(fmt.Sprintf("%d/%d", s.Running, s.Config.Workers))
-	}
 	wait, svc := s.QueueWaitRecent, s.ServiceRecent
 	if wait.Count == 0 {
 		wait = s.QueueWait
@@ -128,69 +119,57 @@ func (p *stagesPanel) cells(s engine.StageSnapshot) []string {
 	if svc.Count == 0 {
 		svc = s.Service
 	}
-	service := s.Config.ServiceTime.String()
+	workers, prefetch, service, errRate, decl := p.knobCells(s)
+	return []string{
+		nameStyle.Render(name),
+		workers,
+		prefetch,
+		st.Text.Render(fmtCount(s.InFlight)),
+		st.Text.Render(fmtRate(s.Rate1s)),
+		st.Text.Render(fmtDur(wait.P50) + "/" + fmtDur(wait.P99)),
+		st.Text.Render(fmtDur(svc.P50) + "/" + fmtDur(svc.P99)),
+		st.Level(s.Utilisation, 0.7, 1).Render(fmtPct(s.Utilisation)),
+		st.Text.Render(fmtCount(s.OK)),
+		countStyle(st, s.Failed).Render(fmtCount(s.Failed)),
+		st.Text.Render(fmtCount(s.Retried)),
+		countStyle(st, s.Dead).Render(fmtCount(s.Dead)),
+		service,
+		errRate,
+		decl,
+	}
+}
+
+// knobCells renders the stage's workers and knobs. A stage other
+// processes run shows its queue's consumers as workers; its knobs are
+// theirs, unknown here.
+func (p *stagesPanel) knobCells(s engine.StageSnapshot) (workers, prefetch, service, errRate, decl string) {
+	st := p.st
+	if s.Remote {
+		workers = st.Accent.Render(fmt.Sprint(s.Running))
+		if s.Running == 0 {
+			workers = st.Warn.Render("0")
+		}
+		none := st.Muted.Render("-")
+		return workers, none, st.Muted.Render("other processes"), none, none
+	}
+	workers = st.Text.Render(fmt.Sprintf("%d/%d", s.Running, s.Config.Workers))
+	if s.Paused {
+		workers = st.Bad.Render("stopped")
+	} else if s.Running != s.Config.Workers {
+		workers = st.Warn.Render(fmt.Sprintf("%d/%d", s.Running, s.Config.Workers))
+	}
+	service = s.Config.ServiceTime.String()
 	if p.slowed[s.Name] {
 		service = st.Warn.Render(service + " (slowed)")
 	}
-	decl := ""
 	if s.Name == engine.StagePayment {
 		decl = fmt.Sprintf("%.2f", s.Config.DeclineRate)
 		if s.Config.DeclineRate >= 0.5 || p.outage {
 			decl = st.Bad.Render(decl)
 		}
 	}
-	return []string{
-		nameStyle.Render(name),
-		workers,
-		st.Text.Render(fmt.Sprint(s.Config.Prefetch)),
-		st.Text.Render(fmtCount(s.InFlight)),
-		st.Text.Render(fmtRate(s.Rate1s)),
-		st.Text.Render(fmtDur(wait.P50) + "/" + fmtDur(wait.P99)),
-		st.Text.Render(fmtDur(svc.P50) + "/" + fmtDur(svc.P99)),
-		st.Level(s.Utilisation, 0.7, 1).Render(fmtPct(s.Utilisation)),
-		st.Text.Render(fmtCount(s.OK)),
-		countStyle(st, s.Failed).Render(fmtCount(s.Failed)),
-		st.Text.Render(fmtCount(s.Retried)),
-		countStyle(st, s.Dead).Render(fmtCount(s.Dead)),
-		st.Muted.Render(service),
-		st.Text.Render(fmt.Sprintf("%.2f", s.Config.ErrorRate)),
-		decl,
-	}
-}
-
-// remoteCells fill the row of a stage other processes run: its workers
-// are its queue's consumers, its figures come from their events, and its
-// knobs are theirs, unknown here.
-func (p *stagesPanel) remoteCells(name string, s engine.StageSnapshot) []string {
-	st := p.st
-	wait, svc := s.QueueWaitRecent, s.ServiceRecent
-	if wait.Count == 0 {
-		wait = s.QueueWait
-	}
-	if svc.Count == 0 {
-		svc = s.Service
-	}
-	workers := st.Accent.Render(fmt.Sprint(s.Running))
-	if s.Running == 0 {
-		workers = st.Warn.Render("0")
-	}
-	return []string{
-		name,
-		workers,
-		st.Muted.Render("-"),
-		st.Text.Render(fmtCount(s.InFlight)),
-		st.Text.Render(fmtRate(s.Rate1s)),
-		st.Text.Render(fmtDur(wait.P50) + "/" + fmtDur(wait.P99)),
-		st.Text.Render(fmtDur(svc.P50) + "/" + fmtDur(svc.P99)),
-		st.Level(s.Utilisation, 0.7, 1).Render(fmtPct(s.Utilisation)),
-		st.Text.Render(fmtCount(s.OK)),
-		countStyle(st, s.Failed).Render(fmtCount(s.Failed)),
-		st.Text.Render(fmtCount(s.Retried)),
-		countStyle(st, s.Dead).Render(fmtCount(s.Dead)),
-		st.Muted.Render("other processes"),
-		st.Muted.Render("-"),
-		st.Muted.Render("-"),
-	}
+	return workers, st.Text.Render(fmt.Sprint(s.Config.Prefetch)), st.Muted.Render(service),
+		st.Text.Render(fmt.Sprintf("%.2f", s.Config.ErrorRate)), decl
 }
 
 func countStyle(st *Styles, n int64) lipgloss.Style {
