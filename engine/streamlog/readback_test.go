@@ -114,22 +114,8 @@ func TestReadBackLiveStream(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t, testURL())
 	l := openLog(t, cfg)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			l.Append(event("r", "o", i))
-			if i%20 == 19 {
-				time.Sleep(time.Millisecond)
-			}
-		}
-	}()
-	defer func() { close(stop); <-done }()
+	stop := appendAlong(l, 20)
+	defer stop()
 	waitConfirmed(t, l, 5000)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -67,24 +67,7 @@ func TestReconnectNoGapNoDuplicate(t *testing.T) {
 
 	// Append all along, at about 50,000 events/s, so that each close
 	// catches events in flight (sent, not confirmed) and others queued.
-	var appended atomic.Int64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			writer.Append(event("r", "o", i))
-			appended.Add(1)
-			if i%50 == 49 {
-				time.Sleep(time.Millisecond)
-			}
-		}
-	}()
+	stop := appendAlong(writer, 50)
 	const rounds = 3
 	for r := range rounds {
 		time.Sleep(300 * time.Millisecond)
@@ -97,9 +80,7 @@ func TestReconnectNoGapNoDuplicate(t *testing.T) {
 		t.Logf("reconnected in %v: writer %+v", time.Since(start), writer.Stats())
 	}
 	time.Sleep(300 * time.Millisecond)
-	close(stop)
-	<-done
-	n := int(appended.Load())
+	n := int(stop())
 	if err := writer.Close(); err != nil { // flushes
 		t.Fatal(err)
 	}
@@ -237,5 +218,33 @@ func TestBrokerDropsResentCopies(t *testing.T) {
 		if b != fmt.Sprint(i+1) {
 			t.Fatalf("stream holds %v, want 1..15 once each", bodies)
 		}
+	}
+}
+
+// appendAlong appends numbered events to l from a goroutine, resting a
+// millisecond after every burst of them, until the returned stop is
+// called; stop waits for the goroutine and returns how many it appended.
+func appendAlong(l *Log, burst int) (stop func() int64) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	var appended atomic.Int64
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			l.Append(event("r", "o", i))
+			appended.Add(1)
+			if i%burst == burst-1 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	return func() int64 {
+		close(quit)
+		<-done
+		return appended.Load()
 	}
 }
