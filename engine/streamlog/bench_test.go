@@ -15,19 +15,28 @@ import (
 // than one TCP segment and the consumer crawls.
 //
 //	go test ./engine/streamlog/ -run '^$' -bench AppendDeliver -benchtime 200000x
+//
+// socketCases are the socket buffer sizes the benchmarks compare.
+var socketCases = []socketCase{{"socket=1MiB", 1 << 20}, {"socket=8KiB", 8 << 10}}
+
+type socketCase struct {
+	name   string
+	socket int
+}
+
+// events bounds a run of n events: with a buffer smaller than the
+// loopback's 64 KiB segments, 2000 take about 5 s at the rate it reaches.
+func (c socketCase) events(n int) int {
+	if c.socket < 64<<10 {
+		return min(n, 2000)
+	}
+	return n
+}
+
 func BenchmarkAppendDeliver(b *testing.B) {
-	for _, bc := range []struct {
-		name   string
-		socket int
-	}{
-		{"socket=1MiB", 1 << 20},
-		{"socket=8KiB", 8 << 10},
-	} {
+	for _, bc := range socketCases {
 		b.Run(bc.name, func(b *testing.B) {
-			n := b.N
-			if bc.socket < 64<<10 {
-				n = min(n, 2000) // about 5 s at the rate it reaches
-			}
+			n := bc.events(b.N)
 			cfg := testConfig(b, testURL())
 			cfg.SocketBuffer = bc.socket
 			cfg.Logger = nil
@@ -96,18 +105,9 @@ func BenchmarkAppend(b *testing.B) {
 // beforehand from its start, as `oms-sim trace` does. This is where the
 // client's default 8 KiB socket buffer hurts most.
 func BenchmarkReadBack(b *testing.B) {
-	for _, bc := range []struct {
-		name   string
-		socket int
-	}{
-		{"socket=1MiB", 1 << 20},
-		{"socket=8KiB", 8 << 10},
-	} {
+	for _, bc := range socketCases {
 		b.Run(bc.name, func(b *testing.B) {
-			n := b.N
-			if bc.socket < 64<<10 {
-				n = min(n, 2000)
-			}
+			n := bc.events(b.N)
 			cfg := testConfig(b, testURL())
 			cfg.Logger = nil
 			writer := openLog(b, cfg)
