@@ -137,3 +137,19 @@ func closeConnections(t testing.TB, prefix string) int {
 	}
 	return len(pids)
 }
+
+// testChannel opens a channel on its own connection to d, for a test's
+// own publishing; both close at cleanup.
+func testChannel(t testing.TB, d broker.Dialer, name string) broker.Channel {
+	t.Helper()
+	conn, err := d.Dial(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}

@@ -121,15 +121,7 @@ func TestPipelineOutcomes(t *testing.T) {
 				t.Parallel()
 				d := b.dial(t)
 				e := startEngine(t, d, nil)
-				conn, err := d.Dial(context.Background(), "test-publisher")
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer conn.Close()
-				ch, err := conn.Channel()
-				if err != nil {
-					t.Fatal(err)
-				}
+				ch := testChannel(t, d, "test-publisher")
 				c, err := ch.Publish(context.Background(), broker.Message{
 					Exchange: e.names.Of(ExchangeOrders), RoutingKey: KeyOrderCreated,
 					ContentType: "application/json", MessageID: "garbage-1", Body: []byte("{not json"),
@@ -361,15 +353,7 @@ func TestRedeliveryIsIdempotent(t *testing.T) {
 			t.Parallel()
 			d := b.dial(t)
 			e := startEngine(t, d, func(c *Config) { c.Catalog = Catalog{Products: 2, Stock: 10} })
-			conn, err := d.Dial(context.Background(), "test-redeliver")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			ch, err := conn.Channel()
-			if err != nil {
-				t.Fatal(err)
-			}
+			ch := testChannel(t, d, "test-redeliver")
 			o := Order{OrderID: "dup-1", ProductID: 1, Quantity: 3, UserID: 5, CreatedAt: time.Now()}
 			msg := e.message(o, KeyOrderCreated)
 			for range 2 {
