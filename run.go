@@ -42,6 +42,7 @@ type runOptions struct {
 	seed         uint64
 	emailSink    string
 	recentOrders int
+	maxBacklog   int
 	logFile      string
 	logLevel     string
 	cpuProfile   string
@@ -102,7 +103,8 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.BoolVar(&o.headless, "headless", false, "no dashboard: print a status line every few seconds")
 	f.Uint64Var(&o.seed, "seed", 0, "random seed for declines, errors and service times (0: from the clock)")
 	f.StringVar(&o.emailSink, "email-sink", "log", "where emails go: log, dir:PATH or smtp://host:port")
-	f.IntVar(&o.recentOrders, "recent-orders", engine.DefaultRecentOrders, "orders kept in the trace store (memory is bounded by this)")
+	f.IntVar(&o.recentOrders, "recent-orders", engine.DefaultRecentOrders, "orders kept in the trace store for timelines (memory is bounded by this; counts and latencies cover every order)")
+	f.IntVar(&o.maxBacklog, "max-backlog", engine.DefaultMaxBacklog, "admission control: while the work queues hold more ready messages than this, POST /api/orders answers 503 + Retry-After (shed); 0 = off")
 	f.StringVar(&o.logFile, "log-file", "", "write logs to this file (default: stderr when headless, $TMPDIR/oms-sim.log with the dashboard)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "debug|info|warn|error")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
@@ -153,7 +155,7 @@ func openBroker(ctx context.Context, o runOptions, log *slog.Logger) (d broker.D
 func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.Logger, sc *scenario.Scenario) (engine.Config, error) {
 	cfg := engine.Config{
 		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType, Namespace: o.namespace, Process: o.process,
-		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, Logger: log,
+		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, MaxBacklog: o.maxBacklog, Logger: log,
 		Stages: map[string]engine.StageConfig{},
 	}
 	for _, r := range strings.Split(o.roles, ",") {

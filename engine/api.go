@@ -17,7 +17,7 @@ import (
 
 // apiCounters count the API's answers for snapshots and metrics.
 type apiCounters struct {
-	accepted, rejected, unavailable atomic.Int64
+	accepted, rejected, unavailable, indeterminate atomic.Int64
 }
 
 // publishTimeout bounds how long POST /api/orders waits for the broker's
@@ -50,7 +50,25 @@ func (e *Engine) Handler() http.Handler {
 type apiError struct {
 	Error string `json:"error"`
 	Field string `json:"field,omitempty"`
+	// Reason tells 503s and 409/422s apart for clients that retry:
+	// ReasonBacklog, ReasonUnavailable, ReasonIndeterminate, …
+	Reason string `json:"reason,omitempty"`
+	// OrderID names the order an indeterminate answer is about: it may
+	// run; a retry with the same Idempotency-Key makes sure it does, once.
+	OrderID string `json:"order_id,omitempty"`
+	// Backlog and MaxBacklog explain a shed order.
+	Backlog    int `json:"backlog,omitempty"`
+	MaxBacklog int `json:"max_backlog,omitempty"`
 }
+
+// Reasons in error answers of POST /api/orders.
+const (
+	ReasonBacklog       = "backlog"                  // 503: shed by admission control, nothing published
+	ReasonUnavailable   = "unavailable"              // 503: broker away or refused, nothing accepted
+	ReasonIndeterminate = "indeterminate"            // 503: no confirm in time; the order may run
+	ReasonKeyInUse      = "idempotency_key_in_use"   // 409: the same key is being handled now
+	ReasonKeyMismatch   = "idempotency_key_mismatch" // 422: the key was used with another body
+)
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -109,6 +127,15 @@ func (e *Engine) handlePlaceOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "", "%v", err)
 		return
 	}
+	if ok, backlog, limit := e.admit(); !ok {
+		e.adm.shed.Add(1)
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, apiError{
+			Error:  fmt.Sprintf("order not accepted: the pipeline's queues hold %d ready messages, above --max-backlog %d; retry later", backlog, limit),
+			Reason: ReasonBacklog, Backlog: backlog, MaxBacklog: limit,
+		})
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), publishTimeout)
 	defer cancel()
 	o, err := e.PlaceOrder(ctx, req)
@@ -119,16 +146,35 @@ func (e *Engine) handlePlaceOrder(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Msg, Field: fe.Field})
 			return
 		}
-		e.api.unavailable.Add(1)
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, "", "order not accepted: %v; retry later", err)
+		e.writeUnavailable(w, o.OrderID, err)
 		return
 	}
-	e.api.accepted.Add(1)
+	e.writeAccepted(w, http.StatusAccepted, o, StatusPending)
+}
+
+// writeUnavailable answers 503 for an order the broker did not confirm.
+func (e *Engine) writeUnavailable(w http.ResponseWriter, orderID string, err error) {
+	e.api.unavailable.Add(1)
+	body := apiError{Error: fmt.Sprintf("order not accepted: %v; retry later", err), Reason: ReasonUnavailable}
+	if errors.Is(err, ErrIndeterminate) {
+		e.api.indeterminate.Add(1)
+		body.Reason, body.OrderID = ReasonIndeterminate, orderID
+		body.Error = fmt.Sprintf("order %s not confirmed: %v; it may still run — retry with the same Idempotency-Key to make sure it runs once", orderID, err)
+	}
+	w.Header().Set("Retry-After", "1")
+	writeJSON(w, http.StatusServiceUnavailable, body)
+}
+
+// writeAccepted answers with an order: 202 when it was just accepted, 200
+// when a retry found it already accepted.
+func (e *Engine) writeAccepted(w http.ResponseWriter, code int, o Order, st Status) {
+	if code == http.StatusAccepted {
+		e.api.accepted.Add(1)
+	}
 	w.Header().Set("Location", "/api/orders/"+o.OrderID)
-	writeJSON(w, http.StatusAccepted, map[string]any{
+	writeJSON(w, code, map[string]any{
 		"order_id":   o.OrderID,
-		"status":     StatusPending,
+		"status":     st,
 		"product_id": o.ProductID,
 		"quantity":   o.Quantity,
 		"user_id":    o.UserID,

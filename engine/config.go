@@ -122,6 +122,10 @@ type Config struct {
 	Seed uint64
 	// Logger receives the engine's logs; nil discards them.
 	Logger *slog.Logger
+	// MaxBacklog is the admission bound: while the work queues hold more
+	// ready messages than this, POST /api/orders answers 503 without
+	// publishing. 0 turns it off (the flag's default is DefaultMaxBacklog).
+	MaxBacklog int
 }
 
 func (c *Config) setDefaults() {
@@ -230,6 +234,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Catalog.Products < 1 || c.Catalog.Stock < 0 || c.Catalog.PriceMin < 1 || c.Catalog.PriceMax < c.Catalog.PriceMin {
 		errs = append(errs, fmt.Errorf("catalog needs products >= 1, stock >= 0, 1 <= price min <= max; got %+v", c.Catalog))
+	}
+	if c.MaxBacklog < 0 {
+		errs = append(errs, fmt.Errorf("max backlog must be 0 (off) or more, got %d", c.MaxBacklog))
 	}
 	if c.RecentOrders < 1 {
 		errs = append(errs, fmt.Errorf("recent orders must be at least 1, got %d", c.RecentOrders))

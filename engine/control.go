@@ -34,6 +34,9 @@ type Control interface {
 	ResumeStage(source, stage string) error
 	// Restock adds quantity to a product's stock (product 0: all).
 	Restock(source string, product, quantity int) error
+	// SetMaxBacklog changes the API's admission bound: the ready messages
+	// in the work queues above which new orders are answered 503 (0: off).
+	SetMaxBacklog(source string, n int) error
 	// Note records a change made outside the engine (e.g. "load paused")
 	// in the change log.
 	Note(source, text string)

@@ -53,6 +53,7 @@ type Engine struct {
 	lastError string
 
 	api apiCounters
+	adm admission
 }
 
 // New validates cfg and builds an engine. It does not connect.
@@ -85,6 +86,7 @@ func New(cfg Config) (*Engine, error) {
 		e.stages[name] = newStage(e, name, cfg.Stages[name])
 	}
 	e.mon = newMonitor(e)
+	e.adm.max.Store(int64(cfg.MaxBacklog))
 	return e, nil
 }
 
@@ -265,19 +267,32 @@ func (e *Engine) note(source, text string) {
 func (e *Engine) Note(source, text string) { e.note(source, text) }
 
 // PlaceOrder accepts an order: it publishes order.created and returns once
-// the broker has confirmed it. ErrUnavailable means it was not accepted.
+// the broker has confirmed it. ErrUnavailable means it was not accepted;
+// ErrIndeterminate (which wraps it) means the broker may have it anyway:
+// the returned Order then carries the id it would run under.
 func (e *Engine) PlaceOrder(ctx context.Context, req OrderRequest) (Order, error) {
 	if !e.inv.known(req.ProductID) {
 		return Order{}, &FieldError{Field: "product_id", Msg: fmt.Sprintf("unknown product %d (valid: 1..%d)", req.ProductID, len(e.inv.prices))}
 	}
 	o := Order{OrderID: newOrderID(), ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID, CreatedAt: time.Now().UTC()}
+	return o, e.publishOrder(ctx, o)
+}
+
+// publishOrder publishes o's order.created and logs the outcome: accepted
+// once confirmed, indeterminate when the broker may have it unconfirmed.
+// Publishing the same order again is safe: the payment stage recognises
+// its message id.
+func (e *Engine) publishOrder(ctx context.Context, o Order) error {
 	msg := e.message(o, KeyOrderCreated)
 	if err := e.pub.publish(ctx, msg); err != nil {
-		return Order{}, err
+		if errors.Is(err, ErrIndeterminate) {
+			e.emit(Event{OrderID: o.OrderID, Type: EventIndeterminate, Stage: RoleAPI, Worker: "api", Detail: err.Error()})
+		}
+		return err
 	}
 	ord := o
 	e.emit(Event{OrderID: o.OrderID, Type: EventAccepted, Stage: RoleAPI, Worker: "api", Time: o.CreatedAt, Order: &ord})
-	return o, nil
+	return nil
 }
 
 // Order returns one order from the recent-orders store.

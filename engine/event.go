@@ -23,6 +23,11 @@ const (
 	EventEmailSent        = "email.sent" // a declined or refund notice sent
 	EventDeadLettered     = "dead_lettered"
 	EventRedelivered      = "redelivered" // a duplicate delivery answered from memory
+	// The API told its client 503 after the order's message may have
+	// reached the broker (the confirm did not come in time, or the
+	// channel died before it): the order may still run. If it does, it
+	// is counted "recovered", never as an accepted order's outcome.
+	EventIndeterminate = "indeterminate"
 
 	// A load generator's run: its start (Detail: the scenario), every
 	// arrival (Time: the intended send time; Order: what was sent) and

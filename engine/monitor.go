@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"oms-sim/engine/broker"
@@ -30,6 +31,10 @@ type monitor struct {
 	terminal rate
 	e2eHist  *history
 	lastHist time.Time
+	// ready is the sum of the work queues' ready messages at the last
+	// poll: the backlog admission control judges by, read without a lock
+	// on every POST.
+	ready atomic.Int64
 }
 
 type queueState struct {
@@ -61,8 +66,12 @@ func (m *monitor) session(ctx context.Context, conn broker.Conn) error {
 	t := time.NewTicker(sampleEvery)
 	defer t.Stop()
 	for {
+		var ready int64
 		for _, q := range watchedQueues {
 			info, err := conn.Inspect(m.e.names.Of(q))
+			if err == nil && q != QueueDead {
+				ready += int64(info.Ready)
+			}
 			m.mu.Lock()
 			qs := m.queues[q]
 			if err != nil {
@@ -73,6 +82,7 @@ func (m *monitor) session(ctx context.Context, conn broker.Conn) error {
 			}
 			m.mu.Unlock()
 		}
+		m.ready.Store(ready)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -132,6 +142,9 @@ func (m *monitor) tick(now time.Time) {
 	}
 }
 
+// backlog returns the work queues' ready messages at the last poll.
+func (m *monitor) backlog() int { return int(m.ready.Load()) }
+
 func (m *monitor) resetPeaks() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -158,7 +171,9 @@ func (e *Engine) Snapshot() Snapshot {
 		API: APIStats{
 			Accepted: e.api.accepted.Load(), Rejected: e.api.rejected.Load(),
 			Unavailable: e.api.unavailable.Load(), Publish: e.pub.confirm.Recent(),
+			Shed: e.adm.shed.Load(), Indeterminate: e.api.indeterminate.Load(),
 		},
+		Admission: e.admissionStatus(),
 	}
 	snap.Recent, _ = e.store.list(OrderQuery{Limit: recentInSnapshot})
 	if r, ok := e.events.(StatsReporter); ok {

@@ -15,6 +15,11 @@ import (
 // time; the API answers 503 with Retry-After. The order was not accepted.
 var ErrUnavailable = errors.New("broker unavailable")
 
+// ErrIndeterminate means the message was handed to the broker but no
+// confirm came in time (or the channel died first): the broker may have
+// it, so the order may still run. It wraps ErrUnavailable.
+var ErrIndeterminate = fmt.Errorf("%w: no confirm, the broker may still have the order", ErrUnavailable)
+
 // ErrNacked means the broker refused the message.
 var ErrNacked = errors.New("broker refused the message (nack)")
 
@@ -61,9 +66,10 @@ func (p *publisher) publish(ctx context.Context, msg broker.Message) error {
 		}
 		return err
 	case <-ctx.Done():
-		// The message may still be confirmed later; the caller was told
-		// it was not accepted, so a retry may create a second order.
-		return fmt.Errorf("%w: no confirm before %v", ErrUnavailable, ctx.Err())
+		// The message may still be confirmed later: the caller is told
+		// the outcome is unknown (a retry with the same Idempotency-Key
+		// republishes the same order, which the consumers deduplicate).
+		return fmt.Errorf("%w (%v)", ErrIndeterminate, ctx.Err())
 	}
 }
 
@@ -121,7 +127,7 @@ func (p *publisher) loop(ctx context.Context, ch broker.Channel) error {
 			} else {
 				select {
 				case <-ch.Closed():
-					o.done <- fmt.Errorf("%w: channel closed before confirm", ErrUnavailable)
+					o.done <- fmt.Errorf("%w (channel closed before the confirm)", ErrIndeterminate)
 				default:
 					o.done <- ErrNacked
 				}

@@ -25,6 +25,9 @@ type Snapshot struct {
 	// TerminalRate is orders reaching a terminal status per second.
 	TerminalRate float64  `json:"terminal_rate"`
 	API          APIStats `json:"api"`
+	// Admission is the API's backpressure: the backlog bound and whether
+	// it is shedding now.
+	Admission AdmissionStatus `json:"admission"`
 	// Events describes the event log: its kind and what it dropped.
 	Events EventLogStats `json:"events"`
 	// Recent holds the newest orders (without timelines), newest first.
@@ -115,7 +118,13 @@ type QueueSnapshot struct {
 type APIStats struct {
 	Accepted    int64       `json:"accepted"`
 	Rejected    int64       `json:"rejected"`    // 4xx
-	Unavailable int64       `json:"unavailable"` // 503
+	Unavailable int64       `json:"unavailable"` // 503: broker away or no confirm in time
+	// Shed counts 503s from admission control (backlog above the bound),
+	// which never published anything; not part of Unavailable.
+	Shed int64 `json:"shed"`
+	// Indeterminate counts 503s after the order's message may have
+	// reached the broker (part of Unavailable): such an order may run.
+	Indeterminate int64 `json:"indeterminate"`
 	Publish     Percentiles `json:"publish"`     // publish → confirm
 }
 

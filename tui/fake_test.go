@@ -294,6 +294,11 @@ func (c *fakeControl) Restock(source string, product, quantity int) error {
 	return nil
 }
 
+func (c *fakeControl) SetMaxBacklog(source string, n int) error {
+	c.record(fmt.Sprintf("max-backlog %s %d", source, n))
+	return nil
+}
+
 func (c *fakeControl) Note(source, text string) { c.record("note " + source + " " + text) }
 
 func (c *fakeControl) Calls() []string {
