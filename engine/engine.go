@@ -34,6 +34,7 @@ type Engine struct {
 	inv     *inventory
 	sink    Sink
 	store   *store
+	ledger  *ledger
 	events  EventLog
 	pub     *publisher
 	stages  map[string]*stage
@@ -75,6 +76,7 @@ func New(cfg Config) (*Engine, error) {
 		inv:     newInventory(cfg.Catalog),
 		sink:    sink,
 		store:   newStore(cfg.RecentOrders),
+		ledger:  newLedger(),
 		events:  NewMemoryLog(),
 		stages:  map[string]*stage{},
 		errors:  ring[ErrorEntry]{max: changeLogSize},
@@ -114,7 +116,8 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("declare topology: %w", err)
 	}
-	e.store.since = time.Now()
+	e.ledger.since = time.Now()
+	e.events.Subscribe(e.ledger.apply)
 	e.events.Subscribe(e.store.apply)
 	e.events.Subscribe(e.applyRemote)
 	e.started = time.Now()
@@ -308,7 +311,7 @@ func (e *Engine) Inventory() []ProductStock { return e.inv.list() }
 func (e *Engine) KnownProduct(id int) bool { return e.inv.known(id) }
 
 // Counts returns the order totals since start.
-func (e *Engine) Counts() OrderCounts { return e.store.counts() }
+func (e *Engine) Counts() OrderCounts { return e.ledger.counts() }
 
 // UpdateStage implements Control.
 func (e *Engine) UpdateStage(source, name string, p StagePatch) (StageConfig, error) {
@@ -414,5 +417,6 @@ func (e *Engine) ResetStats() {
 		s.stats.service.reset()
 	}
 	e.store.reset()
+	e.ledger.reset()
 	e.mon.resetPeaks()
 }

@@ -34,12 +34,16 @@ var (
 	descUnack  = prometheus.NewDesc("oms_queue_messages_unacked", "Messages delivered to this process and not yet acked.", []string{"queue"}, nil)
 	descConn   = prometheus.NewDesc("oms_broker_connected", "1 when every broker session is connected.", nil, nil)
 	descRecon  = prometheus.NewDesc("oms_broker_reconnects_total", "Broker reconnections.", nil, nil)
-	descAPI    = prometheus.NewDesc("oms_api_requests_total", "Order API answers by result.", []string{"result"}, nil)
+	descAPI    = prometheus.NewDesc("oms_api_requests_total", "Order API answers by result (unavailable includes indeterminate; shed is apart).", []string{"result"}, nil)
+
+	descUnmatched  = prometheus.NewDesc("oms_orders_unaccepted_total", "Orders not accepted to a client: orphaned (ran, never accepted), indeterminate (503 after the broker may have had it), recovered (indeterminate, and it ran).", []string{"kind"}, nil)
+	descBacklog    = prometheus.NewDesc("oms_admission_backlog", "Ready messages in the work queues, as admission control sees them.", nil, nil)
+	descMaxBacklog = prometheus.NewDesc("oms_admission_max_backlog", "The backlog above which POST /api/orders sheds (0: off).", nil, nil)
 )
 
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descOrders, descOpen, descDup, descStage, descInfl, descWork, descUtil,
-		descWait, descServ, descE2E, descReady, descUnack, descConn, descRecon, descAPI} {
+		descWait, descServ, descE2E, descReady, descUnack, descConn, descRecon, descAPI, descUnmatched, descBacklog, descMaxBacklog} {
 		ch <- d
 	}
 }
@@ -94,4 +98,11 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descAPI, float64(s.API.Accepted), "accepted")
 	counter(descAPI, float64(s.API.Rejected), "rejected")
 	counter(descAPI, float64(s.API.Unavailable), "unavailable")
+	counter(descAPI, float64(s.API.Shed), "shed")
+	counter(descAPI, float64(s.API.Indeterminate), "indeterminate")
+	counter(descUnmatched, float64(o.Orphaned), "orphaned")
+	counter(descUnmatched, float64(o.Indeterminate), "indeterminate")
+	counter(descUnmatched, float64(o.Recovered), "recovered")
+	gauge(descBacklog, float64(s.Admission.Backlog))
+	gauge(descMaxBacklog, float64(s.Admission.MaxBacklog))
 }

@@ -109,7 +109,8 @@ func (m *monitor) sample(ctx context.Context) {
 
 func (m *monitor) tick(now time.Time) {
 	e := m.e
-	c := e.store.counts()
+	e.ledger.sweep(now)
+	c := e.ledger.counts()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.accepted.add(now, c.Accepted)
@@ -138,7 +139,7 @@ func (m *monitor) tick(now time.Time) {
 		for _, q := range watchedQueues {
 			m.queues[q].history.add(float64(m.queues[q].info.Ready))
 		}
-		m.e2eHist.add(float64(e.store.e2e.Recent().P99) / float64(time.Millisecond))
+		m.e2eHist.add(float64(e.ledger.e2e.Recent().P99) / float64(time.Millisecond))
 	}
 }
 
@@ -165,9 +166,9 @@ func (e *Engine) Snapshot() Snapshot {
 			Kind: e.cfg.BrokerKind, URL: e.cfg.Dialer.Describe(), Note: e.cfg.BrokerNote,
 			QueueType: e.cfg.QueueType, Connected: e.Connected(), Reconnects: e.reconnects.Load(),
 		},
-		E2E:       e.store.e2e.Total(),
-		E2ERecent: e.store.e2e.Recent(),
-		Orders:    e.store.counts(),
+		E2E:       e.ledger.e2e.Total(),
+		E2ERecent: e.ledger.e2e.Recent(),
+		Orders:    e.ledger.counts(),
 		API: APIStats{
 			Accepted: e.api.accepted.Load(), Rejected: e.api.rejected.Load(),
 			Unavailable: e.api.unavailable.Load(), Publish: e.pub.confirm.Recent(),

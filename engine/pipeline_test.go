@@ -250,8 +250,8 @@ func TestResizeLosesNothing(t *testing.T) {
 				}
 			}
 			c := waitSettled(t, e, 30*time.Second)
-			if c.Accepted != accepted.Load() || c.Accepted < 500 {
-				t.Fatalf("engine counted %d accepted, the load placed %d (want ≥ 500)", c.Accepted, accepted.Load())
+			if c.Accepted != accepted.Load() || c.Accepted < 200 { // 400/s for 2 s on a quiet machine; a busy one places fewer
+				t.Fatalf("engine counted %d accepted, the load placed %d (want ≥ 200)", c.Accepted, accepted.Load())
 			}
 			if c.Confirmed != c.Accepted || c.Duplicated != 0 {
 				t.Fatalf("counts %+v: want every accepted order confirmed exactly once", c)

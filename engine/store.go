@@ -4,7 +4,6 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -26,11 +25,6 @@ type OrderRecord struct {
 	// after the first stages' events: the broker confirms the publish to
 	// the API while the consumers are already at work).
 	accepted bool
-	// first is the earliest event time seen; joinedLate marks an order
-	// that ended without its accepted event having been seen, and began
-	// before this store listened (a watcher started mid-run).
-	first      time.Time
-	joinedLate bool
 }
 
 // StageTime returns how long the order spent in stage on its first visit:
@@ -59,25 +53,35 @@ func (r *OrderRecord) StageTime(stage string) time.Duration {
 	return done.Sub(handed)
 }
 
-// OrderCounts are the store's running totals since start (or reset); they
-// are not bounded by the store's size.
+// OrderCounts are the running totals since start (or reset), kept by the
+// ledger from every order's events: they are not bounded by the store.
 type OrderCounts struct {
-	Accepted      int64 `json:"accepted"`
-	Open          int64 `json:"open"` // accepted, no terminal status yet
+	Accepted int64 `json:"accepted"`
+	Open     int64 `json:"open"` // accepted, no terminal status yet
+	// Confirmed, PaymentFailed, Refunded and DeadLettered count accepted
+	// orders by the terminal status they reached; together with Open they
+	// add up to Accepted.
 	Confirmed     int64 `json:"confirmed"`
 	PaymentFailed int64 `json:"payment_failed"`
 	Refunded      int64 `json:"refunded"`
 	DeadLettered  int64 `json:"dead_lettered"`
 	Duplicated    int64 `json:"duplicated"`
 	// Orphaned counts orders that reached a terminal status without the
-	// API ever confirming them to the client: the connection died after
-	// the broker took the message but before its confirm arrived, so the
-	// client was told 503 and the order ran anyway (at-least-once).
+	// API ever accepting them to a client nor saying their outcome was
+	// unknown (e.g. published straight to the exchange by someone else).
 	Orphaned int64 `json:"orphaned"`
+	// Indeterminate counts orders answered 503 after their message may
+	// have reached the broker, and not accepted since (a retry with the
+	// same Idempotency-Key accepts the same order). Recovered counts
+	// those of them that ran anyway (Jepsen's "indeterminate → ok"):
+	// they are never counted as an accepted order's outcome.
+	Indeterminate int64 `json:"indeterminate"`
+	Recovered     int64 `json:"recovered"`
 }
 
 // store keeps the most recent orders with their timelines, bounded to max
-// orders: the oldest is forgotten when a new one arrives.
+// orders: the oldest is forgotten when a new one arrives. It serves traces
+// only; the figures come from the ledger, which forgets no running order.
 type store struct {
 	mu        sync.Mutex
 	max       int
@@ -85,20 +89,10 @@ type store struct {
 	orders    map[string]*OrderRecord
 	ring      []string // insertion order, ring buffer of ids
 	head      int
-	e2e       *latency
-
-	accepted, confirmed, paymentFailed, refunded, dead, duplicated atomic.Int64
-	// settled counts terminal statuses of accepted orders.
-	settled atomic.Int64
-	// since is when the store began listening (zero: from the start of
-	// time); late counts orders that ended unaccepted but began before it,
-	// which are not orphans: their accepted event came before we listened.
-	since time.Time
-	late  atomic.Int64
 }
 
 func newStore(max int) *store {
-	return &store{max: max, timelines: true, orders: make(map[string]*OrderRecord, max), ring: make([]string, 0, max), e2e: newLatency()}
+	return &store{max: max, timelines: true, orders: make(map[string]*OrderRecord, max), ring: make([]string, 0, max)}
 }
 
 // apply folds one event into the store.
@@ -121,9 +115,6 @@ func (s *store) apply(ev Event) {
 		}
 		r.ProductID, r.Quantity, r.UserID, r.CreatedAt = o.ProductID, o.Quantity, o.UserID, o.CreatedAt
 	}
-	if r.first.IsZero() || ev.Time.Before(r.first) {
-		r.first = ev.Time
-	}
 	if s.timelines && len(r.Events) < maxEventsPerOrder {
 		// In time order: events from other processes, and the API's
 		// accepted (logged after the broker's confirm), can arrive late.
@@ -143,41 +134,22 @@ func (s *store) apply(ev Event) {
 			return
 		}
 		r.accepted = true
-		s.accepted.Add(1)
 		r.AcceptedAt = ev.Time
 		if !r.Status.Terminal() {
 			r.Status = st
 			return
 		}
 		// The order finished before its accept was logged.
-		s.settled.Add(1)
-		if r.joinedLate {
-			r.joinedLate = false
-			s.late.Add(-1)
-		}
 		r.Latency = r.TerminalAt.Sub(r.AcceptedAt)
-		s.e2e.record(r.Latency)
 	case st.Terminal():
 		r.Terminals++
 		if r.Terminals > 1 {
-			// A dead-lettered notice after the order already ended is not
-			// a second outcome for the order; anything else is.
-			if st != StatusDeadLettered {
-				s.duplicated.Add(1)
-			}
 			return
 		}
 		r.Status = st
 		r.TerminalAt = ev.Time
-		s.countTerminal(st)
-		if !r.accepted && r.first.Before(s.since) {
-			r.joinedLate = true
-			s.late.Add(1)
-		}
 		if r.accepted {
-			s.settled.Add(1)
 			r.Latency = ev.Time.Sub(r.AcceptedAt)
-			s.e2e.record(r.Latency)
 		}
 	default:
 		if !r.Status.Terminal() && rank(st) > rank(r.Status) {
@@ -198,19 +170,6 @@ func rank(s Status) int {
 	return 3
 }
 
-func (s *store) countTerminal(st Status) {
-	switch st {
-	case StatusConfirmed:
-		s.confirmed.Add(1)
-	case StatusPaymentFailed:
-		s.paymentFailed.Add(1)
-	case StatusRefunded:
-		s.refunded.Add(1)
-	case StatusDeadLettered:
-		s.dead.Add(1)
-	}
-}
-
 func (s *store) insertLocked(r *OrderRecord) {
 	if len(s.ring) < s.max {
 		s.ring = append(s.ring, r.OrderID)
@@ -220,21 +179,6 @@ func (s *store) insertLocked(r *OrderRecord) {
 		s.head = (s.head + 1) % s.max
 	}
 	s.orders[r.OrderID] = r
-}
-
-func (s *store) counts() OrderCounts {
-	c := OrderCounts{
-		Accepted:      s.accepted.Load(),
-		Confirmed:     s.confirmed.Load(),
-		PaymentFailed: s.paymentFailed.Load(),
-		Refunded:      s.refunded.Load(),
-		DeadLettered:  s.dead.Load(),
-		Duplicated:    s.duplicated.Load(),
-	}
-	settled := s.settled.Load()
-	c.Open = c.Accepted - settled
-	c.Orphaned = c.Confirmed + c.PaymentFailed + c.Refunded + c.DeadLettered - settled - s.late.Load()
-	return c
 }
 
 // get returns a copy of one order.
@@ -337,8 +281,4 @@ func (s *store) reset() {
 	s.orders = make(map[string]*OrderRecord, s.max)
 	s.ring = s.ring[:0]
 	s.head = 0
-	s.e2e.reset()
-	for _, c := range []*atomic.Int64{&s.settled, &s.late, &s.accepted, &s.confirmed, &s.paymentFailed, &s.refunded, &s.dead, &s.duplicated} {
-		c.Store(0)
-	}
 }

@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// placeMany places n orders, conc at a time, and fails the test on any
+// error.
+func placeMany(t *testing.T, e *Engine, n, conc int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, conc)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if _, err := e.PlaceOrder(ctx, OrderRequest{ProductID: 1 + i%5, Quantity: 1, UserID: i}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("place order: %v", err)
+	}
+}
+
+// TestFiguresBeyondTheStore drives ten times more orders in flight than the
+// trace store holds (payment stopped while they pile up), on RabbitMQ.
+// Once they drain, every figure must be whole: none open, one e2e sample
+// per order, nothing orphaned.
+func TestFiguresBeyondTheStore(t *testing.T) {
+	t.Parallel()
+	const n, kept = 3000, 300
+	e := startEngine(t, rabbitDialer(t), func(c *Config) { c.RecentOrders = kept })
+	if err := e.PauseStage("test", StagePayment); err != nil {
+		t.Fatal(err)
+	}
+	placeMany(t, e, n, 64)
+	// A worker stopped as it started may still finish the prefetch it
+	// was handed; the rest waits.
+	if c := e.Counts(); c.Accepted != n || c.Open < n-DefaultWorkers*DefaultPrefetch || c.Open+c.Confirmed != n {
+		t.Fatalf("while payment is stopped: %+v, want %d accepted, nearly all open", c, n)
+	}
+	if err := e.ResumeStage("test", StagePayment); err != nil {
+		t.Fatal(err)
+	}
+	c := waitSettled(t, e, 60*time.Second)
+	if want := (OrderCounts{Accepted: n, Confirmed: n}); c != want {
+		t.Errorf("after the drain: %+v, want %+v", c, want)
+	}
+	snap := e.Snapshot()
+	if snap.E2E.Count != n || snap.Orders.Open != 0 {
+		t.Errorf("snapshot e2e count %d open %d, want %d and 0", snap.E2E.Count, snap.Orders.Open, n)
+	}
+	if snap.E2ERecent.Count == 0 || snap.E2ERecent.P99 <= 0 {
+		t.Errorf("recent e2e %+v: the orders just ended, it must not be empty", snap.E2ERecent)
+	}
+	if got := e.store.len(); got != kept {
+		t.Errorf("store holds %d orders, want its bound %d", got, kept)
+	}
+}
+
+// TestAdmissionSheds: with payment stopped the backlog passes the bound;
+// from then on POST /api/orders answers 503 with Retry-After and reason
+// backlog, publishes nothing, and counts the order as shed, not as
+// unavailable. Turning the bound off lets orders in again.
+func TestAdmissionSheds(t *testing.T) {
+	t.Parallel()
+	const bound = 50
+	e := startEngine(t, rabbitDialer(t), func(c *Config) { c.MaxBacklog = bound })
+	srv := httptest.NewServer(e.Handler())
+	defer srv.Close()
+	post := func() (int, http.Header, apiError) {
+		t.Helper()
+		resp, err := http.Post(srv.URL+"/api/orders", "application/json", strings.NewReader(`{"product_id":1,"quantity":1,"user_id":1}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body apiError
+		raw, _ := io.ReadAll(resp.Body)
+		_ = json.Unmarshal(raw, &body)
+		return resp.StatusCode, resp.Header, body
+	}
+	if err := e.PauseStage("test", StagePayment); err != nil {
+		t.Fatal(err)
+	}
+	placeMany(t, e, bound+20, 16)
+	waitFor(t, 10*time.Second, "the monitor to see the backlog", func() bool { return e.Snapshot().Admission.Shedding })
+
+	accepted := e.Counts().Accepted
+	for i := 0; i < 5; i++ {
+		code, h, body := post()
+		if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || body.Reason != ReasonBacklog ||
+			body.Backlog <= bound || body.MaxBacklog != bound || !strings.Contains(body.Error, "max-backlog") {
+			t.Fatalf("POST while shedding: %d Retry-After %q body %+v", code, h.Get("Retry-After"), body)
+		}
+	}
+	snap := e.Snapshot()
+	if snap.API.Shed != 5 || snap.API.Unavailable != 0 || snap.Admission.Shed != 5 {
+		t.Errorf("api %+v admission %+v: want 5 shed, none unavailable", snap.API, snap.Admission)
+	}
+	if got := e.Counts().Accepted; got != accepted {
+		t.Errorf("accepted went from %d to %d while shedding: a shed order must not be published", accepted, got)
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `oms_api_requests_total{result="shed"} 5`) {
+		t.Errorf("/metrics has no shed count of 5:\n%s", grepLines(string(metrics), "oms_api"))
+	}
+
+	if err := e.SetMaxBacklog("test", 0); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, body := post(); code != http.StatusAccepted {
+		t.Fatalf("POST with admission off: %d %+v", code, body)
+	}
+	if err := e.ResumeStage("test", StagePayment); err != nil {
+		t.Fatal(err)
+	}
+	if c := waitSettled(t, e, 30*time.Second); c.Confirmed != int64(bound+21) {
+		t.Errorf("after the drain %+v, want %d confirmed", c, bound+21)
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
