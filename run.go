@@ -43,6 +43,8 @@ type runOptions struct {
 	emailSink    string
 	recentOrders int
 	maxBacklog   int
+	idemKeys     int
+	idemTTL      time.Duration
 	logFile      string
 	logLevel     string
 	cpuProfile   string
@@ -105,6 +107,8 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.emailSink, "email-sink", "log", "where emails go: log, dir:PATH or smtp://host:port")
 	f.IntVar(&o.recentOrders, "recent-orders", engine.DefaultRecentOrders, "orders kept in the trace store for timelines (memory is bounded by this; counts and latencies cover every order)")
 	f.IntVar(&o.maxBacklog, "max-backlog", engine.DefaultMaxBacklog, "admission control: while the work queues hold more ready messages than this, POST /api/orders answers 503 + Retry-After (shed); 0 = off")
+	f.IntVar(&o.idemKeys, "idempotency-keys", engine.DefaultIdempotencyKeys, "Idempotency-Keys of POST /api/orders remembered (oldest forgotten first); 0 ignores the header")
+	f.DurationVar(&o.idemTTL, "idempotency-ttl", engine.DefaultIdempotencyTTL, "how long an Idempotency-Key is remembered at most")
 	f.StringVar(&o.logFile, "log-file", "", "write logs to this file (default: stderr when headless, $TMPDIR/oms-sim.log with the dashboard)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "debug|info|warn|error")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
@@ -156,6 +160,7 @@ func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.L
 	cfg := engine.Config{
 		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType, Namespace: o.namespace, Process: o.process,
 		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, MaxBacklog: o.maxBacklog, Logger: log,
+		IdempotencyKeys: o.idemKeys, IdempotencyTTL: o.idemTTL,
 		Stages: map[string]engine.StageConfig{},
 	}
 	for _, r := range strings.Split(o.roles, ",") {

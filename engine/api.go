@@ -127,13 +127,11 @@ func (e *Engine) handlePlaceOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "", "%v", err)
 		return
 	}
-	if ok, backlog, limit := e.admit(); !ok {
-		e.adm.shed.Add(1)
-		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, apiError{
-			Error:  fmt.Sprintf("order not accepted: the pipeline's queues hold %d ready messages, above --max-backlog %d; retry later", backlog, limit),
-			Reason: ReasonBacklog, Backlog: backlog, MaxBacklog: limit,
-		})
+	if _, keyed := r.Header[HeaderIdempotencyKey]; keyed && e.idem != nil {
+		e.placeKeyed(w, r, r.Header.Get(HeaderIdempotencyKey), req)
+		return
+	}
+	if !e.admitOrShed(w) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), publishTimeout)
@@ -149,6 +147,74 @@ func (e *Engine) handlePlaceOrder(w http.ResponseWriter, r *http.Request) {
 		e.writeUnavailable(w, o.OrderID, err)
 		return
 	}
+	e.writeAccepted(w, http.StatusAccepted, o, StatusPending)
+}
+
+// admitOrShed applies admission control; when the backlog is above the
+// bound it answers 503 itself and returns false.
+func (e *Engine) admitOrShed(w http.ResponseWriter) bool {
+	ok, backlog, limit := e.admit()
+	if ok {
+		return true
+	}
+	e.adm.shed.Add(1)
+	w.Header().Set("Retry-After", "1")
+	writeJSON(w, http.StatusServiceUnavailable, apiError{
+		Error:  fmt.Sprintf("order not accepted: the pipeline's queues hold %d ready messages, above --max-backlog %d; retry later", backlog, limit),
+		Reason: ReasonBacklog, Backlog: backlog, MaxBacklog: limit,
+	})
+	return false
+}
+
+// placeKeyed places an order under an Idempotency-Key: the first request
+// publishes it (202); a retry of an accepted one answers it again (200,
+// with its status now); a retry after a 503 publishes the same order
+// again; the key with another body is refused (422), and while a request
+// with it is publishing, so is a second one (409).
+func (e *Engine) placeKeyed(w http.ResponseWriter, r *http.Request, key string, req OrderRequest) {
+	if err := CheckIdempotencyKey(key); err != nil {
+		e.api.rejected.Add(1)
+		writeError(w, http.StatusBadRequest, HeaderIdempotencyKey, "%v", err)
+		return
+	}
+	o, verdict, prev := e.idem.begin(key, req, time.Now(), func() Order { return newOrder(req) })
+	switch verdict {
+	case keyMismatch:
+		e.api.rejected.Add(1)
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{
+			Error: fmt.Sprintf("%s %q was used for order %s with another body (product_id %d, quantity %d, user_id %d): use a new key for a new order", HeaderIdempotencyKey, key, o.OrderID, o.ProductID, o.Quantity, o.UserID),
+			Field: HeaderIdempotencyKey, Reason: ReasonKeyMismatch, OrderID: o.OrderID,
+		})
+		return
+	case keyBusy:
+		e.api.rejected.Add(1)
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusConflict, apiError{
+			Error: fmt.Sprintf("a request with %s %q is being handled now; retry when it has been answered", HeaderIdempotencyKey, key),
+			Field: HeaderIdempotencyKey, Reason: ReasonKeyInUse, OrderID: o.OrderID,
+		})
+		return
+	case keyReplay:
+		w.Header().Set("Idempotent-Replayed", "true")
+		e.writeAccepted(w, http.StatusOK, o, e.orderStatus(o.OrderID))
+		return
+	}
+	if !e.admitOrShed(w) {
+		e.idem.end(key, prev)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), publishTimeout)
+	defer cancel()
+	if err := e.publishOrder(ctx, o); err != nil {
+		next := keyFailed
+		if errors.Is(err, ErrIndeterminate) || prev == keyIndeterminate {
+			next = keyIndeterminate // the broker may have it from this or an earlier try
+		}
+		e.idem.end(key, next)
+		e.writeUnavailable(w, o.OrderID, err)
+		return
+	}
+	e.idem.end(key, keyAccepted)
 	e.writeAccepted(w, http.StatusAccepted, o, StatusPending)
 }
 

@@ -126,6 +126,13 @@ type Config struct {
 	// ready messages than this, POST /api/orders answers 503 without
 	// publishing. 0 turns it off (the flag's default is DefaultMaxBacklog).
 	MaxBacklog int
+	// IdempotencyKeys bounds the Idempotency-Keys POST /api/orders
+	// remembers; 0 turns keys off (the header is ignored). The flag's
+	// default is DefaultIdempotencyKeys.
+	IdempotencyKeys int
+	// IdempotencyTTL is how long a key is remembered at most (default
+	// DefaultIdempotencyTTL).
+	IdempotencyTTL time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -164,6 +171,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.RecentOrders == 0 {
 		c.RecentOrders = DefaultRecentOrders
+	}
+	if c.IdempotencyTTL == 0 {
+		c.IdempotencyTTL = DefaultIdempotencyTTL
 	}
 	if c.Publishers == 0 {
 		c.Publishers = DefaultPublishers
@@ -237,6 +247,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBacklog < 0 {
 		errs = append(errs, fmt.Errorf("max backlog must be 0 (off) or more, got %d", c.MaxBacklog))
+	}
+	if c.IdempotencyKeys < 0 || c.IdempotencyTTL < 0 {
+		errs = append(errs, fmt.Errorf("idempotency keys (%d) and their time to live (%v) must not be negative", c.IdempotencyKeys, c.IdempotencyTTL))
 	}
 	if c.RecentOrders < 1 {
 		errs = append(errs, fmt.Errorf("recent orders must be at least 1, got %d", c.RecentOrders))

@@ -53,8 +53,9 @@ type Engine struct {
 	changes   ring[Change]
 	lastError string
 
-	api apiCounters
-	adm admission
+	api  apiCounters
+	adm  admission
+	idem *idemKeys // nil: Idempotency-Key is ignored
 }
 
 // New validates cfg and builds an engine. It does not connect.
@@ -89,6 +90,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.mon = newMonitor(e)
 	e.adm.max.Store(int64(cfg.MaxBacklog))
+	if cfg.IdempotencyKeys > 0 {
+		e.idem = newIdemKeys(cfg.IdempotencyKeys, cfg.IdempotencyTTL)
+	}
 	return e, nil
 }
 
@@ -277,8 +281,24 @@ func (e *Engine) PlaceOrder(ctx context.Context, req OrderRequest) (Order, error
 	if !e.inv.known(req.ProductID) {
 		return Order{}, &FieldError{Field: "product_id", Msg: fmt.Sprintf("unknown product %d (valid: 1..%d)", req.ProductID, len(e.inv.prices))}
 	}
-	o := Order{OrderID: newOrderID(), ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID, CreatedAt: time.Now().UTC()}
+	o := newOrder(req)
 	return o, e.publishOrder(ctx, o)
+}
+
+// newOrder gives req an id and a creation time.
+func newOrder(req OrderRequest) Order {
+	return Order{OrderID: newOrderID(), ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID, CreatedAt: time.Now().UTC()}
+}
+
+// orderStatus returns an order's status from the ledger, else the store.
+func (e *Engine) orderStatus(id string) Status {
+	if st, ok := e.ledger.status(id); ok {
+		return st
+	}
+	if r, ok := e.store.get(id); ok {
+		return r.Status
+	}
+	return StatusPending
 }
 
 // publishOrder publishes o's order.created and logs the outcome: accepted
