@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -150,4 +151,51 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestUtilisationShowsOverload offers payment twice what it can take (one
+// worker, 10 ms a message: 100/s; 200/s offered) on RabbitMQ. ρ must pass
+// 100% — near 2 — while the busy share stays at or below 1, and payment
+// is the bottleneck for that reason.
+func TestUtilisationShowsOverload(t *testing.T) {
+	t.Parallel()
+	e := startEngine(t, rabbitDialer(t), func(c *Config) {
+		c.Stages = map[string]StageConfig{StagePayment: {Workers: 1, Prefetch: 20, ServiceTime: Constant(10 * time.Millisecond)}}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	var accepted atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		placeLoad(ctx, e, 200, &accepted)
+	}()
+	var pay StageSnapshot
+	waitFor(t, 30*time.Second, "payment's ρ to pass 100% over a full window", func() bool {
+		pay = e.Snapshot().Stages[0]
+		return pay.PeakUtilisation > 1.3 && pay.Utilisation > 1.3
+	})
+	snap := e.Snapshot()
+	pay = snap.Stages[0]
+	cancel()
+	<-done
+	if pay.Utilisation < 1.3 || pay.Utilisation > 3 {
+		t.Errorf("payment ρ %.2f, want about 2 (offered %.0f/s, taken %.0f/s)", pay.Utilisation, pay.ArrivalRate, pay.DeliveryRate)
+	}
+	if pay.Busy > 1 || pay.Busy < 0.5 {
+		t.Errorf("payment busy %.2f, want near 1 and never above", pay.Busy)
+	}
+	if pay.ArrivalRate < 1.3*pay.DeliveryRate {
+		t.Errorf("arrivals %.0f/s vs deliveries %.0f/s: the offered rate must show above what is taken", pay.ArrivalRate, pay.DeliveryRate)
+	}
+	if !pay.Bottleneck || !strings.Contains(pay.Reason, "ρ") {
+		t.Errorf("payment bottleneck %v reason %q, want marked for its ρ", pay.Bottleneck, pay.Reason)
+	}
+	if pay.PeakUtilisation < pay.Utilisation*0.9 {
+		t.Errorf("peak ρ %.2f below the current %.2f", pay.PeakUtilisation, pay.Utilisation)
+	}
+	for _, s := range snap.Stages[1:] {
+		if s.Utilisation >= 1 {
+			t.Errorf("%s ρ %.2f: only payment is overloaded", s.Name, s.Utilisation)
+		}
+	}
 }

@@ -45,7 +45,20 @@ type queueState struct {
 	history *history
 }
 
-type stageRates struct{ handled, delivered rate }
+// stageRates holds a stage's sampled rates and the load figures derived
+// from them at each tick.
+type stageRates struct {
+	handled, delivered rate
+	// util is offered load ρ and busy the workers' busy share, both over
+	// the last loadWindow; peak is the highest util since start (or
+	// reset) once a full window was seen.
+	util, busy, peak float64
+	offered, taken   float64
+}
+
+// loadWindow is the window over which utilisation is measured: long
+// enough to smooth the 4 Hz depth polls, short enough to show a burst.
+const loadWindow = 5 * time.Second
 
 // watchedQueues are the queues shown in snapshots, in pipeline order.
 var watchedQueues = []string{StageQueue(StagePayment), StageQueue(StageInventory), StageQueue(StageEmail), QueueDead}
@@ -121,12 +134,14 @@ func (m *monitor) tick(now time.Time) {
 		r.delivered.add(now, s.stats.delivered.Load())
 	}
 	// A queue's out-rate is its consumer stage's delivery rate; its
-	// in-rate is that plus the change in depth.
+	// in-rate (arrivals) is that plus the change in depth: whatever came
+	// in was either taken or is still waiting.
 	for _, name := range StageNames {
 		qs := m.queues[StageQueue(name)]
 		d := e.stages[name].stats.delivered.Load()
 		qs.out.add(now, d)
-		qs.in.add(now, d+int64(qs.info.Ready)+e.stages[name].stats.inflight.Load())
+		qs.in.add(now, d+int64(qs.info.Ready))
+		m.load(name, qs)
 	}
 	dq := m.queues[QueueDead]
 	var dead int64
@@ -143,6 +158,34 @@ func (m *monitor) tick(now time.Time) {
 	}
 }
 
+// load derives a stage's utilisation from the rates just sampled.
+//
+// ρ is offered load: the rate messages arrive in the stage's queue, times
+// the mean service time, divided by the workers. Above 1 the stage cannot
+// keep up and its queue grows. The rate the workers take messages at
+// cannot exceed their capacity, so a figure built on it (busy) stays at
+// or below 1 however overloaded the stage is: it is kept as well, under
+// its own name, as the share of time the workers are busy.
+func (m *monitor) load(name string, qs *queueState) {
+	r := m.stages[name]
+	s := m.e.stages[name]
+	workers := s.workerCount()
+	if !m.e.cfg.hasRole(name) {
+		workers = qs.info.Consumers
+	}
+	r.offered = max(0, qs.in.per(loadWindow))
+	r.taken = r.delivered.per(loadWindow)
+	mean := s.stats.service.Recent().Mean.Seconds()
+	r.util, r.busy = 0, 0
+	if workers > 0 {
+		r.util = r.offered * mean / float64(workers)
+		r.busy = min(1, r.taken*mean/float64(workers))
+	}
+	if qs.in.span() >= loadWindow {
+		r.peak = max(r.peak, r.util)
+	}
+}
+
 // backlog returns the work queues' ready messages at the last poll.
 func (m *monitor) backlog() int { return int(m.ready.Load()) }
 
@@ -151,6 +194,9 @@ func (m *monitor) resetPeaks() {
 	defer m.mu.Unlock()
 	for _, qs := range m.queues {
 		qs.peak = qs.info.Ready
+	}
+	for _, r := range m.stages {
+		r.peak = 0
 	}
 }
 
@@ -202,15 +248,12 @@ func (e *Engine) Snapshot() Snapshot {
 		r := m.stages[name]
 		ss.Rate1s = r.handled.per(time.Second)
 		ss.Rate10s = r.handled.per(10 * time.Second)
-		ss.ArrivalRate = r.delivered.per(10 * time.Second)
+		ss.ArrivalRate, ss.DeliveryRate = r.offered, r.taken
+		ss.Utilisation, ss.Busy, ss.PeakUtilisation = r.util, r.busy, r.peak
 		if !e.cfg.hasRole(name) {
 			ss.Remote = true
 			ss.Running = m.queues[StageQueue(name)].info.Consumers
 			ss.InFlight = max(0, ss.InFlight) // outcomes of orders started before we listened
-		}
-		if ss.Running > 0 {
-			mean := ss.ServiceRecent.Mean
-			ss.Utilisation = ss.ArrivalRate * mean.Seconds() / float64(ss.Running)
 		}
 		snap.Stages = append(snap.Stages, ss)
 	}
@@ -238,8 +281,8 @@ func (e *Engine) Snapshot() Snapshot {
 const recentInSnapshot = 200
 
 // markBottleneck marks the stage limiting the pipeline: a paused or
-// workerless stage with a backlog, else the one whose queue is growing
-// fastest, else the highest utilisation above 0.7.
+// workerless stage with a backlog, else the one with the highest offered
+// load ρ, if that is 0.7 or more.
 func markBottleneck(s *Snapshot) {
 	type cand struct {
 		i      int
@@ -254,10 +297,16 @@ func markBottleneck(s *Snapshot) {
 			cs = append(cs, cand{i, 1e9 + float64(q.Ready), fmt.Sprintf("no consumers with %d waiting", q.Ready)})
 		case !st.Remote && (st.Paused || st.Config.Workers == 0) && q.Ready > 0:
 			cs = append(cs, cand{i, 1e9 + float64(q.Ready), fmt.Sprintf("stopped with %d waiting", q.Ready)})
-		case q.Ready > 100 && q.InRate > q.OutRate*1.05:
-			cs = append(cs, cand{i, 1e6 + q.InRate - q.OutRate, fmt.Sprintf("queue growing %.0f/s (in %.0f/s, out %.0f/s)", q.InRate-q.OutRate, q.InRate, q.OutRate)})
 		case st.Utilisation >= 0.7:
-			cs = append(cs, cand{i, st.Utilisation, fmt.Sprintf("utilisation %.0f%% (%.0f/s × %v ÷ %d workers)", st.Utilisation*100, st.ArrivalRate, st.ServiceRecent.Mean.Round(10*time.Microsecond), st.Running)})
+			reason := fmt.Sprintf("ρ %.0f%%: %.0f/s arrive × %v ÷ %d workers", st.Utilisation*100, st.ArrivalRate,
+				st.ServiceRecent.Mean.Round(10*time.Microsecond), st.Running)
+			if st.Utilisation >= 1 {
+				reason += fmt.Sprintf(", can take %.0f/s", st.ArrivalRate/st.Utilisation)
+			}
+			if grow := q.InRate - q.OutRate; q.Ready > 100 && grow > 0.05*q.OutRate {
+				reason += fmt.Sprintf("; queue growing %.0f/s", grow)
+			}
+			cs = append(cs, cand{i, st.Utilisation, reason})
 		}
 	}
 	if len(cs) == 0 {

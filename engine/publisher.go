@@ -20,8 +20,10 @@ var ErrUnavailable = errors.New("broker unavailable")
 // it, so the order may still run. It wraps ErrUnavailable.
 var ErrIndeterminate = fmt.Errorf("%w: no confirm, the broker may still have the order", ErrUnavailable)
 
-// ErrNacked means the broker refused the message.
-var ErrNacked = errors.New("broker refused the message (nack)")
+// ErrNacked means the broker nacked the message. RabbitMQ nacks when a
+// queue process failed, and the message may still have reached other
+// queues, so it is indeterminate too (it wraps ErrIndeterminate).
+var ErrNacked = fmt.Errorf("%w (the broker nacked it)", ErrIndeterminate)
 
 // maxOutstanding bounds unconfirmed publishes per publishing channel.
 const maxOutstanding = 256
@@ -122,6 +124,9 @@ func (p *publisher) loop(ctx context.Context, ch broker.Channel) error {
 		defer close(waiterDone)
 		for o := range waiting {
 			<-o.confirm.Done()
+			// Not acked: nacked, or the channel died first (amqp091 then
+			// completes its pending confirms unacked, sometimes before
+			// Closed fires). Either way the broker may have the message.
 			if o.confirm.Acked() {
 				o.done <- nil
 			} else {

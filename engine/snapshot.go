@@ -74,17 +74,26 @@ type StageSnapshot struct {
 	// Rate1s and Rate10s are deliveries handled per second.
 	Rate1s  float64 `json:"rate_1s"`
 	Rate10s float64 `json:"rate_10s"`
-	// ArrivalRate is deliveries received per second (10 s).
-	ArrivalRate float64 `json:"arrival_rate"`
+	// ArrivalRate is messages arriving in the stage's queue per second
+	// (over 5 s): what is offered to the stage, whether or not it keeps
+	// up. DeliveryRate is what its workers take per second.
+	ArrivalRate  float64 `json:"arrival_rate"`
+	DeliveryRate float64 `json:"delivery_rate"`
 	// QueueWait is published → delivered; Service is delivered →
 	// outgoing publish. Recent variants cover the last 5–10 s.
 	QueueWait       Percentiles `json:"queue_wait"`
 	Service         Percentiles `json:"service_time"`
 	QueueWaitRecent Percentiles `json:"queue_wait_recent"`
 	ServiceRecent   Percentiles `json:"service_time_recent"`
-	// Utilisation is arrival rate × mean service time ÷ workers; at or
-	// above 1 the stage cannot keep up.
+	// Utilisation is offered load ρ: ArrivalRate × mean service time ÷
+	// workers. Above 1 the stage cannot keep up and its queue grows.
 	Utilisation float64 `json:"utilisation"`
+	// Busy is the share of the workers' time spent working (DeliveryRate
+	// × mean service time ÷ workers, at most 1); at 1 with ρ above it,
+	// the stage is saturated.
+	Busy float64 `json:"busy"`
+	// PeakUtilisation is the highest ρ since start (or the run's start).
+	PeakUtilisation float64 `json:"peak_utilisation"`
 	// Remote is set when this process does not run the stage (--role):
 	// other processes do, and its figures come from their events; Running
 	// is then its queue's consumers and Config is not theirs.

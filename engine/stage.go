@@ -191,6 +191,13 @@ func (s *stage) setPaused(p bool) {
 	s.reconcileLocked()
 }
 
+// workerCount returns how many workers run now.
+func (s *stage) workerCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.workers)
+}
+
 func (s *stage) snapshot() StageSnapshot {
 	s.mu.Lock()
 	cfg, paused, running := s.cfg, s.paused, len(s.workers)

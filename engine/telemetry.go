@@ -155,6 +155,16 @@ func (r *rate) per(window time.Duration) float64 {
 	return float64(last.v-first.v) / dt
 }
 
+// span returns the time between the oldest and newest samples kept.
+func (r *rate) span() time.Duration {
+	if r.n < 2 {
+		return 0
+	}
+	last := r.samples[(r.next-1+len(r.samples))%len(r.samples)]
+	first := r.samples[(r.next-r.n+len(r.samples))%len(r.samples)]
+	return last.at.Sub(first.at)
+}
+
 // history is a fixed-length series of the last values, oldest first,
 // sampled once a second for sparklines.
 type history struct {
