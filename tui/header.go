@@ -80,6 +80,9 @@ func (h *header) brokerLine() string {
 	if b.Kind == "embedded" || where == "" {
 		where = "embedded"
 	}
+	if h.width < 100 { // room for what needs attention
+		where = strings.TrimSuffix(strings.TrimPrefix(where, "amqp://"), "/")
+	}
 	parts := []part{{brand, 0}, {st.Muted.Render("broker ") + st.Text.Render(where), 0}}
 	if b.QueueType != "" {
 		parts = append(parts, part{st.Muted.Render("queues ") + st.Text.Render(b.QueueType), 2})
@@ -100,6 +103,15 @@ func (h *header) brokerLine() string {
 		parts = append(parts, part{st.Muted.Render("up ") + st.Text.Render(fmtClock(h.snap.Time.Sub(h.snap.Started))), 3})
 	}
 	parts = append(parts, part{st.Muted.Render("accepting ") + st.Text.Render(fmtRate(h.snap.AcceptRate)+"/s"), 1})
+	if a := h.snap.Admission; a.Shedding {
+		text := fmt.Sprintf("⛔ shedding: backlog %s > %s", fmtCount(a.Backlog), fmtCount(a.MaxBacklog))
+		if h.width < 100 {
+			text = fmt.Sprintf("⛔ shedding %s>%s", fmtCount(a.Backlog), fmtCount(a.MaxBacklog))
+		}
+		parts = append(parts, part{st.Bad.Render(text), 0})
+	} else if a.Shed > 0 {
+		parts = append(parts, part{st.Warn.Render(fmt.Sprintf("shed %s", fmtCount(a.Shed))), 2})
+	}
 	return joinFit(parts, "  ", h.width)
 }
 

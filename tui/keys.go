@@ -20,6 +20,7 @@ type KeyMap struct {
 	DeclineUp, DeclineDown   key.Binding
 	StopStage                key.Binding
 	Outage                   key.Binding
+	Backlog                  key.Binding
 
 	PauseLoad key.Binding
 	StartLoad key.Binding
@@ -62,6 +63,7 @@ func DefaultKeyMap() KeyMap {
 		DeclineDown:  b([]string{"D"}, "D", "payment decline −0.1"),
 		StopStage:    b([]string{"x"}, "x", "stop / resume stage"),
 		Outage:       b([]string{"o"}, "o", "payment outage (10s)"),
+		Backlog:      b([]string{"b"}, "b", "max backlog (API sheds above it)"),
 
 		PauseLoad: b([]string{"space"}, "space", "pause / resume load"),
 		StartLoad: b([]string{"l"}, "l", "set load rate"),
@@ -88,7 +90,7 @@ func (k KeyMap) fullHelp() []helpGroup {
 	return []helpGroup{
 		{"Move", []key.Binding{k.NextPanel, k.PrevPanel, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Open, k.Back}},
 		{"Selected stage", []key.Binding{k.WorkersUp, k.WorkersDown, k.PrefetchUp, k.PrefetchDown, k.Slow, k.Restore, k.ErrorUp, k.ErrorDown, k.StopStage}},
-		{"Faults and load", []key.Binding{k.Outage, k.DeclineUp, k.DeclineDown, k.PauseLoad, k.StartLoad, k.RateDown, k.RateUp}},
+		{"Faults and load", []key.Binding{k.Outage, k.DeclineUp, k.DeclineDown, k.Backlog, k.PauseLoad, k.StartLoad, k.RateDown, k.RateUp}},
 		{"Trace and more", []key.Binding{k.Filter, k.FilterType, k.Report, k.Help, k.Quit}},
 	}
 }

@@ -7,6 +7,7 @@
 package tui
 
 import (
+	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -297,6 +298,8 @@ func (m *Model) syncKeys() {
 		&k.Restore, &k.ErrorUp, &k.ErrorDown, &k.DeclineUp, &k.DeclineDown, &k.StopStage, &k.Outage} {
 		b.SetEnabled(steer)
 	}
+	// Admission control is the API's: a process without it has none.
+	k.Backlog.SetEnabled(steer && (!m.hasSnap || slices.Contains(m.snap.Roles, engine.RoleAPI)))
 }
 
 func (m *Model) setFocus(p panel) {

@@ -395,3 +395,43 @@ func TestHeaderStates(t *testing.T) {
 		t.Errorf("manual paused load not shown:\n%s", v)
 	}
 }
+
+// TestBacklogKeyAndShedding: b asks for the API's backlog bound and sets
+// it; while the API sheds, the header says so at both sizes.
+func TestBacklogKeyAndShedding(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 140, 45)
+	h.press("b")
+	if !h.m.prompt.active() {
+		t.Fatal("b did not open the backlog prompt")
+	}
+	h.typeText("2k")
+	h.pressExec("enter")
+	h.press("b")
+	h.typeText("off")
+	h.pressExec("enter")
+	want := []string{"max-backlog dashboard 2000", "max-backlog dashboard 0"}
+	if got := h.ctl.Calls(); !slices.Equal(got, want) {
+		t.Errorf("calls = %q, want %q", got, want)
+	}
+	h.press("b")
+	h.typeText("lots")
+	h.press("enter")
+	if got := ansi.Strip(h.m.statusLine()); !strings.Contains(got, "whole number of messages") {
+		t.Errorf("bad backlog status = %q", got)
+	}
+	for _, size := range [][2]int{{80, 24}, {140, 45}} {
+		h := newHarness(t, size[0], size[1])
+		s := fakeSnapshot()
+		s.Admission = engine.AdmissionStatus{MaxBacklog: 10000, Backlog: 12345, Shedding: true, Shed: 77}
+		h.src.setSnapshot(s)
+		h.refresh()
+		want := "shedding: backlog 12345 > 10000"
+		if size[0] < 100 {
+			want = "shedding 12345>10000"
+		}
+		if v := ansi.Strip(h.view()); !strings.Contains(v, want) {
+			t.Errorf("%v: header does not show shedding:\n%s", size, v)
+		}
+	}
+}

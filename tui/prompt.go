@@ -21,6 +21,7 @@ const (
 	promptNone promptKind = iota
 	promptRate
 	promptFilter
+	promptBacklog
 )
 
 // prompt is the one-line input in the status line: a load rate (l) or a
@@ -59,6 +60,10 @@ func (p *prompt) Open(kind promptKind, value string) tea.Cmd {
 	case promptRate:
 		p.input.Prompt = "load rate (orders/s, 0 stops): "
 		p.input.Placeholder = "e.g. 200"
+		p.input.ShowSuggestions = false
+	case promptBacklog:
+		p.input.Prompt = "max backlog (ready messages above which POST /api/orders answers 503; 0 = off): "
+		p.input.Placeholder = "e.g. 2000"
 		p.input.ShowSuggestions = false
 	case promptFilter:
 		p.input.Prompt = "show statuses (comma-separated, empty for all): "
@@ -125,6 +130,23 @@ func parseFilter(s string) ([]engine.Status, error) {
 }
 
 // parseRate reads a typed load rate: "200", "200/s", "1.5k".
+// parseBacklog reads a backlog bound: a whole number, "5k", or "off".
+func parseBacklog(s string) (int, error) {
+	t := strings.TrimSpace(strings.ToLower(s))
+	if t == "off" {
+		return 0, nil
+	}
+	mult := 1.0
+	if strings.HasSuffix(t, "k") {
+		t, mult = strings.TrimSuffix(t, "k"), 1000
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || math.IsNaN(v) || v < 0 || v*mult > 1e9 || v*mult != math.Trunc(v*mult) {
+		return 0, fmt.Errorf("max backlog %q: want a whole number of messages, like 2000 or 5k, or 0/off", s)
+	}
+	return int(v * mult), nil
+}
+
 func parseRate(s string) (float64, error) {
 	t := strings.TrimSuffix(strings.TrimSpace(strings.ToLower(s)), "/s")
 	mult := 1.0

@@ -219,10 +219,16 @@ func (m *Model) endOutage(gen uint64) tea.Cmd {
 		fmt.Sprintf("outage over: decline rate → %.2f", prev))
 }
 
-// loadKey handles the load generator's keys.
+// loadKey handles the load generator's keys and the API's backlog bound.
 func (m *Model) loadKey(msg tea.KeyPressMsg) (cmd tea.Cmd, handled bool) {
 	k := m.keys
 	switch {
+	case key.Matches(msg, k.Backlog) && k.Backlog.Enabled():
+		v := ""
+		if m.hasSnap && m.snap.Admission.MaxBacklog > 0 {
+			v = fmt.Sprint(m.snap.Admission.MaxBacklog)
+		}
+		return m.prompt.Open(promptBacklog, v), true
 	case !k.PauseLoad.Enabled() && !k.StartLoad.Enabled():
 		return nil, false
 	case key.Matches(msg, k.PauseLoad) && k.PauseLoad.Enabled():
@@ -259,6 +265,19 @@ func loadPauseCmd(load loadgen.Controller, ctl engine.Control, resume bool) tea.
 			ctl.Note(controlSource, text)
 		}
 		return controlMsg{text: text}
+	}
+}
+
+// setBacklogCmd changes the API's admission bound.
+func setBacklogCmd(ctl engine.Control, n int) tea.Cmd {
+	return func() tea.Msg {
+		if err := ctl.SetMaxBacklog(controlSource, n); err != nil {
+			return controlMsg{err: err}
+		}
+		if n == 0 {
+			return controlMsg{text: "admission control off: the API takes every order"}
+		}
+		return controlMsg{text: fmt.Sprintf("max backlog → %d: the API sheds while the queues hold more", n)}
 	}
 }
 

@@ -165,6 +165,13 @@ func (m Model) promptKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 				return m, nil
 			}
 			return m, m.setRate(r)
+		case promptBacklog:
+			n, err := parseBacklog(v)
+			if err != nil {
+				m.setFlash(err.Error(), true)
+				return m, nil
+			}
+			return m, setBacklogCmd(m.ctl, n)
 		case promptFilter:
 			f, err := parseFilter(v)
 			if err != nil {
