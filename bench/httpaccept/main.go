@@ -33,6 +33,7 @@ import (
 
 type result struct {
 	Program       string         `json:"program"`
+	Keys          bool           `json:"idempotency_keys"`
 	QueueType     string         `json:"queue_type"`
 	Conns         int            `json:"conns"`
 	APIOnly       bool           `json:"api_only"`
@@ -67,6 +68,7 @@ func main() {
 	duration := flag.Duration("duration", 15*time.Second, "measured window")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to FILE")
 	jsonOut := flag.Bool("json", false, "print one JSON object")
+	keys := flag.Bool("idempotency-keys", false, "send an Idempotency-Key with every order (the API remembers them; default bound)")
 	flag.Parse()
 	if *conns < 1 || *workers < 1 || *prefetch < 1 || *duration <= 0 || *warmup < 0 {
 		log.Fatal("httpaccept: invalid flags (see -h)")
@@ -82,6 +84,9 @@ func main() {
 	}
 	if *apiOnly {
 		cfg.Roles = []string{engine.RoleAPI}
+	}
+	if *keys {
+		cfg.IdempotencyKeys = engine.DefaultIdempotencyKeys
 	}
 	e, err := engine.New(cfg)
 	must(err, "engine config")
@@ -129,7 +134,12 @@ func main() {
 					break
 				}
 				body := fmt.Sprintf(`{"product_id":%d,"quantity":1,"user_id":%d}`, 1+(i+n)%50, 100+i)
-				resp, err := client.Post(target, "application/json", bytes.NewBufferString(body))
+				req, _ := http.NewRequest(http.MethodPost, target, bytes.NewBufferString(body))
+				req.Header.Set("Content-Type", "application/json")
+				if *keys {
+					req.Header.Set(engine.HeaderIdempotencyKey, fmt.Sprintf("%d-%d-%d", start.UnixNano(), i, n))
+				}
+				resp, err := client.Do(req)
 				status := "error"
 				if err == nil {
 					_, _ = io.Copy(io.Discard, resp.Body)
@@ -162,7 +172,7 @@ func main() {
 
 	secs := duration.Seconds()
 	ms := func(us int64) float64 { return float64(us) / 1000 }
-	res := result{Program: "httpaccept", QueueType: *queueType, Conns: *conns, APIOnly: *apiOnly,
+	res := result{Program: "httpaccept", Keys: *keys, QueueType: *queueType, Conns: *conns, APIOnly: *apiOnly,
 		Workers: *workers, Prefetch: *prefetch, DurationS: secs,
 		AcceptedPerS: float64(accepted.Load()) / secs, PublishedPerS: float64(accepted.Load()) / secs,
 		CompletedPerS: float64(completed.Load()) / secs,
