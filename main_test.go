@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"oms-sim/engine"
 	"oms-sim/engine/broker"
@@ -164,4 +165,26 @@ func cliNamespace(t *testing.T) string {
 		brokertest.Delete(t, topo)
 	})
 	return ns
+}
+
+// TestStatusLineSaysWhatItKnows: the headless status line shows shedding,
+// 503s by kind and a p99 that exists (never "0s" for "no data").
+func TestStatusLineSaysWhatItKnows(t *testing.T) {
+	s := engine.Snapshot{Time: time.Now()}
+	s.Orders = engine.OrderCounts{Accepted: 10, Open: 10, Indeterminate: 3, Recovered: 2}
+	s.API = engine.APIStats{Accepted: 10, Shed: 40, Unavailable: 3}
+	s.Admission = engine.AdmissionStatus{MaxBacklog: 100, Backlog: 150, Shedding: true, Shed: 40}
+	line := statusLine(s)
+	for _, want := range []string{"recovered 2", "503: shed 40 unavailable 3", "SHEDDING (backlog 150 > 100)"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("status line %q lacks %q", line, want)
+		}
+	}
+	if strings.Contains(line, "e2e p99") {
+		t.Errorf("no order has ended, yet the line shows a p99: %q", line)
+	}
+	s.E2E = engine.Percentiles{Count: 5, P99: 42 * time.Millisecond}
+	if line := statusLine(s); !strings.Contains(line, "e2e p99 42ms (whole run; none ended lately)") {
+		t.Errorf("status line %q: want the whole run's p99 when none ended lately", line)
+	}
 }

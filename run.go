@@ -501,10 +501,23 @@ func statusLine(s engine.Snapshot) string {
 	fmt.Fprintf(&b, "%s accepted %d (%.0f/s) open %d confirmed %d failed %d refunded %d dead %d",
 		s.Time.Format("15:04:05"), s.Orders.Accepted, s.AcceptRate, s.Orders.Open, s.Orders.Confirmed,
 		s.Orders.PaymentFailed, s.Orders.Refunded, s.Orders.DeadLettered)
-	for i, st := range s.Stages {
-		fmt.Fprintf(&b, " | %s w%d q%d %.0f/s", st.Name, st.Running, s.Queues[i].Ready, st.Rate1s)
+	if n := s.Orders.Recovered + s.Orders.Orphaned; n > 0 {
+		fmt.Fprintf(&b, " recovered %d orphaned %d", s.Orders.Recovered, s.Orders.Orphaned)
 	}
-	fmt.Fprintf(&b, " | e2e p99 %v", s.E2ERecent.P99)
+	if s.API.Shed > 0 || s.API.Unavailable > 0 {
+		fmt.Fprintf(&b, " | 503: shed %d unavailable %d", s.API.Shed, s.API.Unavailable)
+	}
+	if s.Admission.Shedding {
+		fmt.Fprintf(&b, " SHEDDING (backlog %d > %d)", s.Admission.Backlog, s.Admission.MaxBacklog)
+	}
+	for i, st := range s.Stages {
+		fmt.Fprintf(&b, " | %s w%d q%d %.0f/s ρ%.0f%%", st.Name, st.Running, s.Queues[i].Ready, st.Rate1s, st.Utilisation*100)
+	}
+	if s.E2ERecent.Count > 0 {
+		fmt.Fprintf(&b, " | e2e p99 %v (last 5-10 s)", s.E2ERecent.P99)
+	} else if s.E2E.Count > 0 {
+		fmt.Fprintf(&b, " | e2e p99 %v (whole run; none ended lately)", s.E2E.P99)
+	}
 	if !s.Broker.Connected {
 		b.WriteString(" | RECONNECTING")
 	}
