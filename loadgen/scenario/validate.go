@@ -11,20 +11,20 @@ import (
 // Limits that Validate enforces. They are far beyond what one process can
 // drive; they exist to catch typos such as a missing decimal point.
 const (
-	MaxRate        Rate     = 1_000_000 // per second
-	MaxDuration    Duration = Duration(7 * 24 * time.Hour)
-	MaxServiceTime Duration = Duration(time.Hour)
-	MaxWorkers              = 10_000
-	MaxPrefetch             = 65_535 // AMQP's prefetch count is 16 bits
-	MaxPhases               = 1_000
-	MaxProducts             = 1_000_000
-	MaxUsers                = 1_000_000_000
-	MaxQuantity             = 1_000
-	MaxPriceCents           = 100_000_000
-	MaxStock                = 1_000_000_000
-	MaxRetries              = 10
-	MaxRetryBackoff         = Duration(10 * time.Second)
-	MaxBacklog              = 1_000_000_000
+	MaxRate         Rate     = 1_000_000 // per second
+	MaxDuration     Duration = Duration(7 * 24 * time.Hour)
+	MaxServiceTime  Duration = Duration(time.Hour)
+	MaxWorkers               = 10_000
+	MaxPrefetch              = 65_535 // AMQP's prefetch count is 16 bits
+	MaxPhases                = 1_000
+	MaxProducts              = 1_000_000
+	MaxUsers                 = 1_000_000_000
+	MaxQuantity              = 1_000
+	MaxPriceCents            = 100_000_000
+	MaxStock                 = 1_000_000_000
+	MaxRetries               = 10
+	MaxRetryBackoff          = Duration(10 * time.Second)
+	MaxBacklog               = 1_000_000_000
 )
 
 // validator collects problems with the positions the decoder recorded.
