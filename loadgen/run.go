@@ -27,6 +27,9 @@ type Engine interface {
 	Snapshot() engine.Snapshot
 	StageConfig(name string) (engine.StageConfig, bool)
 	Subscribe(fn func(engine.Event)) (cancel func())
+	// MaxBacklog is the API's admission bound now (0: off), for a backlog
+	// action to restore.
+	MaxBacklog() int
 	// Emit appends a run's own events (start, arrivals, end) to the log.
 	Emit(ev engine.Event)
 	ResetStats()

@@ -95,6 +95,9 @@ func (rep *Report) render(md bool) string {
 	if rep.Events.Kind == engine.EventsStream {
 		fmt.Fprintf(&b, "  event stream: %d events appended, %d dropped, %d reconnects\n", rep.Events.Appended, rep.Events.Dropped, rep.Events.Reconnects)
 	}
+	if a.Recovered+a.Orphaned > 0 {
+		fmt.Fprintf(&b, "  recovered %d (answered indeterminate, ran anyway) · orphaned %d (ended, never accepted to this run: another load source's?)\n", a.Recovered, a.Orphaned)
+	}
 	if a.Untracked > 0 {
 		fmt.Fprintf(&b, "  %d orders had no order_id to follow and were not audited\n", a.Untracked)
 	}
