@@ -55,7 +55,9 @@ func TestTrackerAudit(t *testing.T) {
 func TestTrackerRecoveredAndOrphaned(t *testing.T) {
 	t.Parallel()
 	t0 := time.Now()
-	ev := func(id, typ string) engine.Event { return engine.Event{OrderID: id, Type: typ, Time: t0.Add(time.Millisecond)} }
+	ev := func(id, typ string) engine.Event {
+		return engine.Event{OrderID: id, Type: typ, Time: t0.Add(time.Millisecond)}
+	}
 	tr := newTracker()
 	// "rec": indeterminate, never accepted, confirmed.
 	tr.onEvent(ev("rec", engine.EventIndeterminate))

@@ -381,7 +381,7 @@ func (r *Runner) RunManual(ctx context.Context) {
 				continue
 			}
 		}
-		r.manualLoop(ctx, rate)
+		r.manualLoop(ctx, &wg, rate)
 		if ctx.Err() != nil {
 			return
 		}

@@ -122,15 +122,14 @@ func (r *Runner) sendOne(ctx context.Context, req engine.OrderRequest, intended 
 
 // manualLoop sends at rate until the rate changes or ctx ends, with the
 // same policy as a scenario: never late because of a full in-flight
-// bound; such arrivals are dropped.
-func (r *Runner) manualLoop(ctx context.Context, rate float64) {
+// bound; such arrivals are dropped. Its sends join wg, which the caller
+// waits for: a rate change must not wait for the old rate's answers.
+func (r *Runner) manualLoop(ctx context.Context, wg *sync.WaitGroup, rate float64) {
 	start := time.Now()
 	r.mu.Lock()
 	r.start = start
 	r.mu.Unlock()
 	interval := time.Duration(float64(time.Second) / rate)
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	for n := 0; ; n++ {
 		at := time.Duration(n) * interval
 		t := time.NewTimer(time.Until(start.Add(at)))
@@ -147,6 +146,6 @@ func (r *Runner) manualLoop(ctx context.Context, rate float64) {
 			r.book.skip(-1)
 			continue
 		}
-		r.launch(ctx, &wg, r.mix.next(), start, at, max(time.Since(start)-at, 0), -1)
+		r.launch(ctx, wg, r.mix.next(), start, at, max(time.Since(start)-at, 0), -1)
 	}
 }
