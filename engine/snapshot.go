@@ -116,16 +116,16 @@ type QueueSnapshot struct {
 
 // APIStats counts the HTTP API's answers.
 type APIStats struct {
-	Accepted    int64       `json:"accepted"`
-	Rejected    int64       `json:"rejected"`    // 4xx
-	Unavailable int64       `json:"unavailable"` // 503: broker away or no confirm in time
+	Accepted    int64 `json:"accepted"`
+	Rejected    int64 `json:"rejected"`    // 4xx
+	Unavailable int64 `json:"unavailable"` // 503: broker away or no confirm in time
 	// Shed counts 503s from admission control (backlog above the bound),
 	// which never published anything; not part of Unavailable.
 	Shed int64 `json:"shed"`
 	// Indeterminate counts 503s after the order's message may have
 	// reached the broker (part of Unavailable): such an order may run.
-	Indeterminate int64 `json:"indeterminate"`
-	Publish     Percentiles `json:"publish"`     // publish → confirm
+	Indeterminate int64       `json:"indeterminate"`
+	Publish       Percentiles `json:"publish"` // publish → confirm
 }
 
 // EventLogStats describes the event log. Dropped trace events never cost an
