@@ -13,6 +13,10 @@ import (
 	"oms-sim/engine"
 )
 
+// The tests in this file start engines of their own and run one after
+// the other, before the parallel tests: they would otherwise add to the
+// load under the timing-sensitive connection-loss test.
+
 // heldDriver places orders through the engine, but only once released:
 // a system under test that stops answering.
 type heldDriver struct {
@@ -42,7 +46,6 @@ func eventually(cond func() bool) bool {
 // not answer, two orders are sent and every other arrival is dropped at
 // once, not sent late after the system recovers.
 func TestFullInFlightDropsArrivals(t *testing.T) {
-	t.Parallel()
 	sc := parse(t, `
 name: held
 phases:
@@ -81,7 +84,6 @@ phases:
 
 // TestManualLoadDropsArrivals: hand-driven load follows the same policy.
 func TestManualLoadDropsArrivals(t *testing.T) {
-	t.Parallel()
 	sc := parse(t, "name: manual\nphases: [{duration: 1s, rate: 1/s}]\n")
 	e := startEngine(t, sc)
 	release := make(chan struct{})
@@ -160,7 +162,6 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // retries run out the arrival counts as shed, and a key mismatch is not
 // retried at all.
 func TestRetriesKeepTheKey(t *testing.T) {
-	t.Parallel()
 	shed := answer{503, `{"error": "queues full", "reason": "backlog", "backlog": 20, "max_backlog": 10}`, "0"}
 	cases := []struct {
 		name     string
@@ -228,7 +229,6 @@ func TestRetriesKeepTheKey(t *testing.T) {
 // TestBacklogAction: the action sets the API's admission bound, "for"
 // restores the bound it found, and one without "for" stays.
 func TestBacklogAction(t *testing.T) {
-	t.Parallel()
 	sc := parse(t, `
 name: backlog
 phases: [{duration: 1500ms, rate: 10/s}]
