@@ -76,6 +76,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"unknown scenario", []string{"--scenario", "no-such-scenario", "--headless"}, "no-such-scenario"},
 		{"bad report extension", []string{"--scenario", "steady", "--report", "x.pdf", "--headless"}, "use .json, .md or .txt"},
 		{"bad driver", []string{"--scenario", "steady", "--driver", "grpc", "--headless"}, "valid are http, publish"},
+		{"no in-flight sends", []string{"--scenario", "steady", "--max-inflight", "0", "--headless"}, "--max-inflight 0: must be 1 or more"},
 		{"bad service time", []string{"--broker", "embedded", "--headless", "--payment-service-time", "gamma:1ms"}, "unknown distribution"},
 		{"scenario without an API to send to", []string{"--scenario", "steady", "--role", "payment", "--headless"}, "add api to --role) or --target"},
 	}

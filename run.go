@@ -56,6 +56,7 @@ type runOptions struct {
 	driver       string
 	target       string
 	drainTimeout time.Duration
+	maxInFlight  int
 
 	process string
 	ev      eventFlags
@@ -117,6 +118,7 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.report, "report", "", "write the run's report to FILE (.json, .md or .txt)")
 	f.StringVar(&o.driver, "driver", loadgen.DriverHTTP, "how the load generator sends orders: http (POST /api/orders) or publish (straight to the exchange)")
 	f.StringVar(&o.target, "target", "", "with --driver http: the order API to load (default: this process's own API)")
+	f.IntVar(&o.maxInFlight, "max-inflight", loadgen.DefaultMaxInFlight, "load generator: most sends awaiting an answer at once (retries included); an arrival that finds them all busy is counted dropped, never sent late")
 	f.DurationVar(&o.drainTimeout, "drain-timeout", loadgen.DefaultDrainTimeout, "after the load, how long to wait for every order to reach a terminal status")
 	f.StringVar(&o.process, "process", defaultProcess(), "this process's name in events, traces and connection names")
 	o.registerEventFlags(cmd)
@@ -243,6 +245,9 @@ func run(parent context.Context, o runOptions) error {
 	}
 	if o.driver != loadgen.DriverHTTP && o.driver != loadgen.DriverPublish {
 		return exitWith(exitUsage, fmt.Errorf("--driver %q: valid are http, publish", o.driver))
+	}
+	if o.maxInFlight < 1 {
+		return exitWith(exitUsage, fmt.Errorf("--max-inflight %d: must be 1 or more", o.maxInFlight))
 	}
 	if o.target != "" && o.driver != loadgen.DriverHTTP {
 		return exitWith(exitUsage, errors.New("--target needs --driver http"))
@@ -381,7 +386,7 @@ func newRunner(o runOptions, sc *scenario.Scenario, eng *engine.Engine, srv *htt
 	snap := eng.Snapshot()
 	return loadgen.New(loadgen.Config{
 		Scenario: sc, Engine: eng, Driver: drv, Broker: snap.Broker,
-		DrainTimeout: o.drainTimeout, Progress: progress,
+		DrainTimeout: o.drainTimeout, Progress: progress, MaxInFlight: o.maxInFlight,
 		Record: record, Replay: o.replayArrivals,
 	})
 }

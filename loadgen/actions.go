@@ -96,8 +96,31 @@ func (r *Runner) stepsFor(a scenario.Action) []timed {
 			}},
 			{until, "load resumed", func() error { return nil }},
 		}
+	case a.Backlog != nil:
+		n := a.Backlog.Max
+		before := -1 // unknown until the action fires
+		steps := []timed{{at, "max backlog set to " + backlogText(n), func() error {
+			before = e.MaxBacklog()
+			return e.SetMaxBacklog(src, n)
+		}}}
+		if d := a.Backlog.For.Std(); d > 0 {
+			steps = append(steps, timed{at + d, "max backlog restored", func() error {
+				if before < 0 {
+					return fmt.Errorf("the bound was never changed")
+				}
+				return e.SetMaxBacklog(src, before)
+			}})
+		}
+		return steps
 	}
 	return nil
+}
+
+func backlogText(n int) string {
+	if n == 0 {
+		return "off"
+	}
+	return fmt.Sprint(n)
 }
 
 // restorePatch undoes exactly the knobs an override changed.

@@ -27,6 +27,15 @@ type Audit struct {
 	// Untracked orders were accepted without an id the audit could follow
 	// (an external API that returns none): they are not audited.
 	Untracked int64 `json:"untracked"`
+	// Recovered orders were answered indeterminate (the broker did not
+	// confirm in time), never accepted to the driver, and reached a
+	// terminal status anyway: the broker had them. They are not in
+	// Accepted; an order a retry got accepted is simply accepted.
+	Recovered int64 `json:"recovered"`
+	// Orphaned orders reached a terminal status during the run without
+	// ever being accepted to the driver or answered indeterminate. On a
+	// pipeline shared with another load source they may be its orders.
+	Orphaned int64 `json:"orphaned"`
 	// LostIDs and DuplicatedIDs name up to 20 culprits each.
 	LostIDs       []string `json:"lost_ids,omitempty"`
 	DuplicatedIDs []string `json:"duplicated_ids,omitempty"`
@@ -38,10 +47,13 @@ type tracker struct {
 	orders map[string]*tracked
 	// early holds events for ids the driver has not reported yet: the
 	// pipeline can finish an order before the API's answer arrives.
-	early      map[string][]engine.Event
-	untracked  int64
-	unfinished int64                   // tracked orders without a terminal status yet
-	e2e        *hdrhistogram.Histogram // µs, intended send → terminal
+	early map[string][]engine.Event
+	// indeterminate holds ids the API answered indeterminate for that
+	// the driver has not (yet) had accepted.
+	indeterminate map[string]bool
+	untracked     int64
+	unfinished    int64                   // tracked orders without a terminal status yet
+	e2e           *hdrhistogram.Histogram // µs, intended send → terminal
 }
 
 type tracked struct {
@@ -53,9 +65,10 @@ type tracked struct {
 
 func newTracker() *tracker {
 	return &tracker{
-		orders: map[string]*tracked{},
-		early:  map[string][]engine.Event{},
-		e2e:    hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
+		orders:        map[string]*tracked{},
+		early:         map[string][]engine.Event{},
+		indeterminate: map[string]bool{},
+		e2e:           hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
 	}
 }
 
@@ -65,6 +78,10 @@ func (t *tracker) onEvent(ev engine.Event) {
 	defer t.mu.Unlock()
 	o, ok := t.orders[ev.OrderID]
 	if !ok {
+		if ev.Type == engine.EventIndeterminate && ev.OrderID != "" {
+			t.indeterminate[ev.OrderID] = true
+			return
+		}
 		if st, term := ev.Status(); (term && st.Terminal()) || ev.Type == engine.EventPaid {
 			t.early[ev.OrderID] = append(t.early[ev.OrderID], ev)
 		}
@@ -74,24 +91,33 @@ func (t *tracker) onEvent(ev engine.Event) {
 }
 
 func (t *tracker) applyLocked(o *tracked, ev engine.Event) {
-	if ev.Type == engine.EventPaid {
-		o.charges++
-		return
-	}
-	st, ok := ev.Status()
-	if !ok || !st.Terminal() {
-		return
-	}
-	if o.terminals > 0 && st == engine.StatusDeadLettered {
-		return // a notice for an order that already ended
-	}
-	o.terminals++
-	if o.terminals == 1 {
+	if o.apply(ev) {
 		t.unfinished--
-		o.status = st
 		us := ev.Time.Sub(o.intended).Microseconds()
 		_ = t.e2e.RecordValue(max(1, min(us, t.e2e.HighestTrackableValue())))
 	}
+}
+
+// apply counts a charge or a terminal status, and reports whether ev
+// ended the order (its first terminal status).
+func (o *tracked) apply(ev engine.Event) (ended bool) {
+	if ev.Type == engine.EventPaid {
+		o.charges++
+		return false
+	}
+	st, ok := ev.Status()
+	if !ok || !st.Terminal() {
+		return false
+	}
+	if o.terminals > 0 && st == engine.StatusDeadLettered {
+		return false // a notice for an order that already ended
+	}
+	o.terminals++
+	if o.terminals == 1 {
+		o.status = st
+		return true
+	}
+	return false
 }
 
 // accepted registers an order the driver placed, intended at intended.
@@ -107,6 +133,7 @@ func (t *tracker) accepted(id string, intended time.Time) {
 		t.unfinished++
 	}
 	t.orders[id] = o
+	delete(t.indeterminate, id)
 	if evs, ok := t.early[id]; ok {
 		delete(t.early, id)
 		for _, ev := range evs {
@@ -157,5 +184,37 @@ func (t *tracker) audit() Audit {
 			}
 		}
 	}
+	t.auditLeftoversLocked(&a)
 	return a
+}
+
+// auditLeftoversLocked counts the orders that ended without the driver
+// hearing they were accepted: recovered (answered indeterminate) or
+// orphaned. A recovered order that ran twice is duplicated too.
+func (t *tracker) auditLeftoversLocked(a *Audit) {
+	ids := make([]string, 0, len(t.early))
+	for id := range t.early {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		var o tracked
+		for _, ev := range t.early[id] {
+			o.apply(ev)
+		}
+		switch {
+		case o.terminals == 0:
+			// Paid but not ended: nothing to say about an order not ours.
+		case t.indeterminate[id]:
+			a.Recovered++
+			if o.terminals > 1 || o.charges > 1 {
+				a.Duplicated++
+				if len(a.DuplicatedIDs) < 20 {
+					a.DuplicatedIDs = append(a.DuplicatedIDs, id)
+				}
+			}
+		default:
+			a.Orphaned++
+		}
+	}
 }

@@ -49,6 +49,53 @@ func TestTrackerAudit(t *testing.T) {
 	}
 }
 
+// TestTrackerRecoveredAndOrphaned: an order answered indeterminate that
+// ran anyway is recovered, one that a retry got accepted is just
+// accepted, and an order nobody here placed is orphaned.
+func TestTrackerRecoveredAndOrphaned(t *testing.T) {
+	t.Parallel()
+	t0 := time.Now()
+	ev := func(id, typ string) engine.Event {
+		return engine.Event{OrderID: id, Type: typ, Time: t0.Add(time.Millisecond)}
+	}
+	tr := newTracker()
+	// "rec": indeterminate, never accepted, confirmed.
+	tr.onEvent(ev("rec", engine.EventIndeterminate))
+	tr.onEvent(ev("rec", engine.EventPaid))
+	tr.onEvent(ev("rec", engine.EventConfirmed))
+	// "retried": indeterminate, then a retry with its key got it accepted
+	// (200, same id), then it ran once.
+	tr.onEvent(ev("retried", engine.EventIndeterminate))
+	tr.onEvent(ev("retried", engine.EventPaid))
+	tr.accepted("retried", t0)
+	tr.onEvent(ev("retried", engine.EventConfirmed))
+	// "twice": indeterminate and it ran twice.
+	tr.onEvent(ev("twice", engine.EventIndeterminate))
+	tr.onEvent(ev("twice", engine.EventPaid))
+	tr.onEvent(ev("twice", engine.EventPaid))
+	tr.onEvent(ev("twice", engine.EventConfirmed))
+	// "pending": indeterminate and never ran: neither recovered nor lost.
+	tr.onEvent(ev("pending", engine.EventIndeterminate))
+	// Another load source's orders.
+	tr.onEvent(ev("other-1", engine.EventDeclined))
+	tr.onEvent(ev("other-2", engine.EventConfirmed))
+	tr.onEvent(ev("other-3", engine.EventPaid)) // not ended: not counted
+
+	a := tr.audit()
+	if a.Accepted != 1 || a.Confirmed != 1 || a.Lost != 0 {
+		t.Errorf("accepted %d confirmed %d lost %d; want the retried order once", a.Accepted, a.Confirmed, a.Lost)
+	}
+	if a.Recovered != 2 || a.Orphaned != 2 {
+		t.Errorf("recovered %d orphaned %d, want 2 and 2", a.Recovered, a.Orphaned)
+	}
+	if a.Duplicated != 1 || len(a.DuplicatedIDs) != 1 || a.DuplicatedIDs[0] != "twice" {
+		t.Errorf("duplicated %d %v, want the recovered order charged twice", a.Duplicated, a.DuplicatedIDs)
+	}
+	if tr.open() != 0 {
+		t.Errorf("open %d", tr.open())
+	}
+}
+
 func TestMixIsDeterministic(t *testing.T) {
 	sc := &scenario.Scenario{Seed: 9, Catalog: scenario.Catalog{Products: 20},
 		Orders: scenario.Orders{Product: scenario.ProductDist{Dist: scenario.ProductZipf, S: 1.3},

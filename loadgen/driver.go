@@ -1,16 +1,7 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"strings"
-	"time"
 
 	"oms-sim/engine"
 )
@@ -31,6 +22,16 @@ const (
 	DriverPublish = "publish"
 )
 
+// KeyedDriver is a Driver whose sends carry an idempotency key: sending
+// the same order again with the same key makes it run at most once, so
+// the runner may retry it.
+type KeyedDriver interface {
+	Driver
+	// SendKeyed is Send with the caller's key; every retry of one order
+	// passes the same key.
+	SendKeyed(ctx context.Context, req engine.OrderRequest, key string) (orderID string, err error)
+}
+
 // Placer is the part of the engine the publish driver needs.
 type Placer interface {
 	PlaceOrder(ctx context.Context, req engine.OrderRequest) (engine.Order, error)
@@ -49,57 +50,3 @@ func (d PublishDriver) Send(ctx context.Context, req engine.OrderRequest) (strin
 
 // Name implements Driver.
 func (PublishDriver) Name() string { return DriverPublish }
-
-// HTTPDriver POSTs the seed demo's JSON to an order API: the in-process
-// one, another oms-sim, or the original Flask demo.
-type HTTPDriver struct {
-	URL    string // e.g. http://localhost:5000/api/orders
-	Client *http.Client
-}
-
-// NewHTTPDriver returns a driver for base (a URL with or without the
-// /api/orders path) with a client tuned for many concurrent requests.
-func NewHTTPDriver(base string) *HTTPDriver {
-	u := strings.TrimRight(base, "/")
-	if !strings.HasSuffix(u, "/api/orders") {
-		u += "/api/orders"
-	}
-	tr := &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        1024,
-		MaxIdleConnsPerHost: 1024,
-		IdleConnTimeout:     90 * time.Second,
-	}
-	return &HTTPDriver{URL: u, Client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
-}
-
-// ErrRefused is returned for a non-2xx answer.
-var ErrRefused = errors.New("order refused")
-
-// Send implements Driver.
-func (d *HTTPDriver) Send(ctx context.Context, req engine.OrderRequest) (string, error) {
-	body, _ := json.Marshal(map[string]int{"product_id": req.ProductID, "quantity": req.Quantity, "user_id": req.UserID})
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	r.Header.Set("Content-Type", "application/json")
-	resp, err := d.Client.Do(r)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", fmt.Errorf("%w: %s: %s", ErrRefused, resp.Status, strings.TrimSpace(string(raw)))
-	}
-	var out struct {
-		OrderID string `json:"order_id"`
-	}
-	_ = json.Unmarshal(raw, &out) // the seed's API answers without an id
-	return out.OrderID, nil
-}
-
-// Name implements Driver.
-func (*HTTPDriver) Name() string { return DriverHTTP }

@@ -30,16 +30,23 @@ type Progress struct {
 	PhaseTotal       time.Duration `json:"phase_total"`
 	Elapsed          time.Duration `json:"elapsed"`
 	Total            time.Duration `json:"total"`
-	// TargetRate is the offered rate now (orders/s); AchievedRate what
-	// was accepted over the last second.
+	// TargetRate is the offered rate now (orders/s); SentRate the sends
+	// and AchievedRate the acceptances over the last second.
 	TargetRate   float64 `json:"target_rate"`
+	SentRate     float64 `json:"sent_rate"`
 	AchievedRate float64 `json:"achieved_rate"`
 	Sent         int64   `json:"sent"`
 	Accepted     int64   `json:"accepted"`
-	Failed       int64   `json:"failed"` // sends the API or broker refused
-	LateSends    int64   `json:"late_sends"`
-	InFlight     int64   `json:"in_flight"` // sends awaiting an answer
-	Paused       bool    `json:"paused"`
+	Failed       int64   `json:"failed"` // sends the API or broker refused (not shed)
+	// Shed counts sends answered 503 reason backlog (after any retries);
+	// Dropped arrivals that found every in-flight slot busy and were not
+	// sent; Retries the resends.
+	Shed      int64 `json:"shed"`
+	Dropped   int64 `json:"dropped"`
+	Retries   int64 `json:"retries"`
+	LateSends int64 `json:"late_sends"`
+	InFlight  int64 `json:"in_flight"` // sends awaiting an answer
+	Paused    bool  `json:"paused"`
 	// Manual is true for load started by hand (no scenario).
 	Manual bool `json:"manual"`
 	// ReportText is the final report, set when State is StateDone.

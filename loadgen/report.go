@@ -12,12 +12,15 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"oms-sim/engine"
+	"oms-sim/loadgen/pace"
 	"oms-sim/loadgen/scenario"
 )
 
 // ReportVersion is the version of the JSON report schema; it changes only
-// when a field changes meaning or goes away.
-const ReportVersion = 1
+// when a field changes meaning or goes away. Version 2: a phase's
+// achieved rate counts only orders sent during the phase; dropped,
+// overdue, shed and retries are new, and failed sends exclude shed ones.
+const ReportVersion = 2
 
 // Report is a run's result. Its JSON form is a stable, documented schema
 // (see README "Report schema"); durations are in milliseconds as floats.
@@ -45,11 +48,19 @@ type Report struct {
 	// kept its schedule (a send counts late above 10 ms).
 	Lateness Latency `json:"send_lateness"`
 
-	Sent       int64    `json:"sent"`
-	Failed     int64    `json:"failed_sends"`
-	LateSends  int64    `json:"late_sends"`
-	Skipped    int64    `json:"skipped_paused"`
-	SendErrors []string `json:"send_errors,omitempty"`
+	// Sent = accepted + failed + shed; an arrival was sent, dropped or
+	// skipped.
+	Sent      int64 `json:"sent"`
+	Failed    int64 `json:"failed_sends"` // not accepted, not shed
+	Shed      int64 `json:"shed"`         // answered 503 reason backlog
+	LateSends int64 `json:"late_sends"`
+	Dropped   int64 `json:"dropped"` // not sent: every in-flight slot was busy
+	Overdue   int64 `json:"overdue"` // sent after the end of their phase
+	Retries   int64 `json:"retries"` // resends with the same key
+	Skipped   int64 `json:"skipped_paused"`
+	// MaxInFlight is the generator's bound on sends awaiting an answer.
+	MaxInFlight int      `json:"max_inflight"`
+	SendErrors  []string `json:"send_errors,omitempty"`
 
 	Audit Audit `json:"audit"`
 	// Events is the event log's kind and what it dropped: a dropped event
@@ -77,18 +88,30 @@ type Latency struct {
 	Max   float64 `json:"max_ms"`
 }
 
-// PhaseReport is one phase's offered versus achieved load.
+// PhaseReport is one phase's offered versus achieved load. Every count is
+// of the orders due in this phase, whenever they left.
 type PhaseReport struct {
-	Name         string  `json:"name"`
-	DurationMs   float64 `json:"duration_ms"`
-	TargetRate   float64 `json:"target_rate"` // the schedule's mean rate, orders/s
-	Expected     float64 `json:"expected"`    // orders the schedule offered
-	Sent         int64   `json:"sent"`
-	Accepted     int64   `json:"accepted"`
-	Failed       int64   `json:"failed"`
-	LateSends    int64   `json:"late_sends"`
-	Skipped      int64   `json:"skipped_paused"`
-	AchievedRate float64 `json:"achieved_rate"` // accepted ÷ duration
+	Name       string  `json:"name"`
+	DurationMs float64 `json:"duration_ms"`
+	TargetRate float64 `json:"target_rate"` // the schedule's mean rate, orders/s
+	Expected   float64 `json:"expected"`    // orders the schedule offered
+	Sent       int64   `json:"sent"`
+	// SentInPhase left before the phase ended; Overdue after it.
+	SentInPhase int64 `json:"sent_in_phase"`
+	Overdue     int64 `json:"overdue"`
+	Dropped     int64 `json:"dropped"` // not sent: every in-flight slot was busy
+	Accepted    int64 `json:"accepted"`
+	// AcceptedInPhase are the accepted among SentInPhase.
+	AcceptedInPhase int64 `json:"accepted_in_phase"`
+	Failed          int64 `json:"failed"`
+	Shed            int64 `json:"shed"`
+	Retries         int64 `json:"retries"`
+	LateSends       int64 `json:"late_sends"`
+	Skipped         int64 `json:"skipped_paused"`
+	// SentRate is SentInPhase ÷ duration; AchievedRate AcceptedInPhase ÷
+	// duration; Ratio AcceptedInPhase ÷ (Expected − Skipped).
+	SentRate     float64 `json:"sent_rate"`
+	AchievedRate float64 `json:"achieved_rate"`
 	Ratio        float64 `json:"achieved_ratio"`
 }
 
@@ -136,29 +159,19 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 		Driver:    r.cfg.Driver.Name(),
 		Broker:    Broker{Kind: r.cfg.Broker.Kind, URL: r.cfg.Broker.URL, QueueType: r.cfg.Broker.QueueType, Note: r.cfg.Broker.Note},
 		StartedAt: start.UTC(), DurationMs: ms(load), DrainMs: ms(drain), Interrupted: interrupted,
-		Sent: r.sent.Load(), Failed: r.failed.Load(), LateSends: r.late.Load(), Skipped: r.skipped.Load(),
-		Audit: r.track.audit(),
+		MaxInFlight: r.cfg.MaxInFlight,
+		Audit:       r.track.audit(),
+	}
+	tot := r.book.totals()
+	rep.Sent, rep.Failed, rep.Shed, rep.LateSends = tot.Sent, tot.Failed, tot.Shed, tot.Late
+	rep.Dropped, rep.Overdue, rep.Retries, rep.Skipped = tot.Dropped, tot.Overdue, tot.Retries, tot.Skipped
+	for i, c := range r.book.perPhase() {
+		rep.Phases = append(rep.Phases, phaseReport(r.phases, i, c))
 	}
 	r.mu.Lock()
 	rep.SendErrors = append([]string(nil), r.errs...)
 	rep.Accept = latencyOfHist(r.accept)
 	rep.Lateness = latencyOfHist(r.lateHist)
-	for i, ps := range r.phaseStat {
-		ph := r.phases.Phase(i)
-		d := ph.Duration
-		pr := PhaseReport{
-			Name: ph.Name, DurationMs: ms(d), Expected: r.phases.Expected(i),
-			Sent: ps.sent, Accepted: ps.accepted, Failed: ps.failed, LateSends: ps.late, Skipped: ps.skipped,
-		}
-		if d > 0 {
-			pr.TargetRate = pr.Expected / d.Seconds()
-			pr.AchievedRate = float64(ps.accepted) / d.Seconds()
-		}
-		if want := pr.Expected - float64(ps.skipped); want > 0 {
-			pr.Ratio = float64(ps.accepted) / want
-		}
-		rep.Phases = append(rep.Phases, pr)
-	}
 	r.mu.Unlock()
 	r.track.mu.Lock()
 	rep.E2E = latencyOfHist(r.track.e2e)
@@ -189,6 +202,27 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 		rep.Thresholds = append(rep.Thresholds, tr)
 	}
 	return rep
+}
+
+// phaseReport turns phase i's counts into its report.
+func phaseReport(p *pace.Phases, i int, c counts) PhaseReport {
+	ph := p.Phase(i)
+	d := ph.Duration
+	pr := PhaseReport{
+		Name: ph.Name, DurationMs: ms(d), Expected: p.Expected(i),
+		Sent: c.Sent, SentInPhase: c.SentInPhase, Overdue: c.Overdue, Dropped: c.Dropped,
+		Accepted: c.Accepted, AcceptedInPhase: c.AcceptedInPhase, Failed: c.Failed, Shed: c.Shed,
+		Retries: c.Retries, LateSends: c.Late, Skipped: c.Skipped,
+	}
+	if d > 0 {
+		pr.TargetRate = pr.Expected / d.Seconds()
+		pr.SentRate = float64(c.SentInPhase) / d.Seconds()
+		pr.AchievedRate = float64(c.AcceptedInPhase) / d.Seconds()
+	}
+	if want := pr.Expected - float64(c.Skipped); want > 0 {
+		pr.Ratio = float64(c.AcceptedInPhase) / want
+	}
+	return pr
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -237,14 +271,15 @@ func (rep *Report) metric(name string) (float64, string) {
 	case scenario.MetricLateSends:
 		return num(float64(rep.LateSends))
 	case scenario.MetricAchievedRateRatio:
-		var want float64
+		var want, got float64
 		for _, p := range rep.Phases {
 			want += p.Expected - float64(p.Skipped)
+			got += float64(p.AcceptedInPhase)
 		}
 		if want <= 0 {
 			return math.NaN(), "not measured"
 		}
-		return num(float64(a.Accepted) / want)
+		return num(got / want)
 	}
 	if stat, ok := strings.CutPrefix(name, "e2e_"); ok {
 		return showMs(pick(rep.E2E, stat))

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +27,9 @@ type Engine interface {
 	Snapshot() engine.Snapshot
 	StageConfig(name string) (engine.StageConfig, bool)
 	Subscribe(fn func(engine.Event)) (cancel func())
+	// MaxBacklog is the API's admission bound now (0: off), for a backlog
+	// action to restore.
+	MaxBacklog() int
 	// Emit appends a run's own events (start, arrivals, end) to the log.
 	Emit(ev engine.Event)
 	ResetStats()
@@ -44,9 +46,11 @@ type Arrival struct {
 const (
 	DefaultDrainTimeout  = 60 * time.Second
 	DefaultProgressEvery = time.Second
-	// DefaultMaxInFlight bounds concurrent sends. The offered rate never
-	// drops because the system is slow: the pool of senders grows up to
-	// this bound; beyond it sends leave late (and are counted late).
+	// DefaultMaxInFlight bounds concurrent sends (the --max-inflight
+	// flag's default). The offered rate never drops because the system is
+	// slow: the pool of senders grows up to this bound; an arrival that
+	// finds it full is counted dropped and not sent, so the schedule is
+	// never delayed.
 	DefaultMaxInFlight = 20000
 	// sendTimeout bounds one send; an order not accepted by then failed.
 	sendTimeout = 30 * time.Second
@@ -66,7 +70,9 @@ type Config struct {
 	// prints nothing.
 	Progress      io.Writer
 	ProgressEvery time.Duration
-	MaxInFlight   int
+	// MaxInFlight bounds the sends awaiting an answer (retries included);
+	// an arrival beyond it is dropped. Default DefaultMaxInFlight.
+	MaxInFlight int
 	// RunID names the run in the event log (default: a new UUIDv7).
 	RunID string
 	// Record writes every arrival to the event log, so the run can be
@@ -96,18 +102,17 @@ type Runner struct {
 	start     time.Time
 	paused    bool // by the dashboard
 	pauseTill time.Duration
-	phaseStat []phaseStat
 	report    *Report
 	errs      []string // first send errors, for the report
 	manual    float64
 	manualSet chan struct{}
 
-	sent, accepted, failed, late, skipped, inflight atomic.Int64
-	acceptedRate                                    rateWindow
-}
-
-type phaseStat struct {
-	sent, accepted, failed, late, skipped int64
+	book     *book
+	retry    retryPolicy
+	inflight atomic.Int64
+	// acceptedRate and sentRate turn the book's totals into rates for
+	// progress lines.
+	acceptedRate, sentRate rateWindow
 }
 
 // New checks cfg and builds a Runner.
@@ -120,6 +125,9 @@ func New(cfg Config) (*Runner, error) {
 	}
 	if cfg.ProgressEvery == 0 {
 		cfg.ProgressEvery = DefaultProgressEvery
+	}
+	if cfg.MaxInFlight < 0 {
+		return nil, fmt.Errorf("loadgen: max in-flight must be 1 or more (0: the default %d), got %d", DefaultMaxInFlight, cfg.MaxInFlight)
 	}
 	if cfg.MaxInFlight == 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
@@ -149,11 +157,12 @@ func New(cfg Config) (*Runner, error) {
 		}
 		r.phases = p
 		r.mix = newMix(s)
-		r.phaseStat = make([]phaseStat, p.Len())
+		r.retry = retryPolicyOf(s)
 	} else {
 		r.mix = newMix(&scenario.Scenario{Seed: 1, Catalog: scenario.Catalog{Products: engine.DefaultProducts},
 			Orders: scenario.Orders{Quantity: scenario.IntRange{Min: 1, Max: 3}, Users: scenario.DefaultUsers}})
 	}
+	r.book = newBook(r.phases)
 	return r, nil
 }
 
@@ -215,128 +224,8 @@ func passWord(ok bool) string {
 	return "FAILED"
 }
 
-// send walks the schedule until it ends or ctx is cancelled (then it
-// returns true). Every intended send is sent, however late, unless a
-// pause covers it.
-func (r *Runner) send(ctx context.Context, start time.Time) (interrupted bool) {
-	next := r.schedule()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		at, req, ok := next()
-		if !ok {
-			return false
-		}
-		late, err := pace.SleepUntil(ctx, start, at)
-		if err != nil {
-			return true
-		}
-		phase := r.phases.Index(at)
-		if r.pausedAt(at) {
-			r.skipped.Add(1)
-			r.addPhase(phase, func(p *phaseStat) { p.skipped++ })
-			continue
-		}
-		if r.cfg.Record {
-			o := engine.Order{ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID}
-			r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventArrival, Time: start.Add(at),
-				Detail: strconv.FormatInt(int64(at), 10), Order: &o})
-		}
-		select {
-		case r.sem <- struct{}{}:
-		default:
-			// Every sender is busy: wait for one, and this send is late.
-			select {
-			case r.sem <- struct{}{}:
-			case <-ctx.Done():
-				return true
-			}
-			late = time.Since(start.Add(at))
-		}
-		r.recordLateness(late)
-		if late > r.cfg.LateThreshold {
-			r.late.Add(1)
-			r.addPhase(phase, func(p *phaseStat) { p.late++ })
-		}
-		r.sent.Add(1)
-		r.addPhase(phase, func(p *phaseStat) { p.sent++ })
-		wg.Add(1)
-		r.inflight.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-r.sem; r.inflight.Add(-1) }()
-			r.sendOne(req, start.Add(at), phase)
-		}()
-	}
-}
-
-// recordLateness notes how far behind its intended time a send left.
-func (r *Runner) recordLateness(late time.Duration) {
-	r.mu.Lock()
-	_ = r.lateHist.RecordValue(max(1, min(late.Microseconds(), r.lateHist.HighestTrackableValue())))
-	r.mu.Unlock()
-}
-
-// schedule returns the run's sends in order: the scenario's pacer with
-// orders from its mix, or the recorded arrivals of a replay.
-func (r *Runner) schedule() func() (time.Duration, engine.OrderRequest, bool) {
-	if r.cfg.Replay != nil {
-		i := 0
-		return func() (time.Duration, engine.OrderRequest, bool) {
-			if i >= len(r.cfg.Replay) {
-				return 0, engine.OrderRequest{}, false
-			}
-			a := r.cfg.Replay[i]
-			i++
-			return a.At, a.Req, true
-		}
-	}
-	sched := pace.NewSchedule(r.phases)
-	return func() (time.Duration, engine.OrderRequest, bool) {
-		at, ok := sched.Next()
-		if !ok {
-			return 0, engine.OrderRequest{}, false
-		}
-		return at, r.mix.next(), true
-	}
-}
-
 // RunID returns the run's id in the event log.
 func (r *Runner) RunID() string { return r.cfg.RunID }
-
-// sendOne sends one order intended at intended. Sends are not cancelled
-// with the run: one already on its way is given its answer.
-func (r *Runner) sendOne(req engine.OrderRequest, intended time.Time, phase int) {
-	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-	defer cancel()
-	id, err := r.cfg.Driver.Send(ctx, req)
-	if err != nil {
-		r.failed.Add(1)
-		r.addPhase(phase, func(p *phaseStat) { p.failed++ })
-		r.mu.Lock()
-		if len(r.errs) < 10 {
-			r.errs = append(r.errs, err.Error())
-		}
-		r.mu.Unlock()
-		return
-	}
-	now := time.Now()
-	r.track.accepted(id, intended)
-	r.accepted.Add(1)
-	r.addPhase(phase, func(p *phaseStat) { p.accepted++ })
-	r.mu.Lock()
-	_ = r.accept.RecordValue(max(1, min(now.Sub(intended).Microseconds(), r.accept.HighestTrackableValue())))
-	r.mu.Unlock()
-}
-
-func (r *Runner) addPhase(i int, f func(*phaseStat)) {
-	if i < 0 || i >= len(r.phaseStat) {
-		return
-	}
-	r.mu.Lock()
-	f(&r.phaseStat[i])
-	r.mu.Unlock()
-}
 
 // pausedAt reports whether an intended send falls in a pause: a pause
 // action's window or a pause from the dashboard.
@@ -370,7 +259,9 @@ func (r *Runner) progressLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			r.acceptedRate.add(now, r.accepted.Load())
+			c := r.book.totals()
+			r.acceptedRate.add(now, c.Accepted)
+			r.sentRate.add(now, c.Sent)
 			if r.cfg.Progress != nil && now.Sub(lastPrint) >= r.cfg.ProgressEvery {
 				lastPrint = now
 				fmt.Fprintln(r.cfg.Progress, ProgressLine(r.Progress(), r.cfg.Engine.Snapshot()))
@@ -383,15 +274,20 @@ func (r *Runner) progressLoop(ctx context.Context) {
 func (r *Runner) Progress() Progress {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	c := r.book.totals()
 	p := Progress{
 		State:        r.state,
-		Sent:         r.sent.Load(),
-		Accepted:     r.accepted.Load(),
-		Failed:       r.failed.Load(),
-		LateSends:    r.late.Load(),
+		Sent:         c.Sent,
+		Accepted:     c.Accepted,
+		Failed:       c.Failed,
+		Shed:         c.Shed,
+		Dropped:      c.Dropped,
+		Retries:      c.Retries,
+		LateSends:    c.Late,
 		InFlight:     r.inflight.Load(),
 		Paused:       r.paused,
 		AchievedRate: r.acceptedRate.per(time.Second),
+		SentRate:     r.sentRate.per(time.Second),
 	}
 	if s := r.cfg.Scenario; s != nil {
 		p.Scenario, p.Description = s.Name, s.Description
@@ -485,52 +381,10 @@ func (r *Runner) RunManual(ctx context.Context) {
 				continue
 			}
 		}
-		r.manualLoop(ctx, rate)
+		r.manualLoop(ctx, &wg, rate)
 		if ctx.Err() != nil {
 			return
 		}
-	}
-}
-
-// manualLoop sends at rate until the rate changes or ctx ends.
-func (r *Runner) manualLoop(ctx context.Context, rate float64) {
-	start := time.Now()
-	r.mu.Lock()
-	r.start = start
-	r.mu.Unlock()
-	interval := time.Duration(float64(time.Second) / rate)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for n := 0; ; n++ {
-		at := time.Duration(n) * interval
-		t := time.NewTimer(time.Until(start.Add(at)))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-r.manualSet:
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		if r.pausedAt(0) {
-			r.skipped.Add(1)
-			continue
-		}
-		req := r.mix.next()
-		select {
-		case r.sem <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		r.sent.Add(1)
-		r.inflight.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-r.sem; r.inflight.Add(-1) }()
-			r.sendOne(req, start.Add(at), -1)
-		}()
 	}
 }
 

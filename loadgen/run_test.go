@@ -98,7 +98,7 @@ thresholds:
 	}
 	for _, p := range rep.Phases {
 		if p.Ratio < 0.99 || p.Ratio > 1.01 {
-			t.Errorf("phase %s achieved ratio %.3f", p.Name, p.Ratio)
+			t.Errorf("phase %s achieved ratio %.3f: %+v", p.Name, p.Ratio, p)
 		}
 	}
 	if rep.E2E.Count != a.Accepted || rep.E2E.P50 <= 0 {

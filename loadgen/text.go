@@ -58,10 +58,20 @@ func (rep *Report) render(md bool) string {
 	title("Load by phase")
 	var rows [][]string
 	for _, p := range rep.Phases {
-		rows = append(rows, []string{p.Name, fmtMs(p.DurationMs), fmt.Sprintf("%.1f/s", p.TargetRate), fmt.Sprintf("%.1f/s", p.AchievedRate),
-			fmt.Sprintf("%.3f", p.Ratio), fmt.Sprint(p.Sent), fmt.Sprint(p.Accepted), fmt.Sprint(p.Failed), fmt.Sprint(p.LateSends)})
+		rows = append(rows, []string{p.Name, fmtMs(p.DurationMs), fmt.Sprintf("%.1f/s", p.TargetRate), fmt.Sprintf("%.1f/s", p.SentRate),
+			fmt.Sprintf("%.1f/s", p.AchievedRate), fmt.Sprintf("%.3f", p.Ratio), fmt.Sprint(p.Sent), fmt.Sprint(p.Overdue),
+			fmt.Sprint(p.Dropped), fmt.Sprint(p.Accepted), fmt.Sprint(p.Failed), fmt.Sprint(p.Shed), fmt.Sprint(p.Retries), fmt.Sprint(p.LateSends)})
 	}
-	table([]string{"phase", "duration", "target", "achieved", "ratio", "sent", "accepted", "failed", "late"}, rows)
+	table([]string{"phase", "duration", "target", "sent/s", "achieved", "ratio", "sent", "overdue", "dropped", "accepted", "failed", "shed", "retries", "late"}, rows)
+	if md {
+		b.WriteString("\n")
+	}
+	for _, p := range rep.Phases {
+		if p.Dropped+p.Overdue+p.Shed > 0 {
+			fmt.Fprintf(&b, "  %s: offered %s, sent %s, dropped %s, overdue %s, shed %s\n", p.Name, fmtRate(p.TargetRate),
+				fmtRate(p.SentRate), thousands(p.Dropped), thousands(p.Overdue), thousands(p.Shed))
+		}
+	}
 
 	title("Stages")
 	rows = nil
@@ -80,9 +90,13 @@ func (rep *Report) render(md bool) string {
 	a := rep.Audit
 	fmt.Fprintf(&b, "  accepted %d · confirmed %d · payment_failed %d · refunded %d · dead_lettered %d · LOST %d · DUPLICATED %d\n",
 		a.Accepted, a.Confirmed, a.PaymentFailed, a.Refunded, a.DeadLettered, a.Lost, a.Duplicated)
-	fmt.Fprintf(&b, "  sent %d · failed sends %d · late sends %d · skipped (paused) %d\n", rep.Sent, rep.Failed, rep.LateSends, rep.Skipped)
+	fmt.Fprintf(&b, "  sent %d · failed sends %d · shed %d · retries %d · late sends %d · overdue %d · dropped %d (max in-flight %d) · skipped (paused) %d\n",
+		rep.Sent, rep.Failed, rep.Shed, rep.Retries, rep.LateSends, rep.Overdue, rep.Dropped, rep.MaxInFlight, rep.Skipped)
 	if rep.Events.Kind == engine.EventsStream {
 		fmt.Fprintf(&b, "  event stream: %d events appended, %d dropped, %d reconnects\n", rep.Events.Appended, rep.Events.Dropped, rep.Events.Reconnects)
+	}
+	if a.Recovered+a.Orphaned > 0 {
+		fmt.Fprintf(&b, "  recovered %d (answered indeterminate, ran anyway) · orphaned %d (ended, never accepted to this run: another load source's?)\n", a.Recovered, a.Orphaned)
 	}
 	if a.Untracked > 0 {
 		fmt.Fprintf(&b, "  %d orders had no order_id to follow and were not audited\n", a.Untracked)
@@ -113,6 +127,32 @@ func (rep *Report) render(md bool) string {
 	return b.String()
 }
 
+// fmtRate renders orders per second: whole above 10/s.
+func fmtRate(v float64) string {
+	if v >= 10 {
+		return fmt.Sprintf("%.0f/s", v)
+	}
+	return fmt.Sprintf("%.1f/s", v)
+}
+
+// thousands renders n with comma separators: 12,345.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
 func lat(l Latency) string {
 	if l.Count == 0 {
 		return "-"
@@ -133,7 +173,17 @@ func ProgressLine(p Progress, s engine.Snapshot) string {
 	} else {
 		fmt.Fprintf(&b, "[manual] %v", p.Elapsed.Round(1e9))
 	}
-	fmt.Fprintf(&b, " rate %.0f/%.0f/s in-flight %d accepted %d failed %d late %d", p.AchievedRate, p.TargetRate, p.InFlight, p.Accepted, p.Failed, p.LateSends)
+	fmt.Fprintf(&b, " rate accepted/sent/target %.0f/%.0f/%.0f/s in-flight %d accepted %d failed %d late %d",
+		p.AchievedRate, p.SentRate, p.TargetRate, p.InFlight, p.Accepted, p.Failed, p.LateSends)
+	if p.Dropped > 0 {
+		fmt.Fprintf(&b, " dropped %d", p.Dropped)
+	}
+	if p.Shed > 0 {
+		fmt.Fprintf(&b, " shed %d", p.Shed)
+	}
+	if p.Retries > 0 {
+		fmt.Fprintf(&b, " retries %d", p.Retries)
+	}
 	if p.Paused {
 		b.WriteString(" PAUSED")
 	}

@@ -11,6 +11,7 @@
 //	  email:     {workers: 2, service_time: {dist: constant, value: 8ms}}
 //	catalog: {products: 50, stock: 10000, price_cents: {min: 500, max: 9900}}
 //	orders:  {product: {dist: zipf, s: 1.2}, quantity: {min: 1, max: 3}, users: 5000}
+//	retry:   {max: 3, backoff: 100ms}  # http driver: resend 503s with the same Idempotency-Key
 //	phases:
 //	  - {name: warm-up, duration: 10s, rate: 50/s}
 //	  - {name: ramp,    duration: 30s, rate: {from: 100/s, to: 600/s}}
@@ -24,6 +25,7 @@
 //	  - {at: 50s, set: {stage: email, service_time: {dist: constant, value: 50ms}, for: 20s}}
 //	  - {at: 60s, restock: {product: 3, quantity: 500}}
 //	  - {at: 70s, pause: {for: 5s}}
+//	  - {at: 80s, backlog: {max: 500, for: 10s}}
 //	thresholds:
 //	  - {metric: e2e_p99, max: 500ms}
 //	  - {metric: lost_orders, max: 0}

@@ -31,11 +31,11 @@ var errorCases = []struct {
 	{"syntax: duplicate key", ok + "seed: 1\nseed: 2\n", []want{{"3:1", "", `mapping key "seed" already defined at [2:1]`}}},
 	{"empty file", "# only a comment\n", []want{{"1:1", "", "the file is empty"}}},
 	{"two documents", ok + "---\n" + ok, []want{{"2:1", "", "found 2 documents"}}},
-	{"not a mapping", "- a\n- b\n", []want{{"1:1", "", "must be a mapping with fields name, description, seed, stages, catalog, orders, phases, actions, thresholds, got a list"}}},
+	{"not a mapping", "- a\n- b\n", []want{{"1:1", "", "must be a mapping with fields name, description, seed, stages, catalog, orders, retry, phases, actions, thresholds, got a list"}}},
 	{"undefined alias", ok + "stages: {payment: *nope}\n", []want{{"2:19", "stages.payment", "alias *nope does not refer to an anchor"}}},
 
 	// Unknown fields, with the valid names and a suggestion.
-	{"unknown top-level field", ok + "sead: 42\n", []want{{"2:1", "sead", `unknown field "sead"; valid fields are name, description, seed, stages, catalog, orders, phases, actions, thresholds (did you mean "seed"?)`}}},
+	{"unknown top-level field", ok + "sead: 42\n", []want{{"2:1", "sead", `unknown field "sead"; valid fields are name, description, seed, stages, catalog, orders, retry, phases, actions, thresholds (did you mean "seed"?)`}}},
 	{"unknown phase field", "phases:\n  - duration: 10s\n    rate: 10/s\n    arrival: poisson\n", []want{{"4:5", "phases[0].arrival", `valid fields are name, description, duration, rate, arrivals (did you mean "arrivals"?)`}}},
 	{"unknown stage", ok + "stages:\n  paymnt: {workers: 2}\n", []want{{"3:3", "stages.paymnt", `valid fields are payment, inventory, email (did you mean "payment"?)`}}},
 	{"unknown knob in fault", ok + "actions: [{at: 1s, fault: {stage: payment, decline: 1, for: 1s}}]\n", []want{{"2:44", "actions[0].fault.decline", "valid fields are stage, workers, prefetch, service_time, error_rate, decline_rate, for"}}},
@@ -115,7 +115,21 @@ var errorCases = []struct {
 	{"fault without for", ok + "actions: [{at: 1s, fault: {stage: payment, decline_rate: 1}}]\n", []want{{"2:27", "actions[0].fault.for", "is required for a fault"}}},
 	{"set without knobs", ok + "actions: [{at: 1s, set: {stage: email, for: 1s}}]\n", []want{{"2:25", "actions[0].set", "changes nothing; give at least one of workers"}}},
 	{"restock unknown product", ok + "catalog: {products: 5}\nactions: [{at: 1s, restock: {product: 6, quantity: 1}}]\n", []want{{"3:39", "actions[0].restock.product", "must be a product id between 1 and 5 (catalog.products)"}}},
+	{"backlog negative", ok + "actions: [{at: 1s, backlog: {max: -1, for: -2s}}]\n", []want{
+		{"2:35", "actions[0].backlog.max", "must be a number of ready messages (0: off) between 0 and 1000000000, got -1"},
+		{"2:44", "actions[0].backlog.for", "must be a positive duration, or omitted to keep the bound until the end; got -2s"},
+	}},
+	{"backlog without max", ok + "actions: [{at: 1s, backlog: {for: 2s}}]\n", []want{{"2:29", "actions[0].backlog.max", "required field is missing; expected a number of ready messages, or 0 for off"}}},
+	{"backlog max as text", ok + "actions: [{at: 1s, backlog: {max: lots}}]\n", []want{{"2:35", "actions[0].backlog.max", `must be a whole number, got text "lots"`}}},
 	{"stop without for", ok + "actions: [{at: 1s, stop: {stage: email}}]\n", []want{{"2:26", "actions[0].stop.for", "required field is missing; expected a duration like 10s"}}},
+
+	// Retry.
+	{"retry ranges", ok + "retry: {max: 11, backoff: -1ms}\n", []want{
+		{"2:14", "retry.max", "must be a number of resends (0: off) between 0 and 10, got 11"},
+		{"2:27", "retry.backoff", "must be a positive duration like 100ms, got -1ms"},
+	}},
+	{"retry backoff too long", ok + "retry:\n  max: 2\n  backoff: 1m\n", []want{{"4:12", "retry.backoff", "1m0s is longer than the maximum of 10s"}}},
+	{"retry unknown field", ok + "retry: {max: 2, attempts: 3}\n", []want{{"2:17", "retry.attempts", `unknown field "attempts"; valid fields are max, backoff`}}},
 
 	// Thresholds.
 	{"latency as number", ok + "thresholds: [{metric: e2e_p99, max: 500}]\n", []want{{"2:37", "thresholds[0].max", "e2e_p99 is a latency: write a duration like 500ms, not the number 500"}}},
@@ -226,6 +240,9 @@ actions:
       service_time: {dist: uniform, min: 1ms, max: 5ms}
   - {at: 60s, restock: {quantity: 100}}
   - {at: 70s, pause: {for: 5s}}
+  - {at: 71s, backlog: {max: 0}}
+  - {at: 72s, backlog: {max: 500, for: 10s}}
+retry: {max: 3, backoff: 250ms}
 thresholds:
   - {metric: e2e_p99, max: 500ms}
   - {metric: lost_orders, max: 0}
@@ -265,11 +282,20 @@ thresholds:
 	if got := s.PhaseStart(2); got != 15*time.Second {
 		t.Errorf("PhaseStart(2) = %s", got)
 	}
-	actionKinds := []string{ActionScale, ActionFault, ActionStop, ActionSet, ActionRestock, ActionPause}
+	actionKinds := []string{ActionScale, ActionFault, ActionStop, ActionSet, ActionRestock, ActionPause, ActionBacklog, ActionBacklog}
 	for i, k := range actionKinds {
 		if got := s.Actions[i].Kind(); got != k {
 			t.Errorf("actions[%d] kind %q, want %q", i, got, k)
 		}
+	}
+	if b := s.Actions[6].Backlog; b.Max != 0 || b.For != 0 {
+		t.Errorf("backlog off: %+v", b)
+	}
+	if b := s.Actions[7].Backlog; b.Max != 500 || b.For != Duration(10*time.Second) {
+		t.Errorf("backlog 500 for 10s: %+v", b)
+	}
+	if s.Retry.Max != 3 || s.Retry.Backoff != Duration(250*time.Millisecond) {
+		t.Errorf("retry: %+v", s.Retry)
 	}
 	if set := s.Actions[3].Knobs(); set.Stage != StageEmail || set.ServiceTime.Dist != DistUniform {
 		t.Errorf("set via merge key: %+v", set)
@@ -304,6 +330,9 @@ func TestDefaults(t *testing.T) {
 	c, o := s.Catalog, s.Orders
 	if c.Products != DefaultProducts || c.Stock != DefaultStock || c.PriceCents.Min != DefaultPriceMinCents || c.PriceCents.Max != DefaultPriceMaxCents {
 		t.Errorf("catalog defaults: %+v", c)
+	}
+	if s.Retry.Max != 0 || s.Retry.Backoff != DefaultRetryBackoff {
+		t.Errorf("retry defaults: off with a 100ms backoff, got %+v", s.Retry)
 	}
 	if o.Product.Dist != ProductUniform || o.Quantity.Min != DefaultQuantityMin || o.Quantity.Max != DefaultQuantityMax || o.Users != DefaultUsers {
 		t.Errorf("orders defaults: %+v", o)

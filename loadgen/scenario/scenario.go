@@ -43,6 +43,7 @@ const (
 	DefaultQuantityMax   = 3
 	DefaultUsers         = 1000
 	DefaultZipfS         = 1.2
+	DefaultRetryBackoff  = Duration(100 * time.Millisecond)
 )
 
 // StageNames returns the stages of the pipeline in the order orders pass
@@ -63,6 +64,7 @@ type Scenario struct {
 	Stages      Stages      `yaml:"stages"`      // overrides of the engine's stage defaults
 	Catalog     Catalog     `yaml:"catalog"`
 	Orders      Orders      `yaml:"orders"`
+	Retry       Retry       `yaml:"retry"` // resending refused orders (http driver only)
 	Phases      []Phase     `yaml:"phases,required" doc:"a list of phases, each with duration and rate"`
 	Actions     []Action    `yaml:"actions"`
 	Thresholds  []Threshold `yaml:"thresholds"`
@@ -152,6 +154,19 @@ type IntRange struct {
 	Max int `yaml:"max"`
 }
 
+// Retry says whether and how the http driver resends an order the API
+// did not accept (503, 409 idempotency_key_in_use, a transport error or a
+// timeout): with the same Idempotency-Key, so the order runs at most once.
+// The publish driver has no keys and never retries.
+type Retry struct {
+	// Max is how many times an order may be resent, 0–10; 0 (the
+	// default) turns retrying off.
+	Max int `yaml:"max"`
+	// Backoff is the first wait before a resend when the answer carried
+	// no Retry-After; it doubles with each resend. Default 100ms.
+	Backoff Duration `yaml:"backoff"`
+}
+
 // Phase is a stretch of the run with one rate shape.
 type Phase struct {
 	Name        string   `yaml:"name"`        // defaults to phase-N
@@ -172,6 +187,7 @@ type Action struct {
 	Stop        *Stop    `yaml:"stop"`
 	Restock     *Restock `yaml:"restock"`
 	Pause       *Pause   `yaml:"pause"`
+	Backlog     *Backlog `yaml:"backlog"`
 }
 
 // Action kinds, as returned by Action.Kind.
@@ -182,11 +198,12 @@ const (
 	ActionStop    = "stop"
 	ActionRestock = "restock"
 	ActionPause   = "pause"
+	ActionBacklog = "backlog"
 )
 
 // ActionKinds returns the action kinds.
 func ActionKinds() []string {
-	return []string{ActionScale, ActionSet, ActionFault, ActionStop, ActionRestock, ActionPause}
+	return []string{ActionScale, ActionSet, ActionFault, ActionStop, ActionRestock, ActionPause, ActionBacklog}
 }
 
 // Kind names the action's kind; empty when none is set. When several are
@@ -217,6 +234,9 @@ func (a Action) kinds() []string {
 	}
 	if a.Pause != nil {
 		k = append(k, ActionPause)
+	}
+	if a.Backlog != nil {
+		k = append(k, ActionBacklog)
 	}
 	return k
 }
@@ -261,6 +281,15 @@ type Restock struct {
 // not sent; the schedule resumes where it would have been.
 type Pause struct {
 	For Duration `yaml:"for,required" doc:"a duration like 5s"`
+}
+
+// Backlog changes the API's admission bound: while the pipeline's work
+// queues hold more ready messages than Max, POST /api/orders answers 503
+// (shed). Max 0 turns admission control off. With For, the previous bound
+// comes back afterwards.
+type Backlog struct {
+	Max int      `yaml:"max,required" doc:"a number of ready messages, or 0 for off"`
+	For Duration `yaml:"for"` // 0: until the end of the run
 }
 
 // Threshold fails the run when a metric ends up above Max or below Min.
@@ -314,6 +343,9 @@ func (s *Scenario) SetDefaults() {
 	s.Orders.Quantity.Min, s.Orders.Quantity.Max = defaultRange(s.Orders.Quantity.Min, s.Orders.Quantity.Max, DefaultQuantityMin, DefaultQuantityMax)
 	if s.Orders.Users == 0 {
 		s.Orders.Users = DefaultUsers
+	}
+	if s.Retry.Backoff == 0 {
+		s.Retry.Backoff = DefaultRetryBackoff
 	}
 	for i := range s.Phases {
 		p := &s.Phases[i]

@@ -11,17 +11,20 @@ import (
 // Limits that Validate enforces. They are far beyond what one process can
 // drive; they exist to catch typos such as a missing decimal point.
 const (
-	MaxRate        Rate     = 1_000_000 // per second
-	MaxDuration    Duration = Duration(7 * 24 * time.Hour)
-	MaxServiceTime Duration = Duration(time.Hour)
-	MaxWorkers              = 10_000
-	MaxPrefetch             = 65_535 // AMQP's prefetch count is 16 bits
-	MaxPhases               = 1_000
-	MaxProducts             = 1_000_000
-	MaxUsers                = 1_000_000_000
-	MaxQuantity             = 1_000
-	MaxPriceCents           = 100_000_000
-	MaxStock                = 1_000_000_000
+	MaxRate         Rate     = 1_000_000 // per second
+	MaxDuration     Duration = Duration(7 * 24 * time.Hour)
+	MaxServiceTime  Duration = Duration(time.Hour)
+	MaxWorkers               = 10_000
+	MaxPrefetch              = 65_535 // AMQP's prefetch count is 16 bits
+	MaxPhases                = 1_000
+	MaxProducts              = 1_000_000
+	MaxUsers                 = 1_000_000_000
+	MaxQuantity              = 1_000
+	MaxPriceCents            = 100_000_000
+	MaxStock                 = 1_000_000_000
+	MaxRetries               = 10
+	MaxRetryBackoff          = Duration(10 * time.Second)
+	MaxBacklog               = 1_000_000_000
 )
 
 // validator collects problems with the positions the decoder recorded.
@@ -63,6 +66,7 @@ func (s *Scenario) validate() Errors {
 	v.stages()
 	v.catalog()
 	v.orders()
+	v.retry()
 	for i, a := range s.Actions {
 		v.action(indexPath("actions", i), a)
 	}
@@ -349,6 +353,17 @@ func (v *validator) orders() {
 	v.intRange("orders.users", o.Users, 1, MaxUsers, "a user count")
 }
 
+func (v *validator) retry() {
+	r := v.s.Retry
+	v.intRange("retry.max", r.Max, 0, MaxRetries, "a number of resends (0: off)")
+	switch {
+	case r.Backoff < 0:
+		v.errorf("retry.backoff", "must be a positive duration like 100ms, got %s", r.Backoff)
+	case r.Backoff > MaxRetryBackoff:
+		v.errorf("retry.backoff", "%s is longer than the maximum of %s", r.Backoff, MaxRetryBackoff)
+	}
+}
+
 func (v *validator) action(path string, a Action) {
 	total := v.s.TotalDuration()
 	switch {
@@ -403,6 +418,15 @@ func (v *validator) action(path string, a Action) {
 		v.intRange(joinPath(p, "quantity"), a.Restock.Quantity, 1, MaxStock, "a quantity")
 	case ActionPause:
 		v.positiveDuration(joinPath(path, "pause.for"), a.Pause.For, MaxDuration)
+	case ActionBacklog:
+		p := joinPath(path, "backlog")
+		v.intRange(joinPath(p, "max"), a.Backlog.Max, 0, MaxBacklog, "a number of ready messages (0: off)")
+		switch f := a.Backlog.For; {
+		case f < 0:
+			v.errorf(joinPath(p, "for"), "must be a positive duration, or omitted to keep the bound until the end; got %s", f)
+		case f > MaxDuration:
+			v.errorf(joinPath(p, "for"), "%s is longer than the maximum of %s", f, MaxDuration)
+		}
 	}
 }
 

@@ -1,0 +1,151 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"oms-sim/engine"
+	"oms-sim/loadgen/pace"
+)
+
+// send walks the schedule until it ends or ctx is cancelled (then it
+// returns true). An arrival is sent at its time however late the loop is,
+// unless a pause covers it (skipped) or every in-flight slot is busy
+// (dropped): the schedule never waits for the system under test.
+func (r *Runner) send(ctx context.Context, start time.Time) (interrupted bool) {
+	next := r.schedule()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		at, req, ok := next()
+		if !ok {
+			return false
+		}
+		late, err := pace.SleepUntil(ctx, start, at)
+		if err != nil {
+			return true
+		}
+		phase := r.phases.Index(at)
+		if r.pausedAt(at) {
+			r.book.skip(phase)
+			continue
+		}
+		if r.cfg.Record {
+			o := engine.Order{ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID}
+			r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventArrival, Time: start.Add(at),
+				Detail: strconv.FormatInt(int64(at), 10), Order: &o})
+		}
+		r.launch(ctx, &wg, req, start, at, late, phase)
+	}
+}
+
+// launch sends one arrival in a goroutine of its own when an in-flight
+// slot is free, and counts it dropped when none is: waiting for a slot
+// would delay every later arrival and hide the overload.
+func (r *Runner) launch(ctx context.Context, wg *sync.WaitGroup, req engine.OrderRequest, start time.Time, at, late time.Duration, phase int) {
+	select {
+	case r.sem <- struct{}{}:
+	default:
+		r.book.drop(phase)
+		return
+	}
+	r.recordLateness(late)
+	inPhase := r.book.send(phase, at+late, late > r.cfg.LateThreshold)
+	r.inflight.Add(1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer func() { <-r.sem; r.inflight.Add(-1) }()
+		r.sendOne(ctx, req, start.Add(at), phase, inPhase)
+	}()
+}
+
+// recordLateness notes how far behind its intended time a send left.
+func (r *Runner) recordLateness(late time.Duration) {
+	r.mu.Lock()
+	_ = r.lateHist.RecordValue(max(1, min(late.Microseconds(), r.lateHist.HighestTrackableValue())))
+	r.mu.Unlock()
+}
+
+// schedule returns the run's sends in order: the scenario's pacer with
+// orders from its mix, or the recorded arrivals of a replay.
+func (r *Runner) schedule() func() (time.Duration, engine.OrderRequest, bool) {
+	if r.cfg.Replay != nil {
+		i := 0
+		return func() (time.Duration, engine.OrderRequest, bool) {
+			if i >= len(r.cfg.Replay) {
+				return 0, engine.OrderRequest{}, false
+			}
+			a := r.cfg.Replay[i]
+			i++
+			return a.At, a.Req, true
+		}
+	}
+	sched := pace.NewSchedule(r.phases)
+	return func() (time.Duration, engine.OrderRequest, bool) {
+		at, ok := sched.Next()
+		if !ok {
+			return 0, engine.OrderRequest{}, false
+		}
+		return at, r.mix.next(), true
+	}
+}
+
+// sendOne delivers one order intended at intended (retrying as the
+// scenario allows) and counts its final outcome in its phase. Latency
+// counts from the intended time, retries included.
+func (r *Runner) sendOne(ctx context.Context, req engine.OrderRequest, intended time.Time, phase int, inPhase bool) {
+	a := r.deliver(ctx, req)
+	if a.err != nil {
+		o := outcomeFailed
+		if errors.Is(a.err, ErrShed) {
+			o = outcomeShed
+		}
+		r.book.done(phase, inPhase, o, a.retries)
+		r.mu.Lock()
+		if len(r.errs) < 10 {
+			r.errs = append(r.errs, a.err.Error())
+		}
+		r.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	r.track.accepted(a.orderID, intended)
+	r.book.done(phase, inPhase, outcomeAccepted, a.retries)
+	r.mu.Lock()
+	_ = r.accept.RecordValue(max(1, min(now.Sub(intended).Microseconds(), r.accept.HighestTrackableValue())))
+	r.mu.Unlock()
+}
+
+// manualLoop sends at rate until the rate changes or ctx ends, with the
+// same policy as a scenario: never late because of a full in-flight
+// bound; such arrivals are dropped. Its sends join wg, which the caller
+// waits for: a rate change must not wait for the old rate's answers.
+func (r *Runner) manualLoop(ctx context.Context, wg *sync.WaitGroup, rate float64) {
+	start := time.Now()
+	r.mu.Lock()
+	r.start = start
+	r.mu.Unlock()
+	interval := time.Duration(float64(time.Second) / rate)
+	for n := 0; ; n++ {
+		at := time.Duration(n) * interval
+		t := time.NewTimer(time.Until(start.Add(at)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-r.manualSet:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if r.pausedAt(0) {
+			r.book.skip(-1)
+			continue
+		}
+		r.launch(ctx, wg, r.mix.next(), start, at, max(time.Since(start)-at, 0), -1)
+	}
+}
