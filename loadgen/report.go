@@ -124,8 +124,11 @@ type StageReport struct {
 	Retried    int64   `json:"retried"`
 	Dead       int64   `json:"dead_lettered"`
 	PeakQueue  int     `json:"peak_queue"`
-	QueueWait  Latency `json:"queue_wait"`
-	Service    Latency `json:"service_time"`
+	// PeakUtilisation is the highest offered load ρ the stage saw (arrivals
+	// × mean service ÷ workers, over 5 s): above 1 it could not keep up.
+	PeakUtilisation float64 `json:"peak_utilisation"`
+	QueueWait       Latency `json:"queue_wait"`
+	Service         Latency `json:"service_time"`
 }
 
 // ThresholdResult is one threshold's verdict.
@@ -179,7 +182,7 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	for i, st := range snap.Stages {
 		sr := StageReport{
 			Name: st.Name, Workers: st.Config.Workers, Handled: st.Handled, Retried: st.Retried, Dead: st.Dead,
-			QueueWait: latencyOf(st.QueueWait), Service: latencyOf(st.Service),
+			PeakUtilisation: st.PeakUtilisation, QueueWait: latencyOf(st.QueueWait), Service: latencyOf(st.Service),
 		}
 		if i < len(snap.Queues) {
 			sr.PeakQueue = snap.Queues[i].PeakReady

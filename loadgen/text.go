@@ -76,10 +76,10 @@ func (rep *Report) render(md bool) string {
 	title("Stages")
 	rows = nil
 	for _, s := range rep.Stages {
-		rows = append(rows, []string{s.Name, fmt.Sprint(s.Workers), fmt.Sprintf("%.0f/s", s.Throughput), fmt.Sprint(s.PeakQueue),
+		rows = append(rows, []string{s.Name, fmt.Sprint(s.Workers), fmt.Sprintf("%.0f/s", s.Throughput), fmt.Sprintf("%.0f%%", s.PeakUtilisation*100), fmt.Sprint(s.PeakQueue),
 			lat(s.QueueWait), lat(s.Service), fmt.Sprint(s.Retried), fmt.Sprint(s.Dead)})
 	}
-	table([]string{"stage", "workers", "throughput", "peak queue", "queue wait p50/p90/p99/max", "service p50/p90/p99/max", "retried", "dead"}, rows)
+	table([]string{"stage", "workers", "throughput", "peak ρ", "peak queue", "queue wait p50/p90/p99/max", "service p50/p90/p99/max", "retried", "dead"}, rows)
 
 	title("End to end (intended send → terminal status)")
 	table([]string{"", "count", "p50", "p90", "p99", "p99.9", "max"}, [][]string{
@@ -191,7 +191,12 @@ func ProgressLine(p Progress, s engine.Snapshot) string {
 	for _, q := range s.Queues {
 		fmt.Fprintf(&b, " %s=%d", strings.TrimPrefix(q.Queue, "oms."), q.Ready)
 	}
-	fmt.Fprintf(&b, " | open %d e2e p99 %v", s.Orders.Open, s.E2ERecent.P99.Round(1e5))
+	fmt.Fprintf(&b, " | open %d", s.Orders.Open)
+	if s.E2ERecent.Count > 0 {
+		fmt.Fprintf(&b, " e2e p99 %v", s.E2ERecent.P99.Round(1e5))
+	} else {
+		b.WriteString(" e2e p99 -") // none ended in the last 5-10 s
+	}
 	if !s.Broker.Connected {
 		b.WriteString(" | RECONNECTING")
 	}
