@@ -281,3 +281,51 @@ actions:
 		t.Errorf("bounds seen by events %v, want from 7000 to 0", seen)
 	}
 }
+
+// TestShedAndRetryThroughTheRealAPI drives the engine's own HTTP API on
+// RabbitMQ while payment is stopped and the admission bound is low: the
+// API sheds, the driver retries with the same key after Retry-After, and
+// the audit shows every accepted order ran once and none was lost. The
+// report's shed count matches the API's.
+func TestShedAndRetryThroughTheRealAPI(t *testing.T) {
+	sc := parse(t, `
+name: shed
+stages: {payment: {workers: 1}}
+retry: {max: 4}
+phases: [{name: push, duration: 3s, rate: 100/s}]
+actions:
+  - {at: 0s, stop: {stage: payment, for: 2s}}
+  - {at: 0s, backlog: {max: 40, for: 2500ms}}
+thresholds:
+  - {metric: lost_orders, max: 0}
+  - {metric: duplicated_orders, max: 0}
+`)
+	e := startEngineWith(t, sc, func(c *engine.Config) { c.IdempotencyKeys = 10_000 })
+	srv := httptest.NewServer(e.Handler())
+	defer srv.Close()
+	d := NewHTTPDriver(srv.URL)
+	defer d.Client.CloseIdleConnections()
+	r, err := New(Config{Scenario: sc, Engine: e, Driver: d, Broker: e.Snapshot().Broker, DrainTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := e.Snapshot()
+	a := rep.Audit
+	if snap.API.Shed == 0 || rep.Retries == 0 {
+		t.Fatalf("API shed %d, driver retries %d: the stopped stage should have made the API shed and the driver retry", snap.API.Shed, rep.Retries)
+	}
+	// Every shed answer the driver got is one the API gave.
+	if rep.Retries+rep.Shed > snap.API.Shed+snap.API.Unavailable {
+		t.Errorf("driver saw %d retried + %d finally shed answers, the API gave %d shed + %d unavailable", rep.Retries, rep.Shed, snap.API.Shed, snap.API.Unavailable)
+	}
+	if a.Lost != 0 || a.Duplicated != 0 || a.Confirmed != a.Accepted || a.Accepted+rep.Shed+rep.Failed != rep.Sent || !rep.Passed {
+		t.Errorf("audit %+v, sent %d shed %d failed %d: want every arrival accounted for, each accepted order run once", a, rep.Sent, rep.Shed, rep.Failed)
+	}
+	if c := e.Counts(); c.Accepted != a.Accepted || c.Duplicated != 0 || c.Orphaned != 0 {
+		t.Errorf("engine counts %+v, audit accepted %d", c, a.Accepted)
+	}
+}

@@ -18,10 +18,19 @@ import (
 // test's own, configured by the scenario.
 func startEngine(t *testing.T, sc *scenario.Scenario) *engine.Engine {
 	t.Helper()
+	return startEngineWith(t, sc, nil)
+}
+
+// startEngineWith is startEngine with mutate applied to the config last.
+func startEngineWith(t *testing.T, sc *scenario.Scenario, mutate func(*engine.Config)) *engine.Engine {
+	t.Helper()
 	d := brokertest.Dialer(t)
 	ns := brokertest.Namespace(t)
 	cfg := engine.Config{Dialer: d, Namespace: ns, Process: ns}
 	ApplyToConfig(sc, &cfg)
+	if mutate != nil {
+		mutate(&cfg)
+	}
 	e, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
