@@ -173,6 +173,12 @@ func (h *header) runLine() string {
 	if p.Failed > 0 {
 		parts = append(parts, part{st.Bad.Render(fmt.Sprintf("%d refused", p.Failed)), 2})
 	}
+	if p.Shed > 0 {
+		parts = append(parts, part{st.Warn.Render(fmt.Sprintf("%s shed", fmtCount(p.Shed))), 2})
+	}
+	if p.Dropped > 0 {
+		parts = append(parts, part{st.Bad.Render(fmt.Sprintf("%s dropped", fmtCount(p.Dropped))), 1})
+	}
 	if p.Paused {
 		parts = append(parts, part{st.Warn.Render("⏸ load paused"), 0})
 	}

@@ -414,6 +414,17 @@ func TestBacklogKeyAndShedding(t *testing.T) {
 	if got := h.ctl.Calls(); !slices.Equal(got, want) {
 		t.Errorf("calls = %q, want %q", got, want)
 	}
+	// With a bound in force, typing replaces it (it is only shown).
+	s := fakeSnapshot()
+	s.Admission.MaxBacklog = 200
+	h.src.setSnapshot(s)
+	h.refresh()
+	h.press("b")
+	h.typeText("0")
+	h.pressExec("enter")
+	if got := h.ctl.Calls(); len(got) != 3 || got[2] != "max-backlog dashboard 0" {
+		t.Errorf("calls = %q, want the third to set 0, not 2000", got)
+	}
 	h.press("b")
 	h.typeText("lots")
 	h.press("enter")

@@ -224,11 +224,15 @@ func (m *Model) loadKey(msg tea.KeyPressMsg) (cmd tea.Cmd, handled bool) {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Backlog) && k.Backlog.Enabled():
-		v := ""
+		// The bound in force is the placeholder, not the value: typing
+		// a new one must not append to it.
+		cur := "off"
 		if m.hasSnap && m.snap.Admission.MaxBacklog > 0 {
-			v = fmt.Sprint(m.snap.Admission.MaxBacklog)
+			cur = fmt.Sprint(m.snap.Admission.MaxBacklog)
 		}
-		return m.prompt.Open(promptBacklog, v), true
+		cmd := m.prompt.Open(promptBacklog, "")
+		m.prompt.input.Placeholder = "now " + cur + "; e.g. 2000, or 0 for off"
+		return cmd, true
 	case !k.PauseLoad.Enabled() && !k.StartLoad.Enabled():
 		return nil, false
 	case key.Matches(msg, k.PauseLoad) && k.PauseLoad.Enabled():

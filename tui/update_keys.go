@@ -166,6 +166,10 @@ func (m Model) promptKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			}
 			return m, m.setRate(r)
 		case promptBacklog:
+			if v == "" {
+				m.setFlash("max backlog unchanged", false)
+				return m, nil
+			}
 			n, err := parseBacklog(v)
 			if err != nil {
 				m.setFlash(err.Error(), true)
