@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -185,18 +184,7 @@ func TestRetriesKeepTheKey(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := parse(t, "name: retry\nretry: "+tc.retry+"\nphases: [{name: one, duration: 1s, rate: 1/s}]\n")
 			api := &fakeAPI{t: t, e: e, script: tc.script, replay: tc.replay}
-			srv := httptest.NewServer(api)
-			defer srv.Close()
-			d := NewHTTPDriver(srv.URL)
-			defer d.Client.CloseIdleConnections()
-			r, err := New(Config{Scenario: sc, Engine: e, Driver: d, Broker: e.Snapshot().Broker, DrainTimeout: 30 * time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep, err := r.Run(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: httpDriverFor(t, api)})
 			api.mu.Lock()
 			keys, id := api.keys, api.id
 			api.mu.Unlock()
@@ -250,14 +238,7 @@ actions:
 		mu.Unlock()
 	})
 	defer unsub()
-	r, err := New(Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Broker: e.Snapshot().Broker})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := r.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, DrainTimeout: DefaultDrainTimeout})
 	if rep.Audit.Lost != 0 || rep.Audit.Accepted != 15 {
 		t.Errorf("audit %+v", rep.Audit)
 	}
@@ -301,18 +282,7 @@ thresholds:
   - {metric: duplicated_orders, max: 0}
 `)
 	e := startEngineWith(t, sc, func(c *engine.Config) { c.IdempotencyKeys = 10_000 })
-	srv := httptest.NewServer(e.Handler())
-	defer srv.Close()
-	d := NewHTTPDriver(srv.URL)
-	defer d.Client.CloseIdleConnections()
-	r, err := New(Config{Scenario: sc, Engine: e, Driver: d, Broker: e.Snapshot().Broker, DrainTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := r.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: httpDriverFor(t, e.Handler())})
 	snap := e.Snapshot()
 	a := rep.Audit
 	if snap.API.Shed == 0 || rep.Retries == 0 {

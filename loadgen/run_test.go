@@ -3,6 +3,8 @@ package loadgen
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -45,6 +47,38 @@ func startEngineWith(t *testing.T, sc *scenario.Scenario, mutate func(*engine.Co
 	return e
 }
 
+// runScenario runs cfg's scenario to its report, failing the test on an
+// error. Broker defaults to the engine's, DrainTimeout to 30 s.
+func runScenario(t *testing.T, cfg Config) *Report {
+	t.Helper()
+	if cfg.Broker == (engine.BrokerStatus{}) {
+		cfg.Broker = cfg.Engine.Snapshot().Broker
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = 30 * time.Second
+	}
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// httpDriverFor serves h on a test server and returns an http driver
+// for it; both close at cleanup.
+func httpDriverFor(t *testing.T, h http.Handler) *HTTPDriver {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	d := NewHTTPDriver(srv.URL)
+	t.Cleanup(d.Client.CloseIdleConnections)
+	return d
+}
+
 func parse(t *testing.T, yaml string) *scenario.Scenario {
 	t.Helper()
 	sc, err := scenario.Parse("test.yaml", []byte(yaml))
@@ -71,14 +105,7 @@ thresholds:
   - {metric: duplicated_orders, max: 0}
 `)
 	e := startEngine(t, sc)
-	r, err := New(Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Broker: e.Snapshot().Broker, DrainTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := r.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}})
 	a := rep.Audit
 	if a.Lost != 0 || a.Duplicated != 0 || !rep.Passed {
 		t.Fatalf("audit %+v passed %v", a, rep.Passed)
@@ -204,14 +231,7 @@ thresholds:
   - {metric: lost_orders, max: 0}
 `)
 	e := startEngine(t, sc)
-	r, err := New(Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Broker: e.Snapshot().Broker})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := r.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, DrainTimeout: DefaultDrainTimeout})
 	if rep.Passed || rep.Thresholds[0].Pass || !rep.Thresholds[1].Pass {
 		t.Fatalf("passed %v thresholds %+v: want e2e_p50 ≤ 1µs to fail and lost_orders to pass", rep.Passed, rep.Thresholds)
 	}
