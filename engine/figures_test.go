@@ -2,9 +2,9 @@ package engine
 
 import (
 	"context"
-	"math"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
