@@ -53,6 +53,7 @@ type Engine struct {
 	changes   ring[Change]
 	lastError string
 
+	live liveConns // connected sessions, for the broker's flow control
 	api  apiCounters
 	adm  admission
 	idem *idemKeys // nil: Idempotency-Key is ignored
@@ -201,7 +202,9 @@ func (e *Engine) goSupervise(ctx context.Context, name string, session func(cont
 			first = false
 			wait = backoff.Min
 			e.sessions.Add(1)
+			e.live.set(name, conn)
 			err = session(ctx, conn)
+			e.live.set(name, nil)
 			e.sessions.Add(-1)
 			conn.Close()
 			if ctx.Err() != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"runtime"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -202,5 +203,27 @@ func TestUtilisationShowsOverload(t *testing.T) {
 		if s.Utilisation >= 1 {
 			t.Errorf("%s ρ %.2f: only payment is overloaded", s.Name, s.Utilisation)
 		}
+	}
+}
+
+// TestBrokerAndProcessCPU: with RabbitMQ on this host the snapshot reads
+// its Erlang VM's CPU, and this process's, once a second.
+func TestBrokerAndProcessCPU(t *testing.T) {
+	t.Parallel()
+	e := startEngine(t, rabbitDialer(t), nil)
+	if localBrokerPID(e.cfg.Dialer.Describe()) == 0 {
+		t.Skip("the test broker is not a beam.smp on this host")
+	}
+	var s Snapshot
+	waitFor(t, 10*time.Second, "two CPU samples", func() bool {
+		s = e.Snapshot()
+		return s.Broker.CPU >= 0 && s.ProcessCPU >= 0
+	})
+	// RabbitMQ always does some work (its own timers, our queue polls).
+	if s.Broker.CPU <= 0 || s.Broker.CPU > float64(runtime.NumCPU())+0.5 || s.ProcessCPU > float64(runtime.NumCPU())+0.5 {
+		t.Errorf("broker %.3f cores, process %.3f cores: want the broker above 0 and both within the machine's %d", s.Broker.CPU, s.ProcessCPU, runtime.NumCPU())
+	}
+	if s.Broker.Blocked {
+		t.Errorf("broker blocks our publishers: %s", s.Broker.BlockedReason)
 	}
 }

@@ -35,6 +35,11 @@ type monitor struct {
 	// poll: the backlog admission control judges by, read without a lock
 	// on every POST.
 	ready atomic.Int64
+	// brokerCPU measures a broker on this host (its beam.smp), selfCPU
+	// this process; sampled once a second.
+	brokerPID int
+	brokerCPU *cpuMeter
+	selfCPU   *cpuMeter
 }
 
 type queueState struct {
@@ -71,7 +76,23 @@ func newMonitor(e *Engine) *monitor {
 	for _, s := range StageNames {
 		m.stages[s] = &stageRates{}
 	}
+	m.selfCPU = newCPUMeter(selfCPU)
+	m.brokerCPU = newCPUMeter(nil)
+	if e.cfg.BrokerKind != "embedded" {
+		m.findBroker()
+	}
 	return m
+}
+
+// findBroker looks for a broker process on this host to measure.
+func (m *monitor) findBroker() {
+	m.brokerPID = localBrokerPID(m.e.cfg.Dialer.Describe())
+	if m.brokerPID == 0 {
+		m.brokerCPU.read = nil
+		return
+	}
+	pid := m.brokerPID
+	m.brokerCPU = newCPUMeter(func() (time.Duration, bool) { return procCPU(pid) })
 }
 
 // session polls queue depths until the connection is lost.
@@ -151,6 +172,10 @@ func (m *monitor) tick(now time.Time) {
 	dq.in.add(now, dead)
 	if now.Sub(m.lastHist) >= historyEvery {
 		m.lastHist = now
+		m.selfCPU.sample(now)
+		if !m.brokerCPU.sample(now) && m.brokerPID != 0 {
+			m.findBroker() // restarted: a new process
+		}
 		for _, q := range watchedQueues {
 			m.queues[q].history.add(float64(m.queues[q].info.Ready))
 		}
@@ -239,7 +264,9 @@ func (e *Engine) Snapshot() Snapshot {
 	}
 	e.mu.Unlock()
 
+	snap.Broker.Blocked, snap.Broker.BlockedReason = e.live.blocked()
 	m.mu.Lock()
+	snap.Broker.CPU, snap.ProcessCPU = m.brokerCPU.cores, m.selfCPU.cores
 	snap.AcceptRate = m.accepted.per(time.Second)
 	snap.TerminalRate = m.terminal.per(time.Second)
 	snap.E2EHistory = m.e2eHist.copy()

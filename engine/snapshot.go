@@ -9,10 +9,13 @@ type Snapshot struct {
 	Started time.Time    `json:"started"`
 	Broker  BrokerStatus `json:"broker"`
 	// Process is this process's name; Roles the parts it runs.
-	Process string          `json:"process"`
-	Roles   []string        `json:"roles"`
-	Stages  []StageSnapshot `json:"stages"`
-	Queues  []QueueSnapshot `json:"queues"`
+	Process string `json:"process"`
+	// ProcessCPU is the cores this process used over the last second (-1
+	// before the first second).
+	ProcessCPU float64         `json:"process_cpu_cores"`
+	Roles      []string        `json:"roles"`
+	Stages     []StageSnapshot `json:"stages"`
+	Queues     []QueueSnapshot `json:"queues"`
 	// E2E is accept → terminal status over the whole run; E2ERecent
 	// over the last 5–10 s.
 	E2E       Percentiles `json:"e2e"`
@@ -49,6 +52,13 @@ type BrokerStatus struct {
 	Connected  bool   `json:"connected"`
 	Reconnects int64  `json:"reconnects"`
 	LastError  string `json:"last_error,omitempty"`
+	// Blocked is set while the broker blocks our publishers
+	// (connection.blocked: a memory or disk alarm); BlockedReason says why.
+	Blocked       bool   `json:"blocked"`
+	BlockedReason string `json:"blocked_reason,omitempty"`
+	// CPU is the cores the broker's Erlang VM used over the last second,
+	// when it runs on this host (read from /proc); -1 when unknown.
+	CPU float64 `json:"cpu_cores"`
 }
 
 // StageSnapshot is one stage's live figures.

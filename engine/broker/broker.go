@@ -88,6 +88,13 @@ type Conn interface {
 	Close() error
 }
 
+// Blocker is implemented by connections that report the broker's flow
+// control: RabbitMQ sends connection.blocked to publishing connections
+// while a memory or disk alarm is on, and their publishes wait.
+type Blocker interface {
+	Blocked() (blocked bool, reason string)
+}
+
 // Dialer opens connections. name labels the connection on the broker
 // (visible in the management UI and rabbitmqctl list_connections).
 type Dialer interface {

@@ -29,6 +29,11 @@ type Conn struct {
 	// reopened on demand.
 	inspectMu sync.Mutex
 	inspect   *amqp.Channel
+
+	// blocked is the broker's flow control on this connection
+	// (connection.blocked: a memory or disk alarm), with its reason.
+	blocked       bool
+	blockedReason string
 }
 
 var _ broker.Conn = (*Conn)(nil)
@@ -39,7 +44,27 @@ func newConn(ac *amqp.Connection, name string) *Conn {
 	// sends at most one error, then closes the channel on every kind of close.
 	notify := ac.NotifyClose(make(chan *amqp.Error, 1))
 	go c.watch(notify)
+	// Also buffered and drained; amqp091 closes it when the connection
+	// closes, which ends the goroutine.
+	blocks := ac.NotifyBlocked(make(chan amqp.Blocking, 4))
+	go c.watchBlocked(blocks)
 	return c
+}
+
+func (c *Conn) watchBlocked(blocks <-chan amqp.Blocking) {
+	for b := range blocks {
+		c.mu.Lock()
+		c.blocked, c.blockedReason = b.Active, b.Reason
+		c.mu.Unlock()
+	}
+}
+
+// Blocked reports whether the broker has blocked this connection's
+// publishes (connection.blocked, sent on a memory or disk alarm) and why.
+func (c *Conn) Blocked() (bool, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.blocked, c.blockedReason
 }
 
 func (c *Conn) watch(notify <-chan *amqp.Error) {
