@@ -49,6 +49,9 @@ type Progress struct {
 	Paused    bool  `json:"paused"`
 	// Manual is true for load started by hand (no scenario).
 	Manual bool `json:"manual"`
+	// Limit is what holds the load back now (judged once a second while
+	// running): the generator or API, a stage, the broker, or none.
+	Limit Limit `json:"limit"`
 	// ReportText is the final report, set when State is StateDone.
 	ReportText string `json:"report_text,omitempty"`
 	Passed     bool   `json:"passed"`

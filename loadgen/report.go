@@ -62,6 +62,10 @@ type Report struct {
 	MaxInFlight int      `json:"max_inflight"`
 	SendErrors  []string `json:"send_errors,omitempty"`
 
+	// Limit is what held the run back, with evidence: the generator or
+	// API, a stage, the broker, or none.
+	Limit *Limit `json:"limit,omitempty"`
+
 	Audit Audit `json:"audit"`
 	// Events is the event log's kind and what it dropped: a dropped event
 	// never costs an order, but its order's trace and audit are partial.
@@ -113,6 +117,9 @@ type PhaseReport struct {
 	SentRate     float64 `json:"sent_rate"`
 	AchievedRate float64 `json:"achieved_rate"`
 	Ratio        float64 `json:"achieved_ratio"`
+	// Limit is what held the phase back (or "none"), judged every second
+	// while it ran: the most frequent verdict, with its latest evidence.
+	Limit *Limit `json:"limit,omitempty"`
 }
 
 // StageReport is one stage over the run.
@@ -168,10 +175,15 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	tot := r.book.totals()
 	rep.Sent, rep.Failed, rep.Shed, rep.LateSends = tot.Sent, tot.Failed, tot.Shed, tot.Late
 	rep.Dropped, rep.Overdue, rep.Retries, rep.Skipped = tot.Dropped, tot.Overdue, tot.Retries, tot.Skipped
-	for i, c := range r.book.perPhase() {
-		rep.Phases = append(rep.Phases, phaseReport(r.phases, i, c))
-	}
 	r.mu.Lock()
+	for i, c := range r.book.perPhase() {
+		pr := phaseReport(r.phases, i, c)
+		if i < len(r.limits) {
+			pr.Limit = r.limits[i].verdict()
+		}
+		rep.Phases = append(rep.Phases, pr)
+	}
+	rep.Limit = runLimit(rep.Phases)
 	rep.SendErrors = append([]string(nil), r.errs...)
 	rep.Accept = latencyOfHist(r.accept)
 	rep.Lateness = latencyOfHist(r.lateHist)
@@ -205,6 +217,27 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 		rep.Thresholds = append(rep.Thresholds, tr)
 	}
 	return rep
+}
+
+// runLimit is what limited the run: the limit of the most demanding phase
+// that had one (the highest target rate), else none.
+func runLimit(phases []PhaseReport) *Limit {
+	var best *PhaseReport
+	for i := range phases {
+		p := &phases[i]
+		if p.Limit == nil || p.Limit.Kind == LimitNone {
+			continue
+		}
+		if best == nil || p.TargetRate > best.TargetRate {
+			best = p
+		}
+	}
+	if best == nil {
+		return &Limit{Kind: LimitNone, Evidence: "no phase was held back"}
+	}
+	l := *best.Limit
+	l.Evidence = "in phase " + best.Name + ": " + l.Evidence
+	return &l
 }
 
 // phaseReport turns phase i's counts into its report.

@@ -113,6 +113,11 @@ type Runner struct {
 	// acceptedRate and sentRate turn the book's totals into rates for
 	// progress lines.
 	acceptedRate, sentRate rateWindow
+	droppedRate, lateRate  rateWindow
+	// limit is the latest verdict on what holds the load back; limits
+	// tally each phase's verdicts (guarded by mu).
+	limit  Limit
+	limits []limitTally
 }
 
 // New checks cfg and builds a Runner.
@@ -163,6 +168,9 @@ func New(cfg Config) (*Runner, error) {
 			Orders: scenario.Orders{Quantity: scenario.IntRange{Min: 1, Max: 3}, Users: scenario.DefaultUsers}})
 	}
 	r.book = newBook(r.phases)
+	if r.phases != nil {
+		r.limits = make([]limitTally, r.phases.Len())
+	}
 	return r, nil
 }
 
@@ -253,7 +261,7 @@ func (r *Runner) drain(ctx context.Context) {
 func (r *Runner) progressLoop(ctx context.Context) {
 	t := time.NewTicker(r.cfg.ProgressEvery / 4)
 	defer t.Stop()
-	lastPrint := time.Now()
+	lastPrint, lastJudge := time.Now(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -262,11 +270,40 @@ func (r *Runner) progressLoop(ctx context.Context) {
 			c := r.book.totals()
 			r.acceptedRate.add(now, c.Accepted)
 			r.sentRate.add(now, c.Sent)
-			if r.cfg.Progress != nil && now.Sub(lastPrint) >= r.cfg.ProgressEvery {
+			r.droppedRate.add(now, c.Dropped)
+			r.lateRate.add(now, c.Late)
+			judgeNow := now.Sub(lastJudge) >= time.Second
+			printNow := r.cfg.Progress != nil && now.Sub(lastPrint) >= r.cfg.ProgressEvery
+			if !judgeNow && !printNow {
+				continue
+			}
+			snap := r.cfg.Engine.Snapshot()
+			if judgeNow {
+				lastJudge = now
+				r.judge(snap)
+			}
+			if printNow {
 				lastPrint = now
-				fmt.Fprintln(r.cfg.Progress, ProgressLine(r.Progress(), r.cfg.Engine.Snapshot()))
+				fmt.Fprintln(r.cfg.Progress, ProgressLine(r.Progress(), snap))
 			}
 		}
+	}
+}
+
+// judge decides what limits the load now and tallies it for the phase.
+func (r *Runner) judge(snap engine.Snapshot) {
+	p := r.Progress()
+	if p.State != StateRunning || p.Paused || p.TargetRate <= 0 {
+		return
+	}
+	w := window{offered: p.TargetRate, sent: r.sentRate.per(time.Second),
+		dropped: r.droppedRate.per(time.Second), late: r.lateRate.per(time.Second)}
+	l := judge(w, snap)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.limit = l
+	if !p.Manual && p.PhaseIndex < len(r.limits) {
+		r.limits[p.PhaseIndex].add(l)
 	}
 }
 
@@ -288,6 +325,7 @@ func (r *Runner) Progress() Progress {
 		Paused:       r.paused,
 		AchievedRate: r.acceptedRate.per(time.Second),
 		SentRate:     r.sentRate.per(time.Second),
+		Limit:        r.limit,
 	}
 	if s := r.cfg.Scenario; s != nil {
 		p.Scenario, p.Description = s.Name, s.Description

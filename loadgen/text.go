@@ -71,6 +71,12 @@ func (rep *Report) render(md bool) string {
 			fmt.Fprintf(&b, "  %s: offered %s, sent %s, dropped %s, overdue %s, shed %s\n", p.Name, fmtRate(p.TargetRate),
 				fmtRate(p.SentRate), thousands(p.Dropped), thousands(p.Overdue), thousands(p.Shed))
 		}
+		if p.Limit != nil && p.Limit.Kind != LimitNone {
+			fmt.Fprintf(&b, "  %s limited by %s\n", p.Name, p.Limit)
+		}
+	}
+	if rep.Limit != nil {
+		fmt.Fprintf(&b, "  LIMIT: %s\n", rep.Limit)
 	}
 
 	title("Stages")
@@ -186,6 +192,16 @@ func ProgressLine(p Progress, s engine.Snapshot) string {
 	}
 	if p.Paused {
 		b.WriteString(" PAUSED")
+	}
+	if p.Limit.Kind != "" && p.Limit.Kind != LimitNone {
+		what := p.Limit.Kind
+		if p.Limit.Stage != "" {
+			what += " " + p.Limit.Stage
+		}
+		b.WriteString(" | limit " + what)
+		if p.Limit.Brief != "" {
+			b.WriteString(" (" + p.Limit.Brief + ")")
+		}
 	}
 	b.WriteString(" | queues")
 	for _, q := range s.Queues {

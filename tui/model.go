@@ -186,6 +186,11 @@ func (m Model) applyData(d dataMsg) (tea.Model, tea.Cmd) {
 	m.header.Update(d.snap, d.progress, m.outage, now)
 	m.queues.Update(d.snap)
 	m.stages.Update(d.snap, m.slowedSet(), m.outage != nil)
+	m.stages.limit = nil
+	if d.progress != nil {
+		l := d.progress.Limit
+		m.stages.limit = &l
+	}
 	m.e2e.Update(d.snap)
 	m.activity.Update(d.snap, now)
 	m.trace.apply(d, now)

@@ -446,3 +446,21 @@ func TestBacklogKeyAndShedding(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitElsewhereShown: when no stage is the bottleneck but the load
+// generator judges the broker the limit, the stages panel says so.
+func TestLimitElsewhereShown(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 140, 45)
+	s := fakeSnapshot()
+	for i := range s.Stages {
+		s.Stages[i].Bottleneck, s.Stages[i].Reason = false, ""
+	}
+	h.src.setSnapshot(s)
+	h.load.setProgress(loadgen.Progress{State: loadgen.StateRunning, Manual: true, TargetRate: 4000, AchievedRate: 2000,
+		Limit: loadgen.Limit{Kind: loadgen.LimitBroker, Evidence: "publish confirms p99 420ms while every stage has spare workers"}})
+	h.refresh()
+	if v := ansi.Strip(h.view()); !strings.Contains(v, "▲ limit: the broker — publish confirms p99 420ms") {
+		t.Errorf("the broker limit is not shown:\n%s", v)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"oms-sim/engine"
+	"oms-sim/loadgen"
 )
 
 // stagesPanel lists the stages with their knobs and figures. One stage is
@@ -24,6 +25,9 @@ type stagesPanel struct {
 	// restores it); outage is the running payment outage, if any.
 	slowed map[string]bool
 	outage bool
+	// limit is the load generator's verdict on what holds the load back
+	// (nil without a load generator): shown when no stage is the reason.
+	limit *loadgen.Limit
 }
 
 func newStagesPanel(st *Styles) stagesPanel { return stagesPanel{st: st} }
@@ -223,7 +227,13 @@ func (p *stagesPanel) hasBottleneck() bool {
 			return true
 		}
 	}
-	return false
+	return p.limitElsewhere()
+}
+
+// limitElsewhere reports whether the load is held back by something other
+// than a stage: the broker or oms-sim's own generator and API.
+func (p *stagesPanel) limitElsewhere() bool {
+	return p.limit != nil && (p.limit.Kind == loadgen.LimitBroker || p.limit.Kind == loadgen.LimitGenerator)
 }
 
 // bottleneckLine names the limiting stage and why.
@@ -236,6 +246,13 @@ func (p *stagesPanel) bottleneckLine() string {
 			}
 			return p.st.Bottleneck.Render("▲ bottleneck: " + s.Name + " — " + reason)
 		}
+	}
+	if p.limitElsewhere() {
+		who := "the broker"
+		if p.limit.Kind == loadgen.LimitGenerator {
+			who = "oms-sim's generator/API"
+		}
+		return p.st.Bottleneck.Render("▲ limit: " + who + " — " + p.limit.Evidence)
 	}
 	return p.st.Muted.Render("  no bottleneck: every stage keeps up")
 }

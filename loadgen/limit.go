@@ -1,0 +1,162 @@
+package loadgen
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"oms-sim/engine"
+)
+
+// Limit kinds: what held a run back.
+const (
+	LimitNone      = "none"      // the system kept up with what was offered
+	LimitGenerator = "generator" // oms-sim's own load generator or API could not send what was offered
+	LimitStage     = "stage"     // a stage could not take what arrived (ρ ≥ 1, its queue growing)
+	LimitBroker    = "broker"    // the broker: slow confirms with idle stages, or flow control
+)
+
+// Limit says what limited a run or a phase, and the evidence for it.
+type Limit struct {
+	Kind     string `json:"kind"`
+	Stage    string `json:"stage,omitempty"`
+	Evidence string `json:"evidence"`
+	// Brief is the evidence in a few words, for a progress line.
+	Brief string `json:"brief,omitempty"`
+}
+
+// String renders the limit as "broker: confirms p99 …".
+func (l Limit) String() string {
+	if l.Kind == "" {
+		return ""
+	}
+	what := l.Kind
+	if l.Stage != "" {
+		what += " " + l.Stage
+	}
+	return what + ": " + l.Evidence
+}
+
+// Thresholds of the attribution.
+const (
+	// slowConfirm is a publish-confirm p99 that means the broker is
+	// behind: confirms take 1–5 ms on an idle broker.
+	slowConfirm = 50 * time.Millisecond
+	// spareRho: a stage below it has workers to spare.
+	spareRho = 0.9
+	// keepUp is the share of the offered load that counts as sent.
+	keepUp = 0.98
+)
+
+// window is the generator's side of the last second.
+type window struct {
+	offered, sent, dropped, late float64 // per second
+}
+
+// judge decides what limits the system now, from the generator's last
+// second and the engine's snapshot. In order: a stage that cannot keep up,
+// the broker's flow control, then — when the generator falls behind —
+// the broker (confirms slow while the stages idle) or the generator and
+// API themselves (confirms quick: the broker keeps up, oms-sim does not).
+func judge(w window, s engine.Snapshot) Limit {
+	maxRho, busiest := 0.0, ""
+	for _, st := range s.Stages {
+		if st.Utilisation > maxRho {
+			maxRho, busiest = st.Utilisation, st.Name
+		}
+	}
+	for _, st := range s.Stages {
+		if st.Bottleneck && (st.Utilisation >= 1 || st.Paused || strings.HasPrefix(st.Reason, "stopped") || strings.HasPrefix(st.Reason, "no consumers")) {
+			return Limit{Kind: LimitStage, Stage: st.Name, Evidence: st.Reason, Brief: fmt.Sprintf("ρ %.0f%%", st.Utilisation*100)}
+		}
+	}
+	if s.Broker.Blocked {
+		return Limit{Kind: LimitBroker, Evidence: "the broker blocks our publishers (connection.blocked: " + s.Broker.BlockedReason + ")", Brief: "connection.blocked"}
+	}
+	confirm := s.API.Publish.P99
+	cpu := cpuEvidence(s)
+	short := w.offered > 0 && (w.sent < keepUp*w.offered || w.dropped > 0 || w.late > (1-keepUp)*w.sent)
+	switch {
+	case s.Admission.Shedding && maxRho >= spareRho:
+		return Limit{Kind: LimitStage, Stage: busiest, Evidence: fmt.Sprintf("the API sheds (backlog %d > %d); %s ρ %.0f%%", s.Admission.Backlog, s.Admission.MaxBacklog, busiest, maxRho*100),
+			Brief: fmt.Sprintf("ρ %.0f%%, shedding", maxRho*100)}
+	case s.Admission.Shedding:
+		return Limit{Kind: LimitBroker, Evidence: fmt.Sprintf("the API sheds (backlog %d > %d) while every stage has spare workers (ρ ≤ %.0f%%): consumers get messages slower than they could take them; %s", s.Admission.Backlog, s.Admission.MaxBacklog, maxRho*100, cpu),
+			Brief: "shedding, stages idle"}
+	case !short:
+		return Limit{Kind: LimitNone, Evidence: fmt.Sprintf("sent %.0f/s of %.0f/s offered; every stage below ρ %.0f%%; confirms p99 %v", w.sent, w.offered, spareRho*100, confirm.Round(100*time.Microsecond))}
+	case confirm >= slowConfirm && maxRho < spareRho:
+		return Limit{Kind: LimitBroker, Evidence: fmt.Sprintf("sent %.0f/s of %.0f/s offered; publish confirms p99 %v while every stage has spare workers (ρ ≤ %.0f%%); %s", w.sent, w.offered, confirm.Round(time.Millisecond), maxRho*100, cpu),
+			Brief: fmt.Sprintf("confirms p99 %v", confirm.Round(time.Millisecond))}
+	}
+	why := fmt.Sprintf("sent %.0f/s of %.0f/s offered", w.sent, w.offered)
+	if w.dropped > 0 {
+		why += fmt.Sprintf(", dropped %.0f/s (every in-flight slot busy)", w.dropped)
+	}
+	if w.late > 0 {
+		why += fmt.Sprintf(", %.0f/s sent late", w.late)
+	}
+	return Limit{Kind: LimitGenerator, Evidence: fmt.Sprintf("%s; confirms p99 %v and stages ρ ≤ %.0f%%: the broker and the stages keep up, oms-sim's generator and API do not; %s", why, confirm.Round(100*time.Microsecond), maxRho*100, cpu),
+		Brief: fmt.Sprintf("sent %.0f of %.0f/s", w.sent, w.offered)}
+}
+
+// cpuEvidence says how busy the broker and this process are, as far as
+// is known.
+func cpuEvidence(s engine.Snapshot) string {
+	n := runtime.NumCPU()
+	parts := []string{}
+	if s.ProcessCPU >= 0 {
+		parts = append(parts, fmt.Sprintf("oms-sim %.2f cores", s.ProcessCPU))
+	}
+	if s.Broker.CPU >= 0 {
+		parts = append(parts, fmt.Sprintf("broker %.2f cores", s.Broker.CPU))
+	} else if s.Broker.Kind != "embedded" {
+		parts = append(parts, "broker CPU unknown (not on this host)")
+	}
+	return strings.Join(parts, ", ") + fmt.Sprintf(" of %d", n)
+}
+
+// limitTally counts the verdicts of one phase, second by second.
+type limitTally struct {
+	n    map[limitKey]int
+	last map[limitKey]Limit // the latest of each, with its evidence
+}
+
+type limitKey struct{ kind, stage string }
+
+func (t *limitTally) add(l Limit) {
+	if t.n == nil {
+		t.n, t.last = map[limitKey]int{}, map[limitKey]Limit{}
+	}
+	k := limitKey{l.Kind, l.Stage}
+	t.n[k]++
+	t.last[k] = l
+}
+
+// verdict is the phase's limit: the most frequent verdict, a limit
+// winning a tie against none. Nil when no second was judged.
+func (t *limitTally) verdict() *Limit {
+	var best limitKey
+	bestN := 0
+	for k, n := range t.n {
+		if n > bestN || (n == bestN && best.kind == LimitNone && k.kind != LimitNone) ||
+			(n == bestN && k.kind+k.stage < best.kind+best.stage && (k.kind == LimitNone) == (best.kind == LimitNone)) {
+			best, bestN = k, n
+		}
+	}
+	if bestN == 0 {
+		return nil
+	}
+	l := t.last[best]
+	l.Evidence = fmt.Sprintf("%s (%d of %d seconds)", l.Evidence, bestN, t.total())
+	return &l
+}
+
+func (t *limitTally) total() int {
+	n := 0
+	for _, v := range t.n {
+		n += v
+	}
+	return n
+}
