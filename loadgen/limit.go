@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"oms-sim/engine"
 )
@@ -52,6 +55,9 @@ const (
 // window is the generator's side of the last second.
 type window struct {
 	offered, sent, dropped, late float64 // per second
+	// answerP99 is how long accepted sends took, send → answer (p99,
+	// last 5–10 s): driver, API and broker confirm together.
+	answerP99 time.Duration
 }
 
 // judge decides what limits the system now, from the generator's last
@@ -86,6 +92,8 @@ func judge(w window, s engine.Snapshot) Limit {
 			Brief: "shedding, stages idle"}
 	case !short:
 		return Limit{Kind: LimitNone, Evidence: fmt.Sprintf("sent %.0f/s of %.0f/s offered; every stage below ρ %.0f%%; confirms p99 %v", w.sent, w.offered, spareRho*100, confirm.Round(100*time.Microsecond))}
+	case w.answerP99 > 4*confirm && w.answerP99 >= 20*time.Millisecond:
+		// Most of a send's time is spent before the broker is involved.
 	case confirm >= slowConfirm && maxRho < spareRho:
 		return Limit{Kind: LimitBroker, Evidence: fmt.Sprintf("sent %.0f/s of %.0f/s offered; publish confirms p99 %v while every stage has spare workers (ρ ≤ %.0f%%); %s", w.sent, w.offered, confirm.Round(time.Millisecond), maxRho*100, cpu),
 			Brief: fmt.Sprintf("confirms p99 %v", confirm.Round(time.Millisecond))}
@@ -97,8 +105,56 @@ func judge(w window, s engine.Snapshot) Limit {
 	if w.late > 0 {
 		why += fmt.Sprintf(", %.0f/s sent late", w.late)
 	}
-	return Limit{Kind: LimitGenerator, Evidence: fmt.Sprintf("%s; confirms p99 %v and stages ρ ≤ %.0f%%: the broker and the stages keep up, oms-sim's generator and API do not; %s", why, confirm.Round(100*time.Microsecond), maxRho*100, cpu),
+	return Limit{Kind: LimitGenerator, Evidence: fmt.Sprintf("%s; sends take p99 %v of which the broker's confirm p99 %v, stages ρ ≤ %.0f%%: the broker and the stages keep up, oms-sim's generator and API do not; %s",
+		why, w.answerP99.Round(100*time.Microsecond), confirm.Round(100*time.Microsecond), maxRho*100, cpu),
 		Brief: fmt.Sprintf("sent %.0f of %.0f/s", w.sent, w.offered)}
+}
+
+// recentLatency keeps a distribution of the last 5–10 s: the current
+// window and the one before, rotated every 5 s.
+type recentLatency struct {
+	mu        sync.Mutex
+	cur, prev *hdrhistogram.Histogram
+	rotated   time.Time
+}
+
+const recentWindow = 5 * time.Second
+
+func (l *recentLatency) rotateLocked(now time.Time) {
+	if l.cur == nil {
+		l.cur, l.prev = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 2), hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 2)
+		l.rotated = now
+	}
+	switch d := now.Sub(l.rotated); {
+	case d >= 2*recentWindow:
+		l.prev.Reset()
+		l.cur.Reset()
+		l.rotated = now
+	case d >= recentWindow:
+		l.prev, l.cur = l.cur, l.prev
+		l.cur.Reset()
+		l.rotated = now
+	}
+}
+
+func (l *recentLatency) record(d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rotateLocked(time.Now())
+	_ = l.cur.RecordValue(max(1, min(d.Microseconds(), l.cur.HighestTrackableValue())))
+}
+
+// p99 returns the 99th percentile of the last 5–10 s (0 when empty).
+func (l *recentLatency) p99() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rotateLocked(time.Now())
+	h := hdrhistogram.Import(l.cur.Export())
+	h.Merge(l.prev)
+	if h.TotalCount() == 0 {
+		return 0
+	}
+	return time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
 }
 
 // cpuEvidence says how busy the broker and this process are, as far as

@@ -118,6 +118,9 @@ type Runner struct {
 	// tally each phase's verdicts (guarded by mu).
 	limit  Limit
 	limits []limitTally
+	// answer is send → accepted of first attempts over the last 5–10 s:
+	// the time an order spends in the driver, the API and the broker.
+	answer recentLatency
 }
 
 // New checks cfg and builds a Runner.
@@ -297,7 +300,7 @@ func (r *Runner) judge(snap engine.Snapshot) {
 		return
 	}
 	w := window{offered: p.TargetRate, sent: r.sentRate.per(time.Second),
-		dropped: r.droppedRate.per(time.Second), late: r.lateRate.per(time.Second)}
+		dropped: r.droppedRate.per(time.Second), late: r.lateRate.per(time.Second), answerP99: r.answer.p99()}
 	l := judge(w, snap)
 	r.mu.Lock()
 	defer r.mu.Unlock()

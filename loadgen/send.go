@@ -98,7 +98,11 @@ func (r *Runner) schedule() func() (time.Duration, engine.OrderRequest, bool) {
 // scenario allows) and counts its final outcome in its phase. Latency
 // counts from the intended time, retries included.
 func (r *Runner) sendOne(ctx context.Context, req engine.OrderRequest, intended time.Time, phase int, inPhase bool) {
+	sent := time.Now()
 	a := r.deliver(ctx, req)
+	if a.err == nil && a.retries == 0 {
+		r.answer.record(time.Since(sent))
+	}
 	if a.err != nil {
 		o := outcomeFailed
 		if errors.Is(a.err, ErrShed) {
