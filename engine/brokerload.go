@@ -122,6 +122,29 @@ func procCPU(pid int) (time.Duration, bool) {
 	return time.Duration(ut+st) * time.Second / clockTicks, true
 }
 
+// machineCPU reads the CPU time all processes of this host have used
+// (user, nice, system, irq, softirq and steal from /proc/stat).
+func machineCPU() (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, false
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, false
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		v, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, true
+}
+
 // localBrokerPID finds the Erlang VM (beam.smp) of a RabbitMQ on this
 // host that listens on the AMQP URL's port: the one holding that listening
 // socket, or the only beam.smp there is when sockets cannot be read. 0

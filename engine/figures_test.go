@@ -217,8 +217,11 @@ func TestBrokerAndProcessCPU(t *testing.T) {
 	var s Snapshot
 	waitFor(t, 10*time.Second, "two CPU samples", func() bool {
 		s = e.Snapshot()
-		return s.Broker.CPU >= 0 && s.ProcessCPU >= 0
+		return s.Broker.CPU >= 0 && s.ProcessCPU >= 0 && s.MachineCPU >= 0
 	})
+	if s.MachineCPU+0.2 < s.Broker.CPU+s.ProcessCPU {
+		t.Errorf("the machine used %.2f cores, less than the broker (%.2f) and this process (%.2f) alone", s.MachineCPU, s.Broker.CPU, s.ProcessCPU)
+	}
 	// RabbitMQ always does some work (its own timers, our queue polls).
 	if s.Broker.CPU <= 0 || s.Broker.CPU > float64(runtime.NumCPU())+0.5 || s.ProcessCPU > float64(runtime.NumCPU())+0.5 {
 		t.Errorf("broker %.3f cores, process %.3f cores: want the broker above 0 and both within the machine's %d", s.Broker.CPU, s.ProcessCPU, runtime.NumCPU())

@@ -37,9 +37,10 @@ type monitor struct {
 	ready atomic.Int64
 	// brokerCPU measures a broker on this host (its beam.smp), selfCPU
 	// this process; sampled once a second.
-	brokerPID int
-	brokerCPU *cpuMeter
-	selfCPU   *cpuMeter
+	brokerPID  int
+	brokerCPU  *cpuMeter
+	selfCPU    *cpuMeter
+	machineCPU *cpuMeter
 }
 
 type queueState struct {
@@ -77,6 +78,7 @@ func newMonitor(e *Engine) *monitor {
 		m.stages[s] = &stageRates{}
 	}
 	m.selfCPU = newCPUMeter(selfCPU)
+	m.machineCPU = newCPUMeter(machineCPU)
 	m.brokerCPU = newCPUMeter(nil)
 	if e.cfg.BrokerKind != "embedded" {
 		m.findBroker()
@@ -173,6 +175,7 @@ func (m *monitor) tick(now time.Time) {
 	if now.Sub(m.lastHist) >= historyEvery {
 		m.lastHist = now
 		m.selfCPU.sample(now)
+		m.machineCPU.sample(now)
 		if !m.brokerCPU.sample(now) && m.brokerPID != 0 {
 			m.findBroker() // restarted: a new process
 		}
@@ -266,7 +269,7 @@ func (e *Engine) Snapshot() Snapshot {
 
 	snap.Broker.Blocked, snap.Broker.BlockedReason = e.live.blocked()
 	m.mu.Lock()
-	snap.Broker.CPU, snap.ProcessCPU = m.brokerCPU.cores, m.selfCPU.cores
+	snap.Broker.CPU, snap.ProcessCPU, snap.MachineCPU = m.brokerCPU.cores, m.selfCPU.cores, m.machineCPU.cores
 	snap.AcceptRate = m.accepted.per(time.Second)
 	snap.TerminalRate = m.terminal.per(time.Second)
 	snap.E2EHistory = m.e2eHist.copy()

@@ -12,7 +12,11 @@ type Snapshot struct {
 	Process string `json:"process"`
 	// ProcessCPU is the cores this process used over the last second (-1
 	// before the first second).
-	ProcessCPU float64         `json:"process_cpu_cores"`
+	ProcessCPU float64 `json:"process_cpu_cores"`
+	// MachineCPU is the cores every process of this host used over the
+	// last second (-1 when unknown): with ProcessCPU and Broker.CPU it
+	// shows how much other work competed for the machine.
+	MachineCPU float64         `json:"machine_cpu_cores"`
 	Roles      []string        `json:"roles"`
 	Stages     []StageSnapshot `json:"stages"`
 	Queues     []QueueSnapshot `json:"queues"`

@@ -170,6 +170,10 @@ func cpuEvidence(s engine.Snapshot) string {
 	} else if s.Broker.Kind != "embedded" {
 		parts = append(parts, "broker CPU unknown (not on this host)")
 	}
+	if s.MachineCPU >= 0 && s.ProcessCPU >= 0 {
+		others := s.MachineCPU - s.ProcessCPU - max(s.Broker.CPU, 0)
+		parts = append(parts, fmt.Sprintf("others %.2f", max(others, 0)))
+	}
 	return strings.Join(parts, ", ") + fmt.Sprintf(" of %d", n)
 }
 
