@@ -26,7 +26,9 @@ var (
 	descStage  = prometheus.NewDesc("oms_stage_messages_total", "Messages handled by a stage, by result.", []string{"stage", "result"}, nil)
 	descInfl   = prometheus.NewDesc("oms_stage_in_flight", "Deliveries a stage holds unacknowledged.", []string{"stage"}, nil)
 	descWork   = prometheus.NewDesc("oms_stage_workers", "Configured workers of a stage.", []string{"stage"}, nil)
-	descUtil   = prometheus.NewDesc("oms_stage_utilisation", "Arrival rate × mean service time ÷ workers.", []string{"stage"}, nil)
+	descUtil   = prometheus.NewDesc("oms_stage_utilisation", "Offered load ρ: arrivals into the stage's queue per second × mean service time ÷ workers (5 s); above 1 the stage cannot keep up.", []string{"stage"}, nil)
+	descBusy   = prometheus.NewDesc("oms_stage_busy", "Share of the workers' time spent working (at most 1).", []string{"stage"}, nil)
+	descCPU    = prometheus.NewDesc("oms_cpu_cores", "Cores used over the last second: this process, the broker (on this host) and the whole machine.", []string{"who"}, nil)
 	descWait   = prometheus.NewDesc("oms_stage_queue_wait_seconds", "Queue wait percentiles since start.", []string{"stage", "quantile"}, nil)
 	descServ   = prometheus.NewDesc("oms_stage_service_seconds", "Service time percentiles since start.", []string{"stage", "quantile"}, nil)
 	descE2E    = prometheus.NewDesc("oms_e2e_latency_seconds", "API accept → terminal status percentiles since start.", []string{"quantile"}, nil)
@@ -43,7 +45,7 @@ var (
 
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descOrders, descOpen, descDup, descStage, descInfl, descWork, descUtil,
-		descWait, descServ, descE2E, descReady, descUnack, descConn, descRecon, descAPI, descUnmatched, descBacklog, descMaxBacklog} {
+		descWait, descServ, descE2E, descReady, descUnack, descConn, descRecon, descAPI, descUnmatched, descBacklog, descMaxBacklog, descBusy, descCPU} {
 		ch <- d
 	}
 }
@@ -81,6 +83,7 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descInfl, float64(st.InFlight), st.Name)
 		gauge(descWork, float64(st.Config.Workers), st.Name)
 		gauge(descUtil, st.Utilisation, st.Name)
+		gauge(descBusy, st.Busy, st.Name)
 		quantiles(descWait, st.QueueWait, st.Name)
 		quantiles(descServ, st.Service, st.Name)
 	}
@@ -94,6 +97,14 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 		conn = 1
 	}
 	gauge(descConn, conn)
+	for _, c := range []struct {
+		who string
+		v   float64
+	}{{"oms-sim", s.ProcessCPU}, {"broker", s.Broker.CPU}, {"machine", s.MachineCPU}} {
+		if c.v >= 0 {
+			gauge(descCPU, c.v, c.who)
+		}
+	}
 	counter(descRecon, float64(s.Broker.Reconnects))
 	counter(descAPI, float64(s.API.Accepted), "accepted")
 	counter(descAPI, float64(s.API.Rejected), "rejected")
