@@ -19,6 +19,14 @@ const (
 	// minGrowth is the least growth that counts (a few orders of jitter
 	// at low rates are not a trend).
 	minGrowth = 5
+	// minLate is how many late sends are forgiven whatever the share: a
+	// fresh process's first sends open connections.
+	minLate = 5
+	// DefaultLateP99 is how late the 99th percentile of sends may leave
+	// before late sends count against a probe: below it they are the
+	// machine's timer jitter, which the latencies already include (they
+	// count from the intended send time), not a generator falling behind.
+	DefaultLateP99 = 100 * time.Millisecond
 )
 
 // Criteria say when a probe passes.
@@ -28,8 +36,10 @@ type Criteria struct {
 	// during the probe, and of those the least share accepted.
 	MinRatio float64
 	// LateShare is the most sends that may leave late (> 10 ms), as a
-	// share of those sent.
+	// share of those sent, when the 99th percentile of lateness is over
+	// LateP99.
 	LateShare float64
+	LateP99   time.Duration
 	// GrowthShare: see DefaultGrowthShare.
 	GrowthShare float64
 }
@@ -40,6 +50,9 @@ func (c *Criteria) setDefaults() {
 	}
 	if c.LateShare == 0 {
 		c.LateShare = DefaultLateShare
+	}
+	if c.LateP99 == 0 {
+		c.LateP99 = DefaultLateP99
 	}
 	if c.GrowthShare == 0 {
 		c.GrowthShare = DefaultGrowthShare
@@ -76,8 +89,9 @@ type StageLoad struct {
 	Name string `json:"name"`
 	// Rho is the highest offered load ρ over 5-second windows that lay
 	// wholly inside the probe; RhoMeasured is false when the probe was
-	// too short for one, and Rho is then the report's peak ρ, whose
-	// window may reach back before the probe (shown, not judged).
+	// too short for one, and Rho is then the reading at the probe's end,
+	// whose window reaches back before the probe: an underestimate,
+	// shown but not judged.
 	Rho         float64 `json:"rho"`
 	RhoMeasured bool    `json:"rho_measured"`
 	PeakQueue   int     `json:"peak_queue"`
@@ -86,6 +100,7 @@ type StageLoad struct {
 // observation is what a probe's sampler saw while the load ran.
 type observation struct {
 	rho       map[string]float64 // stage → highest ρ over windows inside the probe; nil if none fit
+	rhoLast   map[string]float64 // stage → ρ at the last reading, whatever its window
 	openMid   int64              // open orders halfway through the load
 	openEnd   int64              // and at its end
 	span      time.Duration      // between those two readings
@@ -107,7 +122,7 @@ func judge(rate float64, rep *loadgen.Report, obs observation, c Criteria) Probe
 		p.CompletedRate = float64(obs.completed) / obs.load.Seconds()
 	}
 	for _, st := range rep.Stages {
-		sl := StageLoad{Name: st.Name, Rho: st.PeakUtilisation, PeakQueue: st.PeakQueue}
+		sl := StageLoad{Name: st.Name, Rho: obs.rhoLast[st.Name], PeakQueue: st.PeakQueue}
 		if r, ok := obs.rho[st.Name]; ok {
 			sl.Rho, sl.RhoMeasured = r, true
 		}
@@ -128,8 +143,8 @@ func judge(rate float64, rep *loadgen.Report, obs observation, c Criteria) Probe
 			fail("accepted %.1f%% of sent (shed %d, failed %d)", 100*r, ph.Shed, ph.Failed)
 		}
 	}
-	if rep.Sent > 0 && float64(rep.LateSends) > c.LateShare*float64(rep.Sent) {
-		fail("%.1f%% of sends late", 100*float64(rep.LateSends)/float64(rep.Sent))
+	if behind(rep, c) {
+		fail("generator behind: %.1f%% of sends late, p99 %s late", 100*float64(rep.LateSends)/float64(rep.Sent), latency(rep.Lateness.Count, rep.Lateness.P99))
 	}
 	for _, st := range p.Stages {
 		if st.RhoMeasured && st.Rho >= 1 {
@@ -173,9 +188,17 @@ func Bottleneck(p Probe) string {
 	if rho >= 1 {
 		return best
 	}
-	if rep := p.Report; rep != nil && (rep.Dropped > 0 || rep.Shed > 0 || rep.Failed > 0 ||
-		float64(rep.LateSends) > DefaultLateShare*float64(max(rep.Sent, 1))) {
+	if rep := p.Report; rep != nil && (rep.Dropped > 0 || rep.Shed > 0 || rep.Failed > 0 || behind(rep, Criteria{})) {
 		return "generator/API"
 	}
 	return "-"
+}
+
+// behind reports whether the generator fell behind its schedule: more than
+// LateShare of the sends left late and the 99th percentile of lateness is
+// over LateP99.
+func behind(rep *loadgen.Report, c Criteria) bool {
+	c.setDefaults()
+	return rep.LateSends > minLate && float64(rep.LateSends) > c.LateShare*float64(rep.Sent) &&
+		rep.Lateness.P99 > ms(c.LateP99)
 }

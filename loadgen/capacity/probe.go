@@ -126,6 +126,12 @@ func (p *Prober) watch(ctx context.Context, d time.Duration) observation {
 				return obs
 			}
 			s := p.Engine.Snapshot()
+			if obs.rhoLast == nil {
+				obs.rhoLast = map[string]float64{}
+			}
+			for _, st := range s.Stages {
+				obs.rhoLast[st.Name] = st.Utilisation
+			}
 			if el >= rhoWindow {
 				if obs.rho == nil {
 					obs.rho = map[string]float64{}

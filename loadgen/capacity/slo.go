@@ -67,7 +67,7 @@ func ParseSLO(expr string) (SLO, error) {
 		return SLO{}, fmt.Errorf("%w %q: %s", ErrSLO, expr, messages(err))
 	}
 	if value == "" || strings.ContainsAny(value, "<>≤≥=") {
-		return SLO{}, fmt.Errorf("%w %q: expected one value after %s, like %s", ErrSLO, expr, op, example(kind))
+		return SLO{}, fmt.Errorf("%w %q: expected one value after %s: %s", ErrSLO, expr, op, example(kind))
 	}
 	b, err := parseBound(kind, value)
 	if err != nil {
