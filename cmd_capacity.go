@@ -23,6 +23,7 @@ type capacityOptions struct {
 	search    capacity.Search
 	crit      capacity.Criteria
 	probe     time.Duration
+	warmup    time.Duration
 	startRate string
 	scenario  string
 	report    string
@@ -80,6 +81,7 @@ config error · 3 broker unreachable.`,
 	f.Float64Var(&co.search.Precision, "precision", capacity.DefaultPrecision, "bisect until the last pass and the first failure are within this share of each other")
 	f.DurationVar(&co.search.MaxTime, "max-time", capacity.DefaultMaxTime, "start no probe that would likely end after this")
 	f.DurationVar(&co.probe, "probe", capacity.DefaultProbe, "each probe's load; long enough to see a queue grow (ρ is judged only on probes over 5s)")
+	f.DurationVar(&co.warmup, "warmup", 3*time.Second, "unjudged load at the start rate before the first probe (0: none)")
 	f.Float64Var(&co.crit.MinRatio, "min-ratio", capacity.DefaultMinRatio, "least share of the offered orders that must leave during the probe and be accepted")
 	f.StringVar(&co.scenario, "scenario", "", "take stages, catalog and orders from this scenario (shipped name or YAML file); its phases are ignored")
 	f.StringVar(&co.report, "report", "", "also write the curve and every probe's report to FILE (.json, .md or .txt)")
@@ -114,6 +116,9 @@ func runCapacity(cmd *cobra.Command, o runOptions, co capacityOptions) error {
 	if co.probe < time.Second || co.probe > time.Duration(scenario.MaxDuration) {
 		errs = append(errs, fmt.Errorf("--probe %v: must be 1s or more (20s or more to see a queue grow)", co.probe))
 	}
+	if co.warmup < 0 {
+		errs = append(errs, fmt.Errorf("--warmup %v: must be 0 or more", co.warmup))
+	}
 	if co.report != "" {
 		if err := loadgen.CheckReportPath(co.report); err != nil {
 			errs = append(errs, err)
@@ -147,7 +152,7 @@ func runCapacity(cmd *cobra.Command, o runOptions, co capacityOptions) error {
 	out := cmd.OutOrStdout()
 	prober := &capacity.Prober{
 		Engine: p.eng, Driver: newDriver(o, p.eng, p.srv), Base: sc, Broker: p.eng.Snapshot().Broker,
-		Duration: co.probe, Criteria: co.crit, DrainTimeout: o.drainTimeout, MaxInFlight: o.maxInFlight, Logger: log,
+		Duration: co.probe, Warmup: co.warmup, Criteria: co.crit, DrainTimeout: o.drainTimeout, MaxInFlight: o.maxInFlight, Logger: log,
 	}
 	n := 0
 	co.search.OnProbe = func(pr capacity.Probe) {

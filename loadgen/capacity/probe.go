@@ -37,11 +37,17 @@ type Prober struct {
 	Broker engine.BrokerStatus
 	// Duration is each probe's load; DefaultProbe when zero.
 	Duration time.Duration
+	// Warmup, when above zero, is an unjudged load at the first probe's
+	// rate before it: a fresh process's first sends open connections and
+	// fill pools, which is not the pipeline's capacity.
+	Warmup time.Duration
 	Criteria Criteria
 	// DrainTimeout bounds each probe's drain (loadgen's default when 0).
 	DrainTimeout time.Duration
 	MaxInFlight  int
 	Logger       *slog.Logger
+
+	warmedUp bool
 }
 
 // Scenario returns the one-phase scenario a probe at rate runs.
@@ -75,14 +81,23 @@ func (p *Prober) Probe(ctx context.Context, rate float64) (Probe, error) {
 	if p.Engine == nil || p.Driver == nil {
 		return Probe{}, errors.New("capacity: prober needs an engine and a driver")
 	}
-	sc := p.Scenario(rate)
-	if err := sc.Validate(); err != nil {
-		return Probe{}, fmt.Errorf("probe scenario: %w", err)
+	if p.Warmup > 0 && !p.warmedUp {
+		p.warmedUp = true
+		w := p.Scenario(rate)
+		w.Name, w.Phases[0].Name, w.Phases[0].Duration, w.Thresholds = "capacity-warmup", "warm-up", scenario.Duration(p.Warmup), nil
+		r, err := p.runner(w)
+		if err != nil {
+			return Probe{}, err
+		}
+		if _, err := r.Run(ctx); err != nil {
+			return Probe{}, fmt.Errorf("warm-up: %w", err)
+		}
+		if ctx.Err() != nil {
+			return Probe{Rate: rate, Interrupted: true, Reasons: []string{"interrupted"}}, nil
+		}
 	}
-	r, err := loadgen.New(loadgen.Config{
-		Scenario: sc, Engine: p.Engine, Driver: p.Driver, Broker: p.Broker,
-		DrainTimeout: p.DrainTimeout, MaxInFlight: p.MaxInFlight, Logger: p.Logger,
-	})
+	sc := p.Scenario(rate)
+	r, err := p.runner(sc)
 	if err != nil {
 		return Probe{}, err
 	}
@@ -103,6 +118,17 @@ func (p *Prober) Probe(ctx context.Context, rate float64) (Probe, error) {
 		return Probe{}, err
 	}
 	return judge(rate, rep, obs, p.Criteria), nil
+}
+
+// runner builds the Runner of one probe's scenario.
+func (p *Prober) runner(sc *scenario.Scenario) (*loadgen.Runner, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, fmt.Errorf("probe scenario: %w", err)
+	}
+	return loadgen.New(loadgen.Config{
+		Scenario: sc, Engine: p.Engine, Driver: p.Driver, Broker: p.Broker,
+		DrainTimeout: p.DrainTimeout, MaxInFlight: p.MaxInFlight, Logger: p.Logger,
+	})
 }
 
 // watch reads the engine's snapshot while a probe's load of length d runs
