@@ -40,7 +40,7 @@ type Prober struct {
 	// Warmup, when above zero, is an unjudged load at the first probe's
 	// rate before it: a fresh process's first sends open connections and
 	// fill pools, which is not the pipeline's capacity.
-	Warmup time.Duration
+	Warmup   time.Duration
 	Criteria Criteria
 	// DrainTimeout bounds each probe's drain (loadgen's default when 0).
 	DrainTimeout time.Duration
