@@ -175,9 +175,12 @@ func sloOf(slos []SLO, metric string) string {
 }
 
 // Bottleneck names what limited a probe: the stage with the highest ρ if
-// it reached 1, else "generator/API" when the generator could not send
-// the offered load on time or the API refused it, else "-". It reads the
-// probe alone so that a report field naming the limit can replace it.
+// it reached 1; else "generator/API" when the generator could not send
+// the offered load on time or the API refused some of it; else, for a
+// failed probe, the stage with the highest ρ (the likeliest limit: a
+// stage just under 1 queues, and its ρ is a 5-second mean); else "-". It
+// reads the probe alone so that a report field naming the limit can
+// replace it.
 func Bottleneck(p Probe) string {
 	best, rho := "", 0.0
 	for _, st := range p.Stages {
@@ -190,6 +193,9 @@ func Bottleneck(p Probe) string {
 	}
 	if rep := p.Report; rep != nil && (rep.Dropped > 0 || rep.Shed > 0 || rep.Failed > 0 || behind(rep, Criteria{})) {
 		return "generator/API"
+	}
+	if !p.Pass && best != "" {
+		return best
 	}
 	return "-"
 }
