@@ -3,7 +3,6 @@ package capacity
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,11 +16,14 @@ import (
 )
 
 // TestCapacityFindsAKnownKnee searches a pipeline on the real RabbitMQ
-// whose payment stage has one worker and a constant 10 ms service time:
-// it cannot take more than 100 orders/s (less on a busy machine, where
+// whose payment stage has one worker and a constant 20 ms service time:
+// it cannot take more than 50 orders/s (less on a busy machine, where
 // sleeps overshoot), and every other stage is far faster. Probes are
-// short, so the band is wide; what it rules out is a search that stops at
-// the generator or runs past the stage's capacity.
+// short, so the band is wide; what it rules out is a search that runs past
+// the stage's capacity, or stops far below it. The rates are kept low and
+// the publish driver used so that the test adds little load under the
+// other packages' timing-sensitive tests; a machine so starved that the
+// first search stops below the band gets one more search.
 func TestCapacityFindsAKnownKnee(t *testing.T) {
 	d := brokertest.Dialer(t)
 	ns := brokertest.Namespace(t)
@@ -29,7 +31,7 @@ func TestCapacityFindsAKnownKnee(t *testing.T) {
 	base := &scenario.Scenario{
 		Name: "known-knee", Seed: 7,
 		Stages: scenario.Stages{Payment: &scenario.StageOverride{Workers: &workers,
-			ServiceTime: &scenario.ServiceTime{Dist: scenario.DistConstant, Value: ptr(scenario.Duration(10 * time.Millisecond))}}},
+			ServiceTime: &scenario.ServiceTime{Dist: scenario.DistConstant, Value: ptr(scenario.Duration(20 * time.Millisecond))}}},
 		Catalog: scenario.Catalog{Stock: scenario.MaxStock},
 	}
 	base.SetDefaults()
@@ -46,27 +48,32 @@ func TestCapacityFindsAKnownKnee(t *testing.T) {
 		eng.Close()
 		brokertest.Delete(t, eng.Names().Topology(cfg.QueueType, engine.DefaultRetryDelays))
 	})
-	srv := httptest.NewServer(eng.Handler())
-	t.Cleanup(srv.Close)
-	drv := loadgen.NewHTTPDriver(srv.URL)
-	t.Cleanup(drv.Client.CloseIdleConnections)
-
 	crit := Criteria{SLOs: []SLO{mustSLO(t, "e2e_p99<1s")}}
-	prober := &Prober{Engine: eng, Driver: drv, Base: base, Broker: eng.Snapshot().Broker,
+	prober := &Prober{Engine: eng, Driver: loadgen.PublishDriver{P: eng}, Base: base, Broker: eng.Snapshot().Broker,
 		Duration: 3 * time.Second, Warmup: 2 * time.Second, Criteria: crit, DrainTimeout: 20 * time.Second}
-	search := Search{Start: 25, Factor: 2, Precision: 0.1, MaxTime: 2 * time.Minute}
-	started := time.Now()
-	res, err := search.Run(context.Background(), prober.Probe)
-	if err != nil {
-		t.Fatal(err)
+	search := Search{Start: 10, Factor: 2, Precision: 0.1, MaxTime: 90 * time.Second}
+	var (
+		res Result
+		rep *Report
+	)
+	for try := 1; try <= 2; try++ {
+		started := time.Now()
+		res, err = search.Run(context.Background(), prober.Probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep = NewReport(started, search, crit, prober.Duration, res)
+		rep.Driver = prober.Driver.Name()
+		t.Logf("search %d:\n%s", try, rep.Text())
+		if res.Found && res.Knee >= 25 {
+			break
+		}
 	}
-	rep := NewReport(started, search, crit, prober.Duration, res)
-	t.Log("\n" + rep.Text())
 	if !res.Found {
 		t.Fatalf("no knee found; stop %q", res.Stop)
 	}
-	if res.Knee < 50 || res.Knee > 130 {
-		t.Errorf("knee %g/s, want 50–130/s for one 10 ms payment worker", res.Knee)
+	if res.Knee < 25 || res.Knee > 65 {
+		t.Errorf("knee %g/s, want 25–65/s for one 20 ms payment worker", res.Knee)
 	}
 	if res.Fail <= res.Knee {
 		t.Errorf("first failure %g/s not above the knee %g/s (stop %q)", res.Fail, res.Knee, res.Stop)
@@ -75,7 +82,7 @@ func TestCapacityFindsAKnownKnee(t *testing.T) {
 		if p.Report == nil || p.Report.Audit.Lost != 0 || p.Report.Audit.Duplicated != 0 {
 			t.Errorf("probe %s: audit %+v", FormatRate(p.Rate), p.Report.Audit)
 		}
-		if got := p.Report.Phases[0].Expected; got < p.Rate*3*0.99 || got > p.Rate*3*1.01 {
+		if got := p.Report.Phases[0].Expected; got < p.Rate*3-1 || got > p.Rate*3+1 {
 			t.Errorf("probe %s offered %g orders, want %g", FormatRate(p.Rate), got, p.Rate*3)
 		}
 		if !p.Pass && len(p.Reasons) == 0 {
