@@ -43,12 +43,15 @@ sustains within the SLOs: it starts at --start-rate, multiplies the rate by
 failure until they are within --precision, or --max-time runs out.
 
 A probe is one constant-rate phase of --probe, run like a scenario (open
-model, latency from the intended send time), drained and audited. It passes
-when every --slo holds, at least --min-ratio of the offered orders left on
-time and were accepted, at most 2% of sends left late, no order was lost or
-duplicated, no stage's offered load ρ reached 1 over a 5-second window inside
-the probe, and the orders open in the pipeline did not grow by more than 5%
-of those offered over the probe's second half (a queue that keeps growing).
+model, latency from the intended send time), drained and audited; an
+unjudged --warmup at the start rate comes first. A probe passes when every
+--slo holds, at least --min-ratio of the offered orders left during the
+probe and of those at least --min-ratio were accepted, the generator kept
+its schedule (not over 2% of sends late with a lateness p99 above 100ms), no
+order was lost or duplicated, no stage's offered load ρ reached 1 over a
+5-second window inside the probe, and the orders open in the pipeline did
+not grow by more than 5% of those offered over the probe's second half (a
+queue that keeps growing).
 
 It prints a line per probe, then the curve sorted by rate and the knee.
 --scenario supplies the stages, catalog and order mix (its phases, actions
