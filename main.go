@@ -70,6 +70,8 @@ embedded in-process broker when none answers.
   oms-sim runs                         recorded runs; oms-sim replay --run ID [--speed 2x]
   oms-sim bench --queue-types classic,quorum,stream
                                        broker throughput and latency by queue type
+  oms-sim capacity --slo 'e2e_p99<500ms'
+                                       the highest rate sustained under the SLO (the knee)
   oms-sim --role payment               run only some parts; processes on one broker form one pipeline
   oms-sim --role none                  watch a pipeline that runs elsewhere (queues and events)
 
@@ -85,6 +87,6 @@ Exit codes: 0 ok · 1 thresholds failed or orders lost · 2 usage or config erro
 		},
 	}
 	o.register(cmd)
-	cmd.AddCommand(newScenariosCmd(), newValidateCmd(), newTraceCmd(), newRunsCmd(), newReplayCmd(), newBenchCmd())
+	cmd.AddCommand(newScenariosCmd(), newValidateCmd(), newTraceCmd(), newRunsCmd(), newReplayCmd(), newBenchCmd(), newCapacityCmd())
 	return cmd
 }

@@ -9,11 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -23,7 +20,6 @@ import (
 	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/broker/embedded"
-	"oms-sim/engine/streamlog"
 	"oms-sim/loadgen"
 	"oms-sim/loadgen/scenario"
 	"oms-sim/scenarios"
@@ -97,13 +93,26 @@ func defaultAMQPURL() string {
 
 func (o *runOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.httpAddr, "http", engine.DefaultHTTPAddr, "listen address of the HTTP API")
+	o.registerEngine(cmd, engine.DefaultHTTPAddr)
+	o.registerLoad(cmd)
+	f.StringVar(&o.roles, "role", "api,payment,inventory,email", "parts to run in this process, comma-separated: api, payment, inventory, email, or none (watch only); without api, a scenario needs --target")
+	f.BoolVar(&o.headless, "headless", false, "no dashboard: print a status line every few seconds")
+	f.DurationVar(&o.statusEvery, "status-every", 2*time.Second, "headless status line interval (no scenario)")
+	f.StringVar(&o.scenario, "scenario", "", "scenario to run: a shipped name (see 'oms-sim scenarios') or a YAML file")
+	f.StringVar(&o.report, "report", "", "write the run's report to FILE (.json, .md or .txt)")
+	f.StringVar(&o.target, "target", "", "with --driver http: the order API to load (default: this process's own API)")
+}
+
+// registerEngine registers the flags that configure the pipeline itself:
+// broker, topology, API, stages, logging and the event log. The main
+// command and capacity share them; httpAddr is the --http default.
+func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
+	f := cmd.Flags()
+	f.StringVar(&o.httpAddr, "http", httpAddr, "listen address of the HTTP API")
 	f.StringVar(&o.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL)")
 	f.StringVar(&o.brokerMode, "broker", "auto", "auto|rabbitmq|embedded: auto uses RabbitMQ when it answers, else the embedded broker")
 	f.StringVar(&o.queueType, "queue-type", broker.Classic, "classic|quorum")
 	f.StringVar(&o.namespace, "namespace", "", "prefix for every exchange and queue name (ns.orders, ns.oms.payment, …), to run separate pipelines on one broker")
-	f.StringVar(&o.roles, "role", "api,payment,inventory,email", "parts to run in this process, comma-separated: api, payment, inventory, email, or none (watch only); without api, a scenario needs --target")
-	f.BoolVar(&o.headless, "headless", false, "no dashboard: print a status line every few seconds")
 	f.Uint64Var(&o.seed, "seed", 0, "random seed for declines, errors and service times (0: from the clock)")
 	f.StringVar(&o.emailSink, "email-sink", "log", "where emails go: log, dir:PATH or smtp://host:port")
 	f.IntVar(&o.recentOrders, "recent-orders", engine.DefaultRecentOrders, "orders kept in the trace store for timelines (memory is bounded by this; counts and latencies cover every order)")
@@ -113,13 +122,6 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.logFile, "log-file", "", "write logs to this file (default: stderr when headless, $TMPDIR/oms-sim.log with the dashboard)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "debug|info|warn|error")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
-	f.DurationVar(&o.statusEvery, "status-every", 2*time.Second, "headless status line interval (no scenario)")
-	f.StringVar(&o.scenario, "scenario", "", "scenario to run: a shipped name (see 'oms-sim scenarios') or a YAML file")
-	f.StringVar(&o.report, "report", "", "write the run's report to FILE (.json, .md or .txt)")
-	f.StringVar(&o.driver, "driver", loadgen.DriverHTTP, "how the load generator sends orders: http (POST /api/orders) or publish (straight to the exchange)")
-	f.StringVar(&o.target, "target", "", "with --driver http: the order API to load (default: this process's own API)")
-	f.IntVar(&o.maxInFlight, "max-inflight", loadgen.DefaultMaxInFlight, "load generator: most sends awaiting an answer at once (retries included); an arrival that finds them all busy is counted dropped, never sent late")
-	f.DurationVar(&o.drainTimeout, "drain-timeout", loadgen.DefaultDrainTimeout, "after the load, how long to wait for every order to reach a terminal status")
 	f.StringVar(&o.process, "process", defaultProcess(), "this process's name in events, traces and connection names")
 	o.registerEventFlags(cmd)
 	o.stages = map[string]*stageFlags{}
@@ -130,6 +132,14 @@ func (o *runOptions) register(cmd *cobra.Command) {
 		f.IntVar(&sf.prefetch, s+"-prefetch", engine.DefaultPrefetch, s+" stage prefetch per worker")
 		f.StringVar(&sf.serviceTime, s+"-service-time", "0s", s+" service time: 5ms, uniform:1ms,9ms, lognormal:4ms,30ms, …")
 	}
+}
+
+// registerLoad registers the load generator's flags.
+func (o *runOptions) registerLoad(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.driver, "driver", loadgen.DriverHTTP, "how the load generator sends orders: http (POST /api/orders) or publish (straight to the exchange)")
+	f.IntVar(&o.maxInFlight, "max-inflight", loadgen.DefaultMaxInFlight, "load generator: most sends awaiting an answer at once (retries included); an arrival that finds them all busy is counted dropped, never sent late")
+	f.DurationVar(&o.drainTimeout, "drain-timeout", loadgen.DefaultDrainTimeout, "after the load, how long to wait for every order to reach a terminal status")
 }
 
 // openBroker chooses the broker as DESIGN.md §3 says: auto falls back to
@@ -243,14 +253,8 @@ func run(parent context.Context, o runOptions) error {
 			return exitWith(exitUsage, err)
 		}
 	}
-	if o.driver != loadgen.DriverHTTP && o.driver != loadgen.DriverPublish {
-		return exitWith(exitUsage, fmt.Errorf("--driver %q: valid are http, publish", o.driver))
-	}
-	if o.maxInFlight < 1 {
-		return exitWith(exitUsage, fmt.Errorf("--max-inflight %d: must be 1 or more", o.maxInFlight))
-	}
-	if o.target != "" && o.driver != loadgen.DriverHTTP {
-		return exitWith(exitUsage, errors.New("--target needs --driver http"))
+	if err := o.checkLoadFlags(); err != nil {
+		return err
 	}
 	if sc != nil && !o.canLoad() {
 		return exitWith(exitUsage, fmt.Errorf("--role %s has no api: a scenario's orders need this process's API (add api to --role) or --target URL of an API elsewhere", o.roles))
@@ -260,80 +264,20 @@ func run(parent context.Context, o runOptions) error {
 		// The dashboard owns the terminal: logs go to a file.
 		o.logFile = filepath.Join(os.TempDir(), "oms-sim.log")
 	}
-	log, closeLog, err := newLogger(o)
+	ctx, log, done, err := setupProcess(parent, o)
 	if err != nil {
 		return err
 	}
-	defer closeLog()
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return exitWith(exitUsage, fmt.Errorf("--cpuprofile: %w", err))
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return exitWith(exitUsage, fmt.Errorf("--cpuprofile: %w", err))
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			f.Close()
-		}()
-	}
-	streamlog.SetClientLogger(log) // the stream client logs through ours
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // from now on a second Ctrl+C kills the process at once
-	}()
-
-	d, kind, note, err := openBroker(ctx, o, log)
+	defer done()
+	p, err := startPipeline(ctx, o, sc, log)
 	if err != nil {
 		return err
 	}
-	cfg, err := o.engineConfig(d, kind, note, log, sc)
+	defer p.eng.Close() // idempotent: also on a panic
+	eng, srv := p.eng, p.srv
+	runner, err := newRunner(o, sc, eng, srv, headless, p.evMode == engine.EventsStream)
 	if err != nil {
-		return exitWith(exitUsage, err)
-	}
-	evLog, evMode, evNote, err := openEvents(ctx, o, kind, engine.Names{Namespace: o.namespace}, log)
-	if err != nil {
-		return err
-	}
-	cfg.Events = evMode
-	eng, err := engine.New(cfg)
-	if err != nil {
-		if evLog != nil {
-			evLog.Close()
-		}
-		return exitWith(exitUsage, err)
-	}
-	if evLog != nil {
-		eng.SetEventLog(evLog)
-	}
-	if evNote != "" {
-		fmt.Fprintln(os.Stderr, "oms-sim: "+evNote)
-	}
-	if err := eng.Start(ctx); err != nil {
-		if errors.Is(err, engine.ErrBrokerUnreachable) {
-			return exitWith(exitUnreachable, err)
-		}
-		return exitWith(exitUsage, err)
-	}
-	defer eng.Close()
-	if note != "" {
-		fmt.Fprintln(os.Stderr, "oms-sim: "+note)
-	}
-
-	srv, err := serveHTTP(o.httpAddr, eng.Handler(), log)
-	if err != nil {
-		eng.Close()
-		return exitWith(exitUsage, err)
-	}
-	fmt.Fprintf(os.Stderr, "oms-sim: API on http://%s  broker %s (%s, %s queues)  roles %s\n",
-		displayAddr(srv.Addr), d.Describe(), kind, cfg.QueueType, o.roles)
-
-	runner, err := newRunner(o, sc, eng, srv, headless, evMode == engine.EventsStream)
-	if err != nil {
-		shutdown(srv, eng, log)
+		p.close()
 		return exitWith(exitUsage, err)
 	}
 	var rep *loadgen.Report
@@ -343,7 +287,7 @@ func run(parent context.Context, o runOptions) error {
 		rep, err = runDashboard(ctx, o, sc, eng, runner)
 	}
 	fmt.Fprintln(os.Stderr, "oms-sim: draining (press Ctrl+C again to exit at once)")
-	shutdown(srv, eng, log)
+	p.close()
 	fmt.Fprintln(os.Stderr, "oms-sim: stopped cleanly")
 	if err != nil {
 		return err
@@ -371,14 +315,7 @@ func newRunner(o runOptions, sc *scenario.Scenario, eng *engine.Engine, srv *htt
 	if !o.canLoad() {
 		return nil, nil
 	}
-	var drv loadgen.Driver = loadgen.PublishDriver{P: eng}
-	if o.driver == loadgen.DriverHTTP {
-		target := o.target
-		if target == "" {
-			target = "http://" + loopbackAddr(srv.Addr)
-		}
-		drv = loadgen.NewHTTPDriver(target)
-	}
+	drv := newDriver(o, eng, srv)
 	var progress io.Writer
 	if headless {
 		progress = os.Stdout

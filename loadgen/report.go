@@ -147,6 +147,19 @@ type ThresholdResult struct {
 	Pass      bool    `json:"pass"`
 }
 
+// MarshalJSON writes an unmeasured (NaN) observation as null:
+// encoding/json refuses NaN, which would lose the whole report.
+func (t ThresholdResult) MarshalJSON() ([]byte, error) {
+	type plain ThresholdResult
+	if !math.IsNaN(t.Observed) && !math.IsInf(t.Observed, 0) {
+		return json.Marshal(plain(t))
+	}
+	return json.Marshal(struct {
+		plain
+		Observed *float64 `json:"observed"`
+	}{plain: plain(t)})
+}
+
 func latencyOf(p engine.Percentiles) Latency {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	return Latency{Count: p.Count, P50: ms(p.P50), P90: ms(p.P90), P99: ms(p.P99), P999: ms(p.P999), Max: ms(p.Max)}

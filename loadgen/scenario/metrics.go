@@ -191,3 +191,16 @@ func (t Threshold) String() string {
 	}
 	return strings.Join(parts, " and ")
 }
+
+// Validate checks one threshold on its own by the rules Scenario.Validate
+// applies to a scenario's thresholds: a known metric and a bound of its
+// kind. It returns Errors whose fields are relative to the threshold
+// (metric, max, min), or nil.
+func (t Threshold) Validate() error {
+	v := &validator{s: &Scenario{}}
+	v.threshold("", t)
+	if len(v.errs) == 0 {
+		return nil
+	}
+	return v.errs
+}

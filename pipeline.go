@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+
+	"oms-sim/engine"
+	"oms-sim/engine/streamlog"
+	"oms-sim/loadgen"
+	"oms-sim/loadgen/scenario"
+)
+
+// The set-up shared by the main command and capacity: the process (logs,
+// profile, signals), then the pipeline (broker, event log, engine, API).
+
+// checkLoadFlags checks the load generator's flags before anything starts.
+func (o runOptions) checkLoadFlags() error {
+	if o.driver != loadgen.DriverHTTP && o.driver != loadgen.DriverPublish {
+		return exitWith(exitUsage, fmt.Errorf("--driver %q: valid are http, publish", o.driver))
+	}
+	if o.maxInFlight < 1 {
+		return exitWith(exitUsage, fmt.Errorf("--max-inflight %d: must be 1 or more", o.maxInFlight))
+	}
+	if o.target != "" && o.driver != loadgen.DriverHTTP {
+		return exitWith(exitUsage, errors.New("--target needs --driver http"))
+	}
+	return nil
+}
+
+// setupProcess sets up what the whole process shares: the logger, the CPU
+// profile, and a context cancelled by the first SIGINT or SIGTERM (a
+// second one kills the process at once). done undoes it all.
+func setupProcess(parent context.Context, o runOptions) (ctx context.Context, log *slog.Logger, done func(), err error) {
+	log, closeLog, err := newLogger(o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stopProfile := func() {}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			closeLog()
+			return nil, nil, nil, exitWith(exitUsage, fmt.Errorf("--cpuprofile: %w", err))
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			closeLog()
+			return nil, nil, nil, exitWith(exitUsage, fmt.Errorf("--cpuprofile: %w", err))
+		}
+		stopProfile = func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}
+	}
+	streamlog.SetClientLogger(log) // the stream client logs through ours
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		<-ctx.Done()
+		stop() // from now on a second Ctrl+C kills the process at once
+	}()
+	done = func() {
+		stop()
+		<-watched
+		stopProfile()
+		closeLog()
+	}
+	return ctx, log, done, nil
+}
+
+// pipeline is a started engine and its HTTP API.
+type pipeline struct {
+	eng    *engine.Engine
+	srv    *http.Server
+	cfg    engine.Config
+	evMode string // the event log in use: stream, memory or off
+	log    *slog.Logger
+}
+
+// startPipeline opens the broker (DESIGN.md §3) and the event log, then
+// starts the engine, configured by o and sc (nil: flags only), and serves
+// its API. The error carries the exit code: 3 when the broker does not
+// answer, 2 for configuration.
+func startPipeline(ctx context.Context, o runOptions, sc *scenario.Scenario, log *slog.Logger) (*pipeline, error) {
+	d, kind, note, err := openBroker(ctx, o, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := o.engineConfig(d, kind, note, log, sc)
+	if err != nil {
+		return nil, exitWith(exitUsage, err)
+	}
+	evLog, evMode, evNote, err := openEvents(ctx, o, kind, engine.Names{Namespace: o.namespace}, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Events = evMode
+	eng, err := engine.New(cfg)
+	if err != nil {
+		if evLog != nil {
+			evLog.Close()
+		}
+		return nil, exitWith(exitUsage, err)
+	}
+	if evLog != nil {
+		eng.SetEventLog(evLog)
+	}
+	if evNote != "" {
+		fmt.Fprintln(os.Stderr, "oms-sim: "+evNote)
+	}
+	if err := eng.Start(ctx); err != nil {
+		eng.Close()
+		if errors.Is(err, engine.ErrBrokerUnreachable) {
+			return nil, exitWith(exitUnreachable, err)
+		}
+		return nil, exitWith(exitUsage, err)
+	}
+	if note != "" {
+		fmt.Fprintln(os.Stderr, "oms-sim: "+note)
+	}
+	srv, err := serveHTTP(o.httpAddr, eng.Handler(), log)
+	if err != nil {
+		eng.Close()
+		return nil, exitWith(exitUsage, err)
+	}
+	fmt.Fprintf(os.Stderr, "oms-sim: API on http://%s  broker %s (%s, %s queues)  roles %s\n",
+		displayAddr(srv.Addr), d.Describe(), kind, cfg.QueueType, o.roles)
+	return &pipeline{eng: eng, srv: srv, cfg: cfg, evMode: evMode, log: log}, nil
+}
+
+// close stops the API, lets the requests in flight finish, and drains the
+// engine.
+func (p *pipeline) close() { shutdown(p.srv, p.eng, p.log) }
+
+// newDriver returns the load generator's driver as --driver and --target
+// say: the publisher, this process's API, or another API.
+func newDriver(o runOptions, eng *engine.Engine, srv *http.Server) loadgen.Driver {
+	if o.driver != loadgen.DriverHTTP {
+		return loadgen.PublishDriver{P: eng}
+	}
+	target := o.target
+	if target == "" {
+		target = "http://" + loopbackAddr(srv.Addr)
+	}
+	return loadgen.NewHTTPDriver(target)
+}
