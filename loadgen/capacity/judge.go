@@ -174,14 +174,24 @@ func sloOf(slos []SLO, metric string) string {
 	return metric
 }
 
-// Bottleneck names what limited a probe: the stage with the highest ρ if
-// it reached 1; else "generator/API" when the generator could not send
-// the offered load on time or the API refused some of it; else, for a
-// failed probe, the stage with the highest ρ (the likeliest limit: a
-// stage just under 1 queues, and its ρ is a 5-second mean); else "-". It
-// reads the probe alone so that a report field naming the limit can
-// replace it.
+// Bottleneck names what limited a probe: the verdict the run's report
+// gives (loadgen.Limit: a stage, the broker, or the generator/API) when
+// it names one; otherwise the stage with the highest ρ if it reached 1;
+// else "generator/API" when the generator could not send the offered load
+// on time or the API refused some of it; else, for a failed probe, the
+// stage with the highest ρ (the likeliest limit: a stage just under 1
+// queues, and its ρ is a 5-second mean); else "-".
 func Bottleneck(p Probe) string {
+	if rep := p.Report; rep != nil && rep.Limit != nil {
+		switch rep.Limit.Kind {
+		case loadgen.LimitStage:
+			return rep.Limit.Stage
+		case loadgen.LimitBroker:
+			return "broker"
+		case loadgen.LimitGenerator:
+			return "generator/API"
+		}
+	}
 	best, rho := "", 0.0
 	for _, st := range p.Stages {
 		if st.Rho > rho {

@@ -51,6 +51,13 @@ func TestJudge(t *testing.T) {
 		{"backlog grew", nil, func(o *observation) { o.openEnd = 60 }, "backlog grew by 56 orders", "payment"},
 		{"small growth is jitter", nil, func(o *observation) { o.openEnd = 9 }, "", "-"},
 		{"short probe: ρ shown, not judged", nil, func(o *observation) { o.rho = nil; o.rhoLast["payment"] = 1.2 }, "", "payment"},
+		{"the report names the broker", func(r *loadgen.Report) {
+			r.Phases[0].SentInPhase, r.Phases[0].Dropped, r.Dropped = 900, 100, 100
+			r.Limit = &loadgen.Limit{Kind: loadgen.LimitBroker, Evidence: "confirms p99 400ms"}
+		}, nil, "sent 90.0% of offered", "broker"},
+		{"the report names a stage", func(r *loadgen.Report) {
+			r.Limit = &loadgen.Limit{Kind: loadgen.LimitStage, Stage: "email", Evidence: "ρ 120%"}
+		}, func(o *observation) { o.openEnd = 60 }, "backlog grew", "email"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
