@@ -205,7 +205,7 @@ func (w *worker) process(d broker.Delivery, key, msgID string, arr arrival) (out
 		s.seen.release(msgID)
 	}
 	if err == nil && msgID != "" {
-		s.seen.put(msgID, remember(out.msg))
+		s.seen.put(msgID, s.e.remember(out.msg))
 	}
 	return out, err
 }
@@ -313,6 +313,8 @@ func (w *worker) failure(d broker.Delivery, key string, err error, arr arrival) 
 		}
 		s.e.reportError(s.name, orderID, "dead-lettered "+key+": "+reason)
 		m := d.Message
+		// A dead letter is persistent whatever the configured delivery
+		// mode: it is the record of an order that did not finish.
 		m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.e.names.Of(ExchangeDLX), key, h, true
 		return outcome{msg: m}
 	}
@@ -329,7 +331,7 @@ func (w *worker) failure(d broker.Delivery, key string, err error, arr arrival) 
 	}
 	q := s.e.names.Retry(s.name, delay)
 	m := d.Message
-	m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.e.names.Of(ExchangeRetry), q, h, true
+	m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.e.names.Of(ExchangeRetry), q, h, !s.e.cfg.Transient
 	return outcome{msg: m}
 }
 
