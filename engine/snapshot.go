@@ -49,6 +49,12 @@ type BrokerStatus struct {
 	Connected  bool   `json:"connected"`
 	Reconnects int64  `json:"reconnects"`
 	LastError  string `json:"last_error,omitempty"`
+	// BodyBytes, Persistent and Connections are the benchmark knobs:
+	// Config.BodyBytes (0: the natural order JSON), !Config.Transient and
+	// Config.Connections.
+	BodyBytes   int    `json:"body_bytes"`
+	Persistent  bool   `json:"persistent"`
+	Connections string `json:"connections"`
 }
 
 // StageSnapshot is one stage's live figures.

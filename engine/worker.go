@@ -28,10 +28,17 @@ type worker struct {
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed by stop: drain and exit
+	// ctx ends with stop; in the per-worker layout it bounds dialling
+	// and the backoff between reconnects.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func newWorker(s *stage, id, prefetch int) *worker {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &worker{
+		ctx:      ctx,
+		cancel:   cancel,
 		s:        s,
 		name:     fmt.Sprintf("%s-%d", s.name, id),
 		prefetch: prefetch,
@@ -41,7 +48,19 @@ func newWorker(s *stage, id, prefetch int) *worker {
 }
 
 // stop asks the worker to drain and exit; it does not wait.
-func (w *worker) stop() { w.stopOnce.Do(func() { close(w.stopping) }) }
+func (w *worker) stop() {
+	w.stopOnce.Do(func() {
+		close(w.stopping)
+		w.cancel()
+	})
+}
+
+// session runs the worker on a connection of its own (the per-worker
+// layout) until it is stopped and drained, or its channel dies; the
+// supervisor then reconnects unless it was stopped.
+func (w *worker) session(_ context.Context, conn broker.Conn) error {
+	return w.run(conn)
+}
 
 // pending is a handled delivery waiting for its outgoing confirm.
 type pending struct {
