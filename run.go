@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -50,6 +51,9 @@ type runOptions struct {
 	cpuProfile   string
 	statusEvery  time.Duration
 	stages       map[string]*stageFlags
+	bodyBytes    int
+	persistent   bool
+	connections  string
 
 	scenario     string
 	report       string
@@ -121,6 +125,9 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.IntVar(&o.maxInFlight, "max-inflight", loadgen.DefaultMaxInFlight, "load generator: most sends awaiting an answer at once (retries included); an arrival that finds them all busy is counted dropped, never sent late")
 	f.DurationVar(&o.drainTimeout, "drain-timeout", loadgen.DefaultDrainTimeout, "after the load, how long to wait for every order to reach a terminal status")
 	f.StringVar(&o.process, "process", defaultProcess(), "this process's name in events, traces and connection names")
+	f.IntVar(&o.bodyBytes, "body-bytes", 0, "pad every message body to N bytes (0: the order JSON as it is, about 150 bytes; at most 16 MiB); overrides the scenario's broker.body_bytes")
+	f.BoolVar(&o.persistent, "persistent", true, "publish persistent messages (delivery mode 2); --persistent=false publishes transient ones (mode 1); queues stay durable")
+	f.StringVar(&o.connections, "connections", engine.ConnPerStage, "connection layout: per-stage (API, each stage and the monitor one each), per-worker (one per stage worker) or shared (one for everything)")
 	o.registerEventFlags(cmd)
 	o.stages = map[string]*stageFlags{}
 	for _, s := range engine.StageNames {
@@ -175,6 +182,21 @@ func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.L
 	}
 	// Flags the user set win over the scenario; the others give way.
 	var errs []error
+	if o.changed("body-bytes") || sc == nil {
+		cfg.BodyBytes = o.bodyBytes
+	}
+	if cfg.BodyBytes < 0 || cfg.BodyBytes > engine.MaxMessageBytes {
+		errs = append(errs, fmt.Errorf("--body-bytes %d: must be 0 (the order JSON as it is) to %d", cfg.BodyBytes, engine.MaxMessageBytes))
+	}
+	if o.changed("persistent") || sc == nil {
+		cfg.Transient = !o.persistent
+	}
+	if o.changed("connections") || sc == nil {
+		cfg.Connections = o.connections
+	}
+	if !slices.Contains(engine.ConnLayouts, cfg.Connections) {
+		errs = append(errs, fmt.Errorf("--connections %q: valid are %s", cfg.Connections, strings.Join(engine.ConnLayouts, ", ")))
+	}
 	for name, sf := range o.stages {
 		st, ok := cfg.Stages[name]
 		if !ok {
