@@ -22,6 +22,10 @@ func TestBrokerKnobsFlagsWinOverScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	plain, err := scenario.Parse("plain.yaml", []byte("phases: [{duration: 1s, rate: 1/s}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		args  []string
@@ -33,6 +37,8 @@ func TestBrokerKnobsFlagsWinOverScenario(t *testing.T) {
 		{"no scenario, defaults", nil, nil, 0, false, engine.ConnPerStage},
 		{"no scenario, flags", []string{"--body-bytes", "512", "--persistent=false", "--connections", "shared"}, nil, 512, true, engine.ConnShared},
 		{"scenario only", nil, sc, 4096, true, engine.ConnPerWorker},
+		{"scenario without broker:, defaults", nil, plain, 0, false, engine.ConnPerStage},
+		{"scenario without broker:, flags", []string{"--body-bytes", "64", "--persistent=false", "--connections", "per-worker"}, plain, 64, true, engine.ConnPerWorker},
 		{"flags win", []string{"--body-bytes", "0", "--persistent", "--connections", "per-stage"}, sc, 0, false, engine.ConnPerStage},
 		{"one flag wins, the rest from the scenario", []string{"--connections", "shared"}, sc, 4096, true, engine.ConnShared},
 	}

@@ -170,6 +170,9 @@ func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.L
 		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType, Namespace: o.namespace, Process: o.process,
 		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, MaxBacklog: o.maxBacklog, Logger: log,
 		IdempotencyKeys: o.idemKeys, IdempotencyTTL: o.idemTTL,
+		// The flags' values (typed or default); a scenario's broker:
+		// section replaces them below unless the flag was typed.
+		BodyBytes: o.bodyBytes, Transient: !o.persistent, Connections: o.connections,
 		Stages: map[string]engine.StageConfig{},
 	}
 	for _, r := range strings.Split(o.roles, ",") {
@@ -182,16 +185,16 @@ func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.L
 	}
 	// Flags the user set win over the scenario; the others give way.
 	var errs []error
-	if o.changed("body-bytes") || sc == nil {
+	if o.changed("body-bytes") {
 		cfg.BodyBytes = o.bodyBytes
 	}
 	if cfg.BodyBytes < 0 || cfg.BodyBytes > engine.MaxMessageBytes {
 		errs = append(errs, fmt.Errorf("--body-bytes %d: must be 0 (the order JSON as it is) to %d", cfg.BodyBytes, engine.MaxMessageBytes))
 	}
-	if o.changed("persistent") || sc == nil {
+	if o.changed("persistent") {
 		cfg.Transient = !o.persistent
 	}
-	if o.changed("connections") || sc == nil {
+	if o.changed("connections") {
 		cfg.Connections = o.connections
 	}
 	if !slices.Contains(engine.ConnLayouts, cfg.Connections) {
