@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -87,6 +88,16 @@ func TestBodySizeAndDeliveryMode(t *testing.T) {
 						}
 						if m.Persistent != tc.persistent {
 							t.Errorf("%s: persistent %v, want %v", m.RoutingKey, m.Persistent, tc.persistent)
+						}
+						// A consumer that knows only the seed's three fields
+						// reads past the pad.
+						var seed struct {
+							ProductID int `json:"product_id"`
+							Quantity  int `json:"quantity"`
+							UserID    int `json:"user_id"`
+						}
+						if err := json.Unmarshal(m.Body, &seed); err != nil || seed.ProductID != 1 || seed.Quantity != 2 || seed.UserID != 100 {
+							t.Errorf("%s: the seed's fields read %+v, %v; want 1, 2, 100", m.RoutingKey, seed, err)
 						}
 						got, err := DecodeOrder(m.Body)
 						if err != nil || got.OrderID != o.OrderID || got.ProductID != 1 || got.Quantity != 2 || got.UserID != 100 {

@@ -129,6 +129,7 @@ func (s *stage) reconcileLocked() {
 		}
 		go func(conn broker.Conn) {
 			defer s.running.Done()
+			defer w.cancel() // its context is unused here; release it
 			if err := w.run(conn); err != nil {
 				s.e.reportError(s.name, "", fmt.Sprintf("worker %s: %v", w.name, err))
 			}
