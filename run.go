@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,9 @@ type runOptions struct {
 	cpuProfile   string
 	statusEvery  time.Duration
 	stages       map[string]*stageFlags
+	bodyBytes    int
+	persistent   bool
+	connections  string
 
 	scenario     string
 	report       string
@@ -123,6 +127,9 @@ func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f.StringVar(&o.logLevel, "log-level", "warn", "debug|info|warn|error")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
 	f.StringVar(&o.process, "process", defaultProcess(), "this process's name in events, traces and connection names")
+	f.IntVar(&o.bodyBytes, "body-bytes", 0, "pad every message body to N bytes (0: the order JSON as it is, about 150 bytes; at most 16 MiB); overrides the scenario's broker.body_bytes")
+	f.BoolVar(&o.persistent, "persistent", true, "publish persistent messages (delivery mode 2); --persistent=false publishes transient ones (mode 1); queues stay durable")
+	f.StringVar(&o.connections, "connections", engine.ConnPerStage, "connection layout: per-stage (API, each stage and the monitor one each), per-worker (one per stage worker) or shared (one for everything)")
 	o.registerEventFlags(cmd)
 	o.stages = map[string]*stageFlags{}
 	for _, s := range engine.StageNames {
@@ -173,6 +180,9 @@ func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.L
 		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType, Namespace: o.namespace, Process: o.process,
 		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, MaxBacklog: o.maxBacklog, Logger: log,
 		IdempotencyKeys: o.idemKeys, IdempotencyTTL: o.idemTTL,
+		// The flags' values (typed or default); a scenario's broker:
+		// section replaces them below unless the flag was typed.
+		BodyBytes: o.bodyBytes, Transient: !o.persistent, Connections: o.connections,
 		Stages: map[string]engine.StageConfig{},
 	}
 	for _, r := range strings.Split(o.roles, ",") {
@@ -185,6 +195,21 @@ func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.L
 	}
 	// Flags the user set win over the scenario; the others give way.
 	var errs []error
+	if o.changed("body-bytes") {
+		cfg.BodyBytes = o.bodyBytes
+	}
+	if cfg.BodyBytes < 0 || cfg.BodyBytes > engine.MaxMessageBytes {
+		errs = append(errs, fmt.Errorf("--body-bytes %d: must be 0 (the order JSON as it is) to %d", cfg.BodyBytes, engine.MaxMessageBytes))
+	}
+	if o.changed("persistent") {
+		cfg.Transient = !o.persistent
+	}
+	if o.changed("connections") {
+		cfg.Connections = o.connections
+	}
+	if !slices.Contains(engine.ConnLayouts, cfg.Connections) {
+		errs = append(errs, fmt.Errorf("--connections %q: valid are %s", cfg.Connections, strings.Join(engine.ConnLayouts, ", ")))
+	}
 	for name, sf := range o.stages {
 		st, ok := cfg.Stages[name]
 		if !ok {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,25 @@ const (
 	DefaultPublishers   = 4
 	DefaultHTTPAddr     = ":5000"
 )
+
+// Connection layouts: which broker connections the engine's parts share.
+const (
+	// ConnPerStage gives the API publisher, each stage and the monitor a
+	// connection each; a stage's workers open their channels on it.
+	ConnPerStage = "per-stage"
+	// ConnPerWorker gives every stage worker a connection of its own (the
+	// API publisher and the monitor keep theirs).
+	ConnPerWorker = "per-worker"
+	// ConnShared runs everything on one connection.
+	ConnShared = "shared"
+)
+
+// ConnLayouts lists the valid connection layouts, the default first.
+var ConnLayouts = []string{ConnPerStage, ConnPerWorker, ConnShared}
+
+// MaxMessageBytes bounds a message body the stages accept, and so the
+// configurable body size (Config.BodyBytes).
+const MaxMessageBytes = 16 << 20
 
 // StageConfig holds a stage's knobs. All of them can change at run time.
 type StageConfig struct {
@@ -133,6 +153,21 @@ type Config struct {
 	// IdempotencyTTL is how long a key is remembered at most (default
 	// DefaultIdempotencyTTL).
 	IdempotencyTTL time.Duration
+	// BodyBytes, when positive, is the size of every message the engine
+	// publishes (order.created and each hop's outgoing message): the
+	// order JSON is padded to exactly this many bytes with a "pad" field
+	// that every decoder ignores. A body size smaller than an order's
+	// natural JSON (about 150 bytes) leaves that order unpadded: bodies
+	// are never cut. 0 publishes the natural JSON. Retries and dead
+	// letters keep the body they had.
+	BodyBytes int
+	// Transient publishes with delivery mode 1 (not persisted to disk)
+	// instead of persistent delivery mode 2, the default of DESIGN.md §3.
+	// Queues stay durable either way.
+	Transient bool
+	// Connections is the connection layout: ConnPerStage (default),
+	// ConnPerWorker or ConnShared.
+	Connections string
 }
 
 func (c *Config) setDefaults() {
@@ -189,6 +224,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.BrokerKind == "" {
 		c.BrokerKind = "rabbitmq"
+	}
+	if c.Connections == "" {
+		c.Connections = ConnPerStage
 	}
 }
 
@@ -250,6 +288,12 @@ func (c *Config) Validate() error {
 	}
 	if c.IdempotencyKeys < 0 || c.IdempotencyTTL < 0 {
 		errs = append(errs, fmt.Errorf("idempotency keys (%d) and their time to live (%v) must not be negative", c.IdempotencyKeys, c.IdempotencyTTL))
+	}
+	if c.BodyBytes < 0 || c.BodyBytes > MaxMessageBytes {
+		errs = append(errs, fmt.Errorf("body bytes must be 0 (the natural order JSON) to %d, got %d", MaxMessageBytes, c.BodyBytes))
+	}
+	if !slices.Contains(ConnLayouts, c.Connections) {
+		errs = append(errs, fmt.Errorf("connections %q: valid are %s", c.Connections, strings.Join(ConnLayouts, ", ")))
 	}
 	if c.RecentOrders < 1 {
 		errs = append(errs, fmt.Errorf("recent orders must be at least 1, got %d", c.RecentOrders))

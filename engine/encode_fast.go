@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -33,6 +35,67 @@ func (o *Order) AppendJSON(dst []byte) []byte {
 		dst = appendJSONString(dst, o.Reason)
 	}
 	return append(dst, '}')
+}
+
+// padOverhead is what an empty pad field adds: `,"pad":""`.
+const padOverhead = len(`,"pad":""`)
+
+// AppendJSONPadded appends o as AppendJSON does, padded to exactly size
+// bytes as padJSON describes.
+func (o *Order) AppendJSONPadded(dst []byte, size int) []byte {
+	start := len(dst)
+	return padJSON(o.AppendJSON(dst), start, size)
+}
+
+// padJSON pads the JSON object dst[start:] so that it is exactly size
+// bytes: a "pad" field of 'x's goes before the closing brace, or, when the
+// gap is too small for the field, spaces (valid JSON whitespace). Every
+// decoder ignores both. When size is smaller than the object nothing is
+// added: a body is never cut.
+func padJSON(dst []byte, start, size int) []byte {
+	gap := size - (len(dst) - start)
+	if gap <= 0 || len(dst) == start || dst[len(dst)-1] != '}' {
+		return dst
+	}
+	dst = dst[:len(dst)-1] // the closing brace, put back below
+	if gap >= padOverhead {
+		dst = append(dst, `,"pad":"`...)
+		dst = appendRepeat(dst, 'x', gap-padOverhead)
+		dst = append(dst, '"')
+	} else {
+		dst = appendRepeat(dst, ' ', gap)
+	}
+	return append(dst, '}')
+}
+
+// unpadJSON returns a copy of body without the padding padJSON added
+// (body itself when there is none). Our encoder escapes quotes inside
+// strings, so the last `,"pad":"` of its output is the pad field.
+func unpadJSON(body []byte) []byte {
+	n := len(body)
+	if n < 2 || body[n-1] != '}' {
+		return body
+	}
+	inner := body[:n-1]
+	if bytes.HasSuffix(inner, []byte(`"`)) {
+		if i := bytes.LastIndex(inner, []byte(`,"pad":"`)); i >= 0 && i+len(`,"pad":"`) <= len(inner)-1 {
+			inner = inner[:i]
+		}
+	}
+	inner = bytes.TrimRight(inner, " ")
+	if len(inner) == n-1 {
+		return body
+	}
+	return append(slices.Clip(inner), '}')
+}
+
+// appendRepeat appends n copies of c.
+func appendRepeat(dst []byte, c byte, n int) []byte {
+	dst = slices.Grow(dst, n)
+	for range n {
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // AppendJSON appends ev as encoding/json would marshal it.

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -29,6 +30,31 @@ func FuzzAppendEventJSON(f *testing.F) {
 		}
 		if got := ev.AppendJSON([]byte("prefix")); !bytes.Equal(got[len("prefix"):], want) {
 			t.Fatalf("AppendJSON:\n got %s\nwant %s", got[len("prefix"):], want)
+		}
+		if ev.Order == nil {
+			return
+		}
+		// The padded order body (Config.BodyBytes) is the plain one plus
+		// padding that encoding/json ignores and unpadJSON removes.
+		plain := ev.Order.AppendJSON(nil)
+		size := len(plain) + int(uint64(wait)%300)
+		padded := ev.Order.AppendJSONPadded([]byte("prefix"), size)[len("prefix"):]
+		if len(padded) != size {
+			t.Fatalf("AppendJSONPadded: %d bytes, want %d: %s", len(padded), size, padded)
+		}
+		var a, b map[string]any
+		if err := json.Unmarshal(plain, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(padded, &b); err != nil {
+			t.Fatalf("padded body %s: %v", padded, err)
+		}
+		delete(b, "pad")
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Fatalf("padded body reads %v, want %v", b, a)
+		}
+		if un := unpadJSON(padded); !bytes.Equal(un, plain) {
+			t.Fatalf("unpadJSON:\n got %s\nwant %s", un, plain)
 		}
 	})
 }

@@ -45,7 +45,7 @@ type Engine struct {
 	wg         sync.WaitGroup
 	closeOnce  sync.Once
 	sessions   atomic.Int32 // connected sessions
-	expected   int32        // sessions when fully connected
+	expected   atomic.Int32 // sessions when fully connected: one per connection wanted
 	reconnects atomic.Int64
 
 	mu        sync.Mutex
@@ -128,15 +128,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.started = time.Now()
 	runCtx, runCancel := context.WithCancel(context.Background())
 	e.cancel = runCancel
-	if e.cfg.hasRole(RoleAPI) {
-		e.goSupervise(runCtx, "api", e.pub.session)
-	}
-	for _, name := range StageNames {
-		if e.cfg.hasRole(name) {
-			e.goSupervise(runCtx, name, e.stages[name].session)
-		}
-	}
-	e.goSupervise(runCtx, "monitor", e.mon.session)
+	e.startSessions(runCtx)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -173,48 +165,129 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// goSupervise runs session on a fresh connection, again and again with
-// backoff whenever the connection is lost, until ctx ends.
-func (e *Engine) goSupervise(ctx context.Context, name string, session func(context.Context, broker.Conn) error) {
-	e.expected++
+// startSessions starts the broker sessions of the API publisher, the
+// stages this process runs and the monitor, on the connections the layout
+// asks for (Config.Connections).
+func (e *Engine) startSessions(ctx context.Context) {
+	var stages []*stage
+	for _, name := range StageNames {
+		if e.cfg.hasRole(name) {
+			stages = append(stages, e.stages[name])
+		}
+	}
+	if e.cfg.Connections == ConnShared {
+		var parts []session
+		if e.cfg.hasRole(RoleAPI) {
+			parts = append(parts, e.pub.session)
+		}
+		for _, s := range stages {
+			parts = append(parts, s.session)
+		}
+		e.goSupervise(ctx, "shared", together(append(parts, e.mon.session)...))
+		return
+	}
+	if e.cfg.hasRole(RoleAPI) {
+		e.goSupervise(ctx, "api", e.pub.session)
+	}
+	for _, s := range stages {
+		if e.cfg.Connections == ConnPerWorker {
+			// Each worker supervises a connection of its own; begin
+			// starts them now, so Start waits for their connections too.
+			s.begin(nil)
+			e.wg.Add(1)
+			go func() {
+				defer e.wg.Done()
+				<-ctx.Done()
+				s.end()
+			}()
+			continue
+		}
+		e.goSupervise(ctx, s.name, s.session)
+	}
+	e.goSupervise(ctx, "monitor", e.mon.session)
+}
+
+// session is a part of the engine that runs on a broker connection until
+// the connection is lost (it returns why) or ctx ends (it returns nil once
+// it has finished its work in flight).
+type session func(ctx context.Context, conn broker.Conn) error
+
+// together runs sessions side by side on one connection (the shared
+// layout). When one of them ends — its connection or one of its channels
+// was lost — the others are stopped too and the first error is returned,
+// so the supervisor reconnects them all.
+func together(sessions ...session) session {
+	return func(ctx context.Context, conn broker.Conn) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		errs := make(chan error, len(sessions))
+		for _, run := range sessions {
+			go func() { errs <- run(ctx, conn) }()
+		}
+		err := <-errs
+		cancel()
+		for range len(sessions) - 1 {
+			if e := <-errs; err == nil {
+				err = e
+			}
+		}
+		return err
+	}
+}
+
+// goSupervise runs supervise in the background, counted in e.expected
+// while it runs.
+func (e *Engine) goSupervise(ctx context.Context, name string, run session) {
+	e.expected.Add(1)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		wait := backoff.Min
-		first := true
-		for ctx.Err() == nil {
-			conn, err := e.dialAndDeclare(ctx, name)
-			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				e.setLastError(fmt.Sprintf("%s: reconnecting in %v: %v", name, wait, err))
-				e.log.Warn("broker connect", "session", name, "err", err, "retry_in", wait)
-				backoff.Sleep(ctx, wait)
-				wait = backoff.Next(wait)
-				continue
-			}
-			if !first {
-				e.reconnects.Add(1)
-				e.log.Info("reconnected", "session", name)
-				e.note("engine", name+" reconnected; topology re-declared")
-			}
-			first = false
-			wait = backoff.Min
-			e.sessions.Add(1)
-			e.live.set(name, conn)
-			err = session(ctx, conn)
-			e.live.set(name, nil)
-			e.sessions.Add(-1)
-			conn.Close()
+		defer e.expected.Add(-1)
+		e.supervise(ctx, name, run)
+	}()
+}
+
+// supervise runs run on a fresh connection named process/name, again and
+// again with backoff whenever the connection is lost, until ctx ends. The
+// caller counts it in e.expected.
+func (e *Engine) supervise(ctx context.Context, name string, run session) {
+	wait := backoff.Min
+	first := true
+	for ctx.Err() == nil {
+		conn, err := e.dialAndDeclare(ctx, name)
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			e.reportError("", "", fmt.Sprintf("%s connection lost: %v", name, err))
-			e.log.Warn("connection lost", "session", name, "err", err)
+			e.setLastError(fmt.Sprintf("%s: reconnecting in %v: %v", name, wait, err))
+			e.log.Warn("broker connect", "session", name, "err", err, "retry_in", wait)
 			backoff.Sleep(ctx, wait)
+			wait = backoff.Next(wait)
+			continue
 		}
-	}()
+		if !first {
+			e.reconnects.Add(1)
+			e.log.Info("reconnected", "session", name)
+			e.note("engine", name+" reconnected; topology re-declared")
+		}
+		first = false
+		wait = backoff.Min
+		e.sessions.Add(1)
+		e.live.set(name, conn)
+		err = run(ctx, conn)
+		e.live.set(name, nil)
+		e.sessions.Add(-1)
+		conn.Close()
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = broker.ErrClosed
+		}
+		e.reportError("", "", fmt.Sprintf("%s connection lost: %v", name, err))
+		e.log.Warn("connection lost", "session", name, "err", err)
+		backoff.Sleep(ctx, wait)
+	}
 }
 
 func (e *Engine) dialAndDeclare(ctx context.Context, name string) (broker.Conn, error) {
@@ -232,7 +305,10 @@ func (e *Engine) dialAndDeclare(ctx context.Context, name string) (broker.Conn, 
 }
 
 // Connected reports whether every broker session is up.
-func (e *Engine) Connected() bool { return e.expected > 0 && e.sessions.Load() == e.expected }
+func (e *Engine) Connected() bool {
+	want := e.expected.Load()
+	return want > 0 && e.sessions.Load() == want
+}
 
 // Ready reports whether the API can accept orders now.
 func (e *Engine) Ready() bool { return e.pub.ready() }

@@ -106,9 +106,12 @@ func waitSettled(t testing.TB, e *Engine, timeout time.Duration) OrderCounts {
 	return c
 }
 
-// closeConnections closes, from the broker side, every connection whose
-// name starts with prefix, using rabbitmqctl.
-func closeConnections(t testing.TB, prefix string) int {
+// brokerConn is a client connection as rabbitmqctl lists it.
+type brokerConn struct{ pid, name string }
+
+// listConnections lists, with rabbitmqctl, the connections whose name
+// (the connection_name client property) starts with prefix.
+func listConnections(t testing.TB, prefix string) []brokerConn {
 	t.Helper()
 	if _, err := exec.LookPath("rabbitmqctl"); err != nil {
 		t.Skip("rabbitmqctl not on PATH")
@@ -117,25 +120,43 @@ func closeConnections(t testing.TB, prefix string) int {
 	if err != nil {
 		t.Fatalf("rabbitmqctl list_connections: %v", err)
 	}
-	var pids []string
+	const key = `{"connection_name","`
+	var conns []brokerConn
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.SplitN(line, "\t", 2)
-		if len(f) == 2 && strings.Contains(f[1], `{"connection_name","`+prefix) {
-			pids = append(pids, f[0])
+		if len(f) != 2 {
+			continue
 		}
+		i := strings.Index(f[1], key+prefix)
+		if i < 0 {
+			continue
+		}
+		name := f[1][i+len(key):]
+		if j := strings.IndexByte(name, '"'); j >= 0 {
+			name = name[:j]
+		}
+		conns = append(conns, brokerConn{pid: f[0], name: name})
 	}
-	errs := make(chan error, len(pids))
-	for _, pid := range pids {
+	return conns
+}
+
+// closeConnections closes, from the broker side, every connection whose
+// name starts with prefix, using rabbitmqctl.
+func closeConnections(t testing.TB, prefix string) int {
+	t.Helper()
+	conns := listConnections(t, prefix)
+	errs := make(chan error, len(conns))
+	for _, c := range conns {
 		go func() {
-			errs <- exec.Command("rabbitmqctl", "-q", "close_connection", pid, "test: simulated connection loss").Run()
+			errs <- exec.Command("rabbitmqctl", "-q", "close_connection", c.pid, "test: simulated connection loss").Run()
 		}()
 	}
-	for range pids {
+	for range conns {
 		if err := <-errs; err != nil {
 			t.Fatalf("rabbitmqctl close_connection: %v", err)
 		}
 	}
-	return len(pids)
+	return len(conns)
 }
 
 // testChannel opens a channel on its own connection to d, for a test's

@@ -15,14 +15,24 @@ type remembered struct {
 	busy         bool // claimed by a worker that has not finished
 }
 
-func remember(m broker.Message) remembered {
-	return remembered{key: m.RoutingKey, orderID: m.CorrelationID, body: m.Body}
+// remember keeps what a redelivery of m's cause needs. A padded body
+// (Config.BodyBytes) is kept without its padding, so the set's memory does
+// not grow with the configured body size.
+func (e *Engine) remember(m broker.Message) remembered {
+	body := m.Body
+	if e.cfg.BodyBytes > 0 {
+		body = unpadJSON(body)
+	}
+	return remembered{key: m.RoutingKey, orderID: m.CorrelationID, body: body}
 }
 
 // resend rebuilds the message a remembered outcome published.
 func (e *Engine) resend(r remembered) broker.Message {
 	m := e.message(Order{OrderID: r.orderID}, r.key)
 	m.Body = r.body
+	if e.cfg.BodyBytes > len(r.body) {
+		m.Body = padJSON(append(make([]byte, 0, e.cfg.BodyBytes), r.body...), 0, e.cfg.BodyBytes)
+	}
 	return m
 }
 

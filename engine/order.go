@@ -51,7 +51,7 @@ func (s Status) Terminal() bool {
 var Statuses = []Status{StatusPending, StatusPaid, StatusReserved, StatusConfirmed,
 	StatusPaymentFailed, StatusRefunded, StatusDeadLettered}
 
-// MaxBodyBytes bounds an order request or message body (DESIGN.md §9).
+// MaxBodyBytes bounds an order request to the API (DESIGN.md §9).
 const MaxBodyBytes = 64 << 10
 
 // FieldError is a problem with one field of an order, reported to API
@@ -163,10 +163,11 @@ func jsonProblem(err error) string {
 
 // DecodeOrder parses a message body as an order. It is strict about what
 // the stages need (a positive quantity and product id) and lenient about
-// the rest, so messages from the seed demo's publisher still flow.
+// the rest, so messages from the seed demo's publisher still flow. Fields
+// it does not know, such as the "pad" of Config.BodyBytes, are ignored.
 func DecodeOrder(body []byte) (Order, error) {
-	if len(body) > MaxBodyBytes {
-		return Order{}, fmt.Errorf("body of %d bytes exceeds %d", len(body), MaxBodyBytes)
+	if len(body) > MaxMessageBytes {
+		return Order{}, fmt.Errorf("body of %d bytes exceeds %d", len(body), MaxMessageBytes)
 	}
 	o, ok := decodeOrderFast(body)
 	if !ok {

@@ -12,6 +12,9 @@ func FuzzDecodeOrder(f *testing.F) {
 	f.Add([]byte(`{"product_id":"1"}`))
 	f.Add([]byte(`not json`))
 	f.Add([]byte(`{"quantity":-1,"product_id":3}`))
+	f.Add([]byte(`{"order_id":"a","product_id":1,"quantity":2,"user_id":100,"pad":"xxxxxxxxxxxxxxxx"}`))
+	f.Add([]byte(`{"order_id":"a","product_id":1,"quantity":2,"user_id":100    }`))
+	f.Add([]byte(`{"pad":"xx","product_id":1,"quantity":2,"pad":3}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		o, err := DecodeOrder(body)
 		if err != nil {
@@ -28,6 +31,13 @@ func FuzzDecodeOrder(f *testing.F) {
 		o2, err := DecodeOrder(b)
 		if err != nil || o2.OrderID != o.OrderID || o2.ProductID != o.ProductID || o2.Quantity != o.Quantity {
 			t.Fatalf("round trip: %+v -> %+v (%v)", o, o2, err)
+		}
+		// So must one padded to a body size (Config.BodyBytes).
+		size := len(body) + 50
+		p := o.AppendJSONPadded(nil, size)
+		o3, err := DecodeOrder(p)
+		if err != nil || len(p) < size || o3.OrderID != o.OrderID || o3.ProductID != o.ProductID || o3.Quantity != o.Quantity || o3.Reason != o.Reason {
+			t.Fatalf("padded round trip (%d bytes, want ≥ %d): %+v -> %+v (%v)", len(p), size, o, o3, err)
 		}
 	})
 }
@@ -61,6 +71,9 @@ func FuzzDecodeOrderFast(f *testing.F) {
 	f.Add([]byte(`{"product_id":01}`))
 	f.Add([]byte(`{"created_at":"2026-11-25T01:41:56Z","x":"y","product_id":1,"product_id":2}`))
 	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"order_id":"a","product_id":1,"quantity":2,"user_id":100,"pad":"xxxxxxxxxxxxxxxx"}`))
+	f.Add([]byte(`{"order_id":"a","product_id":1,"quantity":2,"user_id":100     }`))
+	f.Add([]byte(`{"PAD":"x","Pad":1,"product_id":1}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fast, ok := decodeOrderFast(body)
 		if !ok {

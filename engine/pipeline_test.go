@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -260,37 +261,98 @@ func TestResizeLosesNothing(t *testing.T) {
 	}
 }
 
+// layoutConns lists the connection names an engine with every role and
+// the default worker count opens in layout, besides the set-up one.
+func layoutConns(process, layout string) []string {
+	var names []string
+	switch layout {
+	case ConnShared:
+		return []string{process + "/shared"}
+	case ConnPerWorker:
+		names = append(names, process+"/api", process+"/monitor")
+		for _, s := range StageNames {
+			for i := 1; i <= DefaultWorkers; i++ {
+				names = append(names, fmt.Sprintf("%s/%s/%s-%d", process, s, s, i))
+			}
+		}
+	default:
+		names = append(names, process+"/api", process+"/monitor")
+		for _, s := range StageNames {
+			names = append(names, process+"/"+s)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// connNames lists the names of the process's connections on RabbitMQ.
+func connNames(t testing.TB, process string) []string {
+	var names []string
+	for _, c := range listConnections(t, process+"/") {
+		names = append(names, c.name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TestConnectionLossRecovers closes every connection of a loaded engine
+// from the broker side, in each connection layout: the engine reconnects
+// each of them, and every accepted order is confirmed exactly once.
 func TestConnectionLossRecovers(t *testing.T) {
-	for _, b := range brokers {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			d := b.dial(t)
-			e := startEngine(t, d, nil)
-			ctx, cancel := context.WithCancel(context.Background())
-			var accepted atomic.Int64
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				placeLoad(ctx, e, 300, &accepted)
-			}()
-			time.Sleep(700 * time.Millisecond)
-			if eb, ok := d.(*embedded.Broker); ok {
-				eb.KillConnections()
-			} else if n := closeConnections(t, e.cfg.Process); n < 4 {
-				t.Fatalf("closed %d connections, want the engine's 5", n)
-			}
-			waitFor(t, 20*time.Second, "reconnection", func() bool { return e.reconnects.Load() >= 4 && e.Connected() })
-			time.Sleep(700 * time.Millisecond)
-			cancel()
-			<-done
-			c := waitSettled(t, e, 30*time.Second)
-			if c.Accepted != accepted.Load() || c.Confirmed != c.Accepted || c.Orphaned != 0 || c.Duplicated != 0 {
-				t.Fatalf("counts %+v, load accepted %d: want every accepted order confirmed once", c, accepted.Load())
-			}
-			if e.Snapshot().Orders.Accepted < 200 {
-				t.Fatalf("only %d orders accepted around the outage", c.Accepted)
-			}
-		})
+	for _, layout := range ConnLayouts {
+		for _, b := range brokers {
+			t.Run(layout+"/"+b.name, func(t *testing.T) {
+				t.Parallel()
+				d := b.dial(t)
+				e := startEngine(t, d, func(c *Config) { c.Connections = layout })
+				want := layoutConns(e.cfg.Process, layout)
+				if n := int(e.expected.Load()); n != len(want) {
+					t.Fatalf("engine supervises %d connections, want %d (%v)", n, len(want), want)
+				}
+				_, rabbit := d.(*embedded.Broker)
+				rabbit = !rabbit
+				if rabbit {
+					if got := connNames(t, e.cfg.Process); !slices.Equal(got, want) {
+						t.Fatalf("connections on RabbitMQ %v, want %v", got, want)
+					}
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				var accepted atomic.Int64
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					placeLoad(ctx, e, 300, &accepted)
+				}()
+				// Orders in flight when the connections go, and orders
+				// accepted after they are back: counts, not durations, so
+				// a slow machine only takes longer.
+				waitFor(t, 20*time.Second, "orders before the outage", func() bool {
+					return accepted.Load() >= 100 && e.Counts().Confirmed >= 20
+				})
+				if eb, ok := d.(*embedded.Broker); ok {
+					eb.KillConnections()
+				} else if n := closeConnections(t, e.cfg.Process+"/"); n != len(want) {
+					t.Fatalf("closed %d connections, want the engine's %d", n, len(want))
+				}
+				waitFor(t, 20*time.Second, "reconnection", func() bool {
+					return e.reconnects.Load() >= int64(len(want)) && e.Connected()
+				})
+				after := accepted.Load()
+				waitFor(t, 20*time.Second, "orders after the reconnection", func() bool { return accepted.Load() >= after+100 })
+				cancel()
+				<-done
+				c := waitSettled(t, e, 30*time.Second)
+				if c.Accepted != accepted.Load() || c.Confirmed != c.Accepted || c.Orphaned != 0 || c.Duplicated != 0 {
+					t.Fatalf("counts %+v, load accepted %d: want every accepted order confirmed once", c, accepted.Load())
+				}
+				if rabbit {
+					// The same connections again, none left over.
+					if got := connNames(t, e.cfg.Process); !slices.Equal(got, want) {
+						t.Fatalf("connections after recovery %v, want %v", got, want)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -63,6 +63,12 @@ type BrokerStatus struct {
 	// CPU is the cores the broker's Erlang VM used over the last second,
 	// when it runs on this host (read from /proc); -1 when unknown.
 	CPU float64 `json:"cpu_cores"`
+	// BodyBytes, Persistent and Connections are the benchmark knobs:
+	// Config.BodyBytes (0: the natural order JSON), !Config.Transient and
+	// Config.Connections.
+	BodyBytes   int    `json:"body_bytes"`
+	Persistent  bool   `json:"persistent"`
+	Connections string `json:"connections"`
 }
 
 // StageSnapshot is one stage's live figures.

@@ -10,9 +10,11 @@ import (
 	"oms-sim/engine/broker"
 )
 
-// stage is one consumer pool: payment, inventory or email. It owns its
-// own broker connection and a set of workers on it; the set follows the
-// configured worker count and survives reconnects.
+// stage is one consumer pool: payment, inventory or email. It runs a set
+// of workers that follows the configured worker count and survives
+// reconnects. In the per-stage and shared layouts the workers open their
+// channels on the stage's session connection; in the per-worker layout
+// each worker supervises a connection of its own.
 type stage struct {
 	name    string
 	queue   string
@@ -24,7 +26,9 @@ type stage struct {
 	mu      sync.Mutex
 	cfg     StageConfig
 	paused  bool
-	conn    broker.Conn // nil while disconnected
+	live    bool        // between begin and end: workers may run
+	conn    broker.Conn // the session's connection; nil per-worker or while disconnected
+	gen     int         // counts begin calls, so a late restart stays in its own session
 	workers []*worker   // running, oldest first
 	nextID  int
 	running sync.WaitGroup // every worker goroutine, including stopping ones
@@ -66,11 +70,7 @@ func (s *stage) config() StageConfig {
 // ctx ends. On ctx end the workers drain: they stop consuming, finish what
 // they hold, and wait for its confirms and acks.
 func (s *stage) session(ctx context.Context, conn broker.Conn) error {
-	s.mu.Lock()
-	s.conn = conn
-	s.reconcileLocked()
-	s.mu.Unlock()
-
+	s.begin(conn)
 	var err error
 	select {
 	case <-conn.Closed():
@@ -80,23 +80,37 @@ func (s *stage) session(ctx context.Context, conn broker.Conn) error {
 		}
 	case <-ctx.Done():
 	}
+	s.end()
+	return err
+}
 
+// begin starts the configured workers: on conn, or, when conn is nil (the
+// per-worker layout), each on a connection it dials and supervises.
+func (s *stage) begin(conn broker.Conn) {
 	s.mu.Lock()
-	s.conn = nil
+	defer s.mu.Unlock()
+	s.live, s.conn = true, conn
+	s.gen++
+	s.reconcileLocked()
+}
+
+// end stops every worker and waits until they have drained.
+func (s *stage) end() {
+	s.mu.Lock()
+	s.live, s.conn = false, nil
 	for _, w := range s.workers {
 		w.stop()
 	}
 	s.workers = nil
 	s.mu.Unlock()
 	s.running.Wait()
-	return err
 }
 
 // reconcileLocked starts or stops workers until the running set matches
 // the configuration. Stopped workers drain in the background.
 func (s *stage) reconcileLocked() {
 	want := s.cfg.Workers
-	if s.paused || s.conn == nil {
+	if s.paused || !s.live {
 		want = 0
 	}
 	for len(s.workers) < want {
@@ -104,8 +118,18 @@ func (s *stage) reconcileLocked() {
 		w := newWorker(s, s.nextID, s.cfg.Prefetch)
 		s.workers = append(s.workers, w)
 		s.running.Add(1)
+		if s.conn == nil {
+			s.e.expected.Add(1) // here, not in the goroutine: Connected must count it at once
+			go func() {
+				defer s.running.Done()
+				defer s.e.expected.Add(-1)
+				s.e.supervise(w.ctx, s.name+"/"+w.name, w.session)
+			}()
+			continue
+		}
 		go func(conn broker.Conn) {
 			defer s.running.Done()
+			defer w.cancel() // its context is unused here; release it
 			if err := w.run(conn); err != nil {
 				s.e.reportError(s.name, "", fmt.Sprintf("worker %s: %v", w.name, err))
 			}
@@ -121,19 +145,19 @@ func (s *stage) reconcileLocked() {
 }
 
 // workerExited forgets a worker that ended by itself (its channel died)
-// and, if the connection is still up, replaces it after a short pause.
+// and, if the session is still on, replaces it after a short pause.
 func (s *stage) workerExited(w *worker) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, x := range s.workers {
 		if x == w {
 			s.workers = append(s.workers[:i], s.workers[i+1:]...)
-			if s.conn != nil {
-				conn := s.conn
+			if s.live {
+				gen := s.gen
 				time.AfterFunc(200*time.Millisecond, func() {
 					s.mu.Lock()
 					defer s.mu.Unlock()
-					if s.conn == conn {
+					if s.live && s.gen == gen {
 						s.reconcileLocked()
 					}
 				})

@@ -71,9 +71,10 @@ func (e *Engine) next(o Order, key string, events ...Event) outcome {
 	return outcome{msg: e.message(o, key), events: events}
 }
 
-// message builds a message as DESIGN.md §3 specifies its properties.
+// message builds a message as DESIGN.md §3 specifies its properties, with
+// the configured body size and delivery mode.
 func (e *Engine) message(o Order, key string) broker.Message {
-	body := o.AppendJSON(make([]byte, 0, 256))
+	body := o.AppendJSONPadded(make([]byte, 0, max(256, e.cfg.BodyBytes)), e.cfg.BodyBytes)
 	now := time.Now()
 	return broker.Message{
 		Exchange:      e.ordersX,
@@ -82,7 +83,7 @@ func (e *Engine) message(o Order, key string) broker.Message {
 		MessageID:     o.OrderID + ":" + key,
 		CorrelationID: o.OrderID,
 		Timestamp:     now,
-		Persistent:    true,
+		Persistent:    !e.cfg.Transient,
 		Headers: map[string]any{
 			HeaderPublishedAt: now.UnixNano(),
 			HeaderAttempt:     int64(1),

@@ -28,10 +28,17 @@ type worker struct {
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed by stop: drain and exit
+	// ctx ends with stop; in the per-worker layout it bounds dialling
+	// and the backoff between reconnects.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func newWorker(s *stage, id, prefetch int) *worker {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &worker{
+		ctx:      ctx,
+		cancel:   cancel,
 		s:        s,
 		name:     fmt.Sprintf("%s-%d", s.name, id),
 		prefetch: prefetch,
@@ -41,7 +48,19 @@ func newWorker(s *stage, id, prefetch int) *worker {
 }
 
 // stop asks the worker to drain and exit; it does not wait.
-func (w *worker) stop() { w.stopOnce.Do(func() { close(w.stopping) }) }
+func (w *worker) stop() {
+	w.stopOnce.Do(func() {
+		close(w.stopping)
+		w.cancel()
+	})
+}
+
+// session runs the worker on a connection of its own (the per-worker
+// layout) until it is stopped and drained, or its channel dies; the
+// supervisor then reconnects unless it was stopped.
+func (w *worker) session(_ context.Context, conn broker.Conn) error {
+	return w.run(conn)
+}
 
 // pending is a handled delivery waiting for its outgoing confirm.
 type pending struct {
@@ -205,7 +224,7 @@ func (w *worker) process(d broker.Delivery, key, msgID string, arr arrival) (out
 		s.seen.release(msgID)
 	}
 	if err == nil && msgID != "" {
-		s.seen.put(msgID, remember(out.msg))
+		s.seen.put(msgID, s.e.remember(out.msg))
 	}
 	return out, err
 }
@@ -313,6 +332,8 @@ func (w *worker) failure(d broker.Delivery, key string, err error, arr arrival) 
 		}
 		s.e.reportError(s.name, orderID, "dead-lettered "+key+": "+reason)
 		m := d.Message
+		// A dead letter is persistent whatever the configured delivery
+		// mode: it is the record of an order that did not finish.
 		m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.e.names.Of(ExchangeDLX), key, h, true
 		return outcome{msg: m}
 	}
@@ -329,7 +350,7 @@ func (w *worker) failure(d broker.Delivery, key string, err error, arr arrival) 
 	}
 	q := s.e.names.Retry(s.name, delay)
 	m := d.Message
-	m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.e.names.Of(ExchangeRetry), q, h, true
+	m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.e.names.Of(ExchangeRetry), q, h, !s.e.cfg.Transient
 	return outcome{msg: m}
 }
 

@@ -8,8 +8,18 @@ import (
 )
 
 // ApplyToConfig sets what a scenario fixes before the engine starts: its
-// seed, catalog and stage overrides.
+// seed, catalog, broker knobs and stage overrides. (The command line
+// applies its flags afterwards, so flags the user set win.)
 func ApplyToConfig(s *scenario.Scenario, cfg *engine.Config) {
+	if b := s.Broker; b.BodyBytes != nil {
+		cfg.BodyBytes = *b.BodyBytes
+	}
+	if b := s.Broker; b.Persistent != nil {
+		cfg.Transient = !*b.Persistent
+	}
+	if c := s.Broker.Connections; c != "" {
+		cfg.Connections = c
+	}
 	if s.Seed != 0 && cfg.Seed == 0 {
 		cfg.Seed = s.Seed
 	}

@@ -80,6 +80,15 @@ type Broker struct {
 	URL       string `json:"url"`
 	QueueType string `json:"queue_type"`
 	Note      string `json:"note,omitempty"`
+	// BodyBytes is the size every message body was padded to; 0 means
+	// the order JSON as it is (about 150 bytes).
+	BodyBytes int `json:"body_bytes"`
+	// Persistent says whether messages were published with delivery
+	// mode 2 (true) or transient, mode 1.
+	Persistent bool `json:"persistent"`
+	// Connections is the connection layout: per-stage, per-worker or
+	// shared.
+	Connections string `json:"connections"`
 }
 
 // Latency is a distribution in milliseconds.
@@ -179,8 +188,9 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	snap := r.cfg.Engine.Snapshot()
 	rep := &Report{
 		Version: ReportVersion, Scenario: s.Name, RunID: r.cfg.RunID, Description: s.Description, Seed: s.Seed,
-		Driver:    r.cfg.Driver.Name(),
-		Broker:    Broker{Kind: r.cfg.Broker.Kind, URL: r.cfg.Broker.URL, QueueType: r.cfg.Broker.QueueType, Note: r.cfg.Broker.Note},
+		Driver: r.cfg.Driver.Name(),
+		Broker: Broker{Kind: r.cfg.Broker.Kind, URL: r.cfg.Broker.URL, QueueType: r.cfg.Broker.QueueType, Note: r.cfg.Broker.Note,
+			BodyBytes: r.cfg.Broker.BodyBytes, Persistent: r.cfg.Broker.Persistent, Connections: r.cfg.Broker.Connections},
 		StartedAt: start.UTC(), DurationMs: ms(load), DrainMs: ms(drain), Interrupted: interrupted,
 		MaxInFlight: r.cfg.MaxInFlight,
 		Audit:       r.track.audit(),

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -54,6 +55,10 @@ func (rep *Report) render(md bool) string {
 		b.WriteString(" · INTERRUPTED")
 	}
 	b.WriteString("\n")
+	if md {
+		b.WriteString("\n") // a line of its own, not a continuation
+	}
+	fmt.Fprintf(&b, "messages: %s · %s · connections %s\n", bodySize(rep.Broker.BodyBytes), deliveryMode(rep.Broker.Persistent), cmp.Or(rep.Broker.Connections, "per-stage"))
 
 	title("Load by phase")
 	var rows [][]string
@@ -217,4 +222,20 @@ func ProgressLine(p Progress, s engine.Snapshot) string {
 		b.WriteString(" | RECONNECTING")
 	}
 	return b.String()
+}
+
+// bodySize describes the message body size of a run.
+func bodySize(n int) string {
+	if n == 0 {
+		return "order JSON as it is (~150 B)"
+	}
+	return fmt.Sprintf("bodies of %d B", n)
+}
+
+// deliveryMode names a run's delivery mode.
+func deliveryMode(persistent bool) string {
+	if persistent {
+		return "persistent"
+	}
+	return "transient (delivery mode 1)"
 }

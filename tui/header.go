@@ -87,6 +87,9 @@ func (h *header) brokerLine() string {
 	if b.QueueType != "" {
 		parts = append(parts, part{st.Muted.Render("queues ") + st.Text.Render(b.QueueType), 2})
 	}
+	if k := brokerKnobs(b); k != "" {
+		parts = append(parts, part{st.Muted.Render("msgs ") + st.Text.Render(k), 3})
+	}
 	if b.Connected {
 		parts = append(parts, part{st.Good.Render("● connected"), 0})
 	} else {
@@ -113,6 +116,22 @@ func (h *header) brokerLine() string {
 		parts = append(parts, part{st.Warn.Render(fmt.Sprintf("shed %s", fmtCount(a.Shed))), 2})
 	}
 	return joinFit(parts, "  ", h.width)
+}
+
+// brokerKnobs names the benchmark knobs that differ from the defaults
+// (body size, transient delivery, connection layout); empty when none do.
+func brokerKnobs(b engine.BrokerStatus) string {
+	var k []string
+	if b.BodyBytes > 0 {
+		k = append(k, fmt.Sprintf("%dB", b.BodyBytes))
+	}
+	if !b.Persistent && b.Connections != "" { // Connections is empty in a snapshot not from an engine
+		k = append(k, "transient")
+	}
+	if b.Connections != "" && b.Connections != engine.ConnPerStage {
+		k = append(k, b.Connections)
+	}
+	return strings.Join(k, " ")
 }
 
 func (h *header) runLine() string {

@@ -31,7 +31,10 @@ import (
 
 type config struct {
 	url, queueType, cpuProfile     string
+	connections                    string
 	workers, prefetch, inflight    int
+	bodyBytes                      int
+	persistent                     bool
 	orders, rssEvery               int64
 	rate                           float64
 	warmup, duration, drainTimeout time.Duration
@@ -82,7 +85,8 @@ func (r *run) onEvent(ev engine.Event) {
 	r.mu.Unlock()
 }
 
-// publish sends order.created messages built exactly like Engine.message,
+// publish sends order.created messages built exactly like Engine.message
+// (body size and delivery mode included),
 // with at most --inflight unconfirmed, until stopAt or --orders are sent.
 func (r *run) publish(ctx context.Context, ch *amqp.Channel, exchange string, stopAt time.Time) {
 	slots := make(chan struct{}, r.cfg.inflight)
@@ -124,9 +128,13 @@ func (r *run) publish(ctx context.Context, ch *amqp.Channel, exchange string, st
 		}
 		o := engine.Order{OrderID: prefix + strconv.FormatInt(i, 10) + "-" + strconv.FormatInt(intended.UnixNano(), 10),
 			ProductID: 1 + int(i%50), Quantity: 1, UserID: 100 + int(i%1000), CreatedAt: now.UTC()}
-		body, _ := json.Marshal(o)
+		body := o.AppendJSONPadded(nil, r.cfg.bodyBytes)
+		mode := amqp.Persistent
+		if !r.cfg.persistent {
+			mode = amqp.Transient
+		}
 		dc, err := ch.PublishWithDeferredConfirm(exchange, engine.KeyOrderCreated, false, false, amqp.Publishing{
-			ContentType: "application/json", DeliveryMode: amqp.Persistent,
+			ContentType: "application/json", DeliveryMode: mode,
 			MessageId: o.OrderID + ":" + engine.KeyOrderCreated, CorrelationId: o.OrderID, Timestamp: now,
 			Headers: amqp.Table{engine.HeaderPublishedAt: now.UnixNano(), engine.HeaderAttempt: int64(1)},
 			Body:    body})
@@ -172,6 +180,9 @@ type result struct {
 	Workers        int         `json:"workers"`
 	Prefetch       int         `json:"prefetch"`
 	Inflight       int         `json:"inflight"`
+	BodyBytes      int         `json:"body_bytes"`
+	Persistent     bool        `json:"persistent"`
+	Connections    string      `json:"connections"`
 	Rate           float64     `json:"rate"`
 	DurationS      float64     `json:"duration_s"`
 	CompletedPerS  float64     `json:"completed_per_s"`
@@ -198,6 +209,9 @@ func main() {
 	flag.StringVar(&c.url, "amqp", cmp.Or(os.Getenv("OMS_AMQP_URL"), "amqp://guest:guest@localhost:5672/"), "AMQP URL")
 	flag.StringVar(&c.queueType, "queue-type", "classic", "queue type: classic|quorum")
 	flag.IntVar(&c.workers, "workers", engine.DefaultWorkers, "workers per stage (all stages)")
+	flag.IntVar(&c.bodyBytes, "body-bytes", 0, "pad every message body to N bytes (0: the order JSON as it is)")
+	flag.BoolVar(&c.persistent, "persistent", true, "persistent messages (delivery mode 2); false: transient")
+	flag.StringVar(&c.connections, "connections", engine.ConnPerStage, "engine connection layout: per-stage|per-worker|shared")
 	flag.IntVar(&c.prefetch, "prefetch", engine.DefaultPrefetch, "prefetch per worker")
 	flag.IntVar(&c.inflight, "inflight", 100, "publisher: max unconfirmed order.created messages")
 	flag.Float64Var(&c.rate, "rate", 0, "publisher: orders per second on an absolute schedule (0 = as fast as possible)")
@@ -221,6 +235,7 @@ func main() {
 	sc.Workers, sc.Prefetch = c.workers, c.prefetch
 	e, err := engine.New(engine.Config{
 		Dialer: amqpbroker.New(c.url), QueueType: c.queueType, Namespace: benchkit.Namespace(), Process: "enginepipe",
+		BodyBytes: c.bodyBytes, Transient: !c.persistent, Connections: c.connections,
 		Roles:  []string{engine.StagePayment, engine.StageInventory, engine.StageEmail},
 		Stages: map[string]engine.StageConfig{engine.StagePayment: sc, engine.StageInventory: sc, engine.StageEmail: sc},
 	})
@@ -294,6 +309,7 @@ func main() {
 	ms := func(us int64) float64 { return float64(us) / 1000 }
 	res := result{
 		Program: "enginepipe", QueueType: c.queueType, Workers: c.workers, Prefetch: c.prefetch, Inflight: c.inflight,
+		BodyBytes: c.bodyBytes, Persistent: c.persistent, Connections: c.connections,
 		Rate: c.rate, DurationS: secs,
 		CompletedPerS: float64(r.doneWin.Load()) / secs, PublishedPerS: float64(r.publishedWin.Load()) / secs,
 		CompletedWin: r.doneWin.Load(), PublishedWin: r.publishedWin.Load(),
@@ -310,10 +326,10 @@ func main() {
 	if c.jsonOut {
 		must(json.NewEncoder(os.Stdout).Encode(res), "encode")
 	} else {
-		fmt.Printf("enginepipe  queue-type=%s workers=%d prefetch=%d inflight=%d rate=%g (0=max) warmup=%s window=%.1fs\n"+
+		fmt.Printf("enginepipe  queue-type=%s workers=%d prefetch=%d inflight=%d body-bytes=%d persistent=%v connections=%s rate=%g (0=max) warmup=%s window=%.1fs\n"+
 			"completed  %9.1f orders/s  (%d in window)\npublished  %9.1f orders/s  (%d in window)\n"+
 			"e2e latency  p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms\ndrain  %d/%d completed in %.0fms (drained=%v), other events %d\nalloc  %.1f KiB and %.0f objects per order, %d GC cycles\n",
-			c.queueType, c.workers, c.prefetch, c.inflight, c.rate, c.warmup, secs,
+			c.queueType, c.workers, c.prefetch, c.inflight, c.bodyBytes, c.persistent, c.connections, c.rate, c.warmup, secs,
 			res.CompletedPerS, res.CompletedWin, res.PublishedPerS, res.PublishedWin,
 			res.P50Ms, res.P90Ms, res.P99Ms, res.MaxMs, res.CompletedTotal, res.PublishedTotal, res.DrainMs, drained, res.OtherEvents,
 			res.AllocKBPerOrd, res.MallocsPerOrd, res.GCCycles)

@@ -25,6 +25,7 @@ func FuzzParse(f *testing.F) {
 		"phases: [{duration: 1s, rate: {<<: {from: 1/s}, to: 2/s}}]",
 		"phases:\n- duration: !!str 1s\n  rate: |\n    5/s\n",
 		"? phases\n: [{duration: 1s, rate: 1/s}]\n",
+		"broker: {body_bytes: 4096, persistent: false, connections: shared}\nphases: [{duration: 1s, rate: 1/s}]\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -31,11 +31,11 @@ var errorCases = []struct {
 	{"syntax: duplicate key", ok + "seed: 1\nseed: 2\n", []want{{"3:1", "", `mapping key "seed" already defined at [2:1]`}}},
 	{"empty file", "# only a comment\n", []want{{"1:1", "", "the file is empty"}}},
 	{"two documents", ok + "---\n" + ok, []want{{"2:1", "", "found 2 documents"}}},
-	{"not a mapping", "- a\n- b\n", []want{{"1:1", "", "must be a mapping with fields name, description, seed, stages, catalog, orders, retry, phases, actions, thresholds, got a list"}}},
+	{"not a mapping", "- a\n- b\n", []want{{"1:1", "", "must be a mapping with fields name, description, seed, stages, catalog, broker, orders, retry, phases, actions, thresholds, got a list"}}},
 	{"undefined alias", ok + "stages: {payment: *nope}\n", []want{{"2:19", "stages.payment", "alias *nope does not refer to an anchor"}}},
 
 	// Unknown fields, with the valid names and a suggestion.
-	{"unknown top-level field", ok + "sead: 42\n", []want{{"2:1", "sead", `unknown field "sead"; valid fields are name, description, seed, stages, catalog, orders, retry, phases, actions, thresholds (did you mean "seed"?)`}}},
+	{"unknown top-level field", ok + "sead: 42\n", []want{{"2:1", "sead", `unknown field "sead"; valid fields are name, description, seed, stages, catalog, broker, orders, retry, phases, actions, thresholds (did you mean "seed"?)`}}},
 	{"unknown phase field", "phases:\n  - duration: 10s\n    rate: 10/s\n    arrival: poisson\n", []want{{"4:5", "phases[0].arrival", `valid fields are name, description, duration, rate, arrivals (did you mean "arrivals"?)`}}},
 	{"unknown stage", ok + "stages:\n  paymnt: {workers: 2}\n", []want{{"3:3", "stages.paymnt", `valid fields are payment, inventory, email (did you mean "payment"?)`}}},
 	{"unknown knob in fault", ok + "actions: [{at: 1s, fault: {stage: payment, decline: 1, for: 1s}}]\n", []want{{"2:44", "actions[0].fault.decline", "valid fields are stage, workers, prefetch, service_time, error_rate, decline_rate, for"}}},
@@ -122,6 +122,15 @@ var errorCases = []struct {
 	{"backlog without max", ok + "actions: [{at: 1s, backlog: {for: 2s}}]\n", []want{{"2:29", "actions[0].backlog.max", "required field is missing; expected a number of ready messages, or 0 for off"}}},
 	{"backlog max as text", ok + "actions: [{at: 1s, backlog: {max: lots}}]\n", []want{{"2:35", "actions[0].backlog.max", `must be a whole number, got text "lots"`}}},
 	{"stop without for", ok + "actions: [{at: 1s, stop: {stage: email}}]\n", []want{{"2:26", "actions[0].stop.for", "required field is missing; expected a duration like 10s"}}},
+
+	// Broker.
+	{"broker ranges and choices", ok + "broker: {body_bytes: -1, connections: per-wroker}\n", []want{
+		{"2:22", "broker.body_bytes", "must be a message size in bytes (0: the order JSON as it is) between 0 and 16777216, got -1"},
+		{"2:39", "broker.connections", `must be one of per-stage, per-worker, shared, got "per-wroker" (did you mean "per-worker"?)`},
+	}},
+	{"broker body too large", ok + "broker:\n  body_bytes: 20000000\n", []want{{"3:15", "broker.body_bytes", "between 0 and 16777216, got 20000000"}}},
+	{"broker persistent as text", ok + "broker: {persistent: yes please}\n", []want{{"2:22", "broker.persistent", `must be true or false, got text "yes please"`}}},
+	{"broker unknown field", ok + "broker: {body_byte: 1024}\n", []want{{"2:10", "broker.body_byte", `unknown field "body_byte"; valid fields are body_bytes, persistent, connections (did you mean "body_bytes"?)`}}},
 
 	// Retry.
 	{"retry ranges", ok + "retry: {max: 11, backoff: -1ms}\n", []want{
@@ -221,6 +230,7 @@ stages:
   inventory: {workers: 2}
   email:     {workers: 2, service_time: *fast}
 catalog: {products: 50, stock: 10000, price_cents: {min: 500, max: 9900}}
+broker:  {body_bytes: 1024, persistent: false, connections: per-worker}
 orders:  {product: {dist: zipf, s: 1.2}, quantity: {min: 1, max: 3}, users: 5000}
 phases:
   - {name: warm-up, duration: 10s, rate: 50/s}
@@ -254,6 +264,9 @@ thresholds:
 	}
 	if s.Name != "burst" || s.Seed != 42 || *s.Stages.Payment.Workers != 4 || *s.Stages.Payment.DeclineRate != 0.02 {
 		t.Errorf("top-level fields: %+v", s)
+	}
+	if b := s.Broker; b.BodyBytes == nil || *b.BodyBytes != 1024 || b.Persistent == nil || *b.Persistent || b.Connections != ConnPerWorker {
+		t.Errorf("broker: %+v, want body_bytes 1024, persistent false, connections per-worker", b)
 	}
 	if st := s.Stages.Email.ServiceTime; st.Dist != DistConstant || *st.Value != Duration(8*time.Millisecond) {
 		t.Errorf("email service time via alias: %+v", st)

@@ -63,6 +63,7 @@ type Scenario struct {
 	Seed        uint64      `yaml:"seed"`        // drives every random choice; same seed, same run
 	Stages      Stages      `yaml:"stages"`      // overrides of the engine's stage defaults
 	Catalog     Catalog     `yaml:"catalog"`
+	Broker      Broker      `yaml:"broker"` // benchmark knobs of the broker traffic
 	Orders      Orders      `yaml:"orders"`
 	Retry       Retry       `yaml:"retry"` // resending refused orders (http driver only)
 	Phases      []Phase     `yaml:"phases,required" doc:"a list of phases, each with duration and rate"`
@@ -133,6 +134,35 @@ type Catalog struct {
 type PriceRange struct {
 	Min int `yaml:"min"`
 	Max int `yaml:"max"`
+}
+
+// Connection layouts for Broker.Connections.
+const (
+	ConnPerStage  = "per-stage"  // a connection for the API, each stage and the monitor
+	ConnPerWorker = "per-worker" // a connection for each stage worker
+	ConnShared    = "shared"     // one connection for everything
+)
+
+// ConnLayouts returns the valid connection layouts, the default first.
+func ConnLayouts() []string { return []string{ConnPerStage, ConnPerWorker, ConnShared} }
+
+// MaxBodyBytes bounds Broker.BodyBytes: 16 MiB, what the engine accepts.
+const MaxBodyBytes = 16 << 20
+
+// Broker holds the knobs RabbitMQ benchmarks (PerfTest, omq) have: message
+// size, delivery mode and connection layout. A field left out keeps the
+// engine's default, or the command line's flag.
+type Broker struct {
+	// BodyBytes pads every message body to this many bytes, 0–16 MiB;
+	// 0 publishes the order JSON as it is (about 150 bytes). A size
+	// below an order's JSON leaves it unpadded.
+	BodyBytes *int `yaml:"body_bytes"`
+	// Persistent publishes with delivery mode 2 (true, the default) or
+	// transient delivery mode 1 (false). Queues stay durable.
+	Persistent *bool `yaml:"persistent"`
+	// Connections is the connection layout: per-stage (default),
+	// per-worker or shared.
+	Connections string `yaml:"connections"`
 }
 
 // Orders describes what each generated order contains.

@@ -65,6 +65,7 @@ func (s *Scenario) validate() Errors {
 	v.phases()
 	v.stages()
 	v.catalog()
+	v.broker()
 	v.orders()
 	v.retry()
 	for i, a := range s.Actions {
@@ -328,6 +329,16 @@ func (v *validator) catalog() {
 	v.intRange("catalog.price_cents.max", c.PriceCents.Max, 1, MaxPriceCents, "a price in cents")
 	if c.PriceCents.Min > c.PriceCents.Max {
 		v.errorf("catalog.price_cents.max", "%d is below min %d", c.PriceCents.Max, c.PriceCents.Min)
+	}
+}
+
+func (v *validator) broker() {
+	b := v.s.Broker
+	if b.BodyBytes != nil {
+		v.intRange("broker.body_bytes", *b.BodyBytes, 0, MaxBodyBytes, "a message size in bytes (0: the order JSON as it is)")
+	}
+	if c := b.Connections; c != "" && !slices.Contains(ConnLayouts(), c) {
+		v.errorf("broker.connections", "must be one of %s, got %q%s", strings.Join(ConnLayouts(), ", "), c, suggest(c, ConnLayouts()))
 	}
 }
 
