@@ -42,6 +42,7 @@ type runOptions struct {
 	maxBacklog   int
 	idemKeys     int
 	idemTTL      time.Duration
+	mgmtURL      string
 	logFile      string
 	logLevel     string
 	cpuProfile   string
@@ -107,6 +108,22 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.target, "target", "", "with --driver http: the order API to load (default: this process's own API)")
 }
 
+// managementURL is the management API to poll: --management-url, or
+// derived from --amqp; "" when off.
+func (o runOptions) managementURL() string {
+	switch o.mgmtURL {
+	case "off":
+		return ""
+	case "":
+		return engine.ManagementURL(o.amqpURL)
+	}
+	u := strings.TrimRight(o.mgmtURL, "/")
+	if !strings.HasSuffix(u, "/api") {
+		u += "/api"
+	}
+	return u + "/"
+}
+
 // registerEngine registers the flags that configure the pipeline itself:
 // broker, topology, API, stages, logging and the event log. The main
 // command and capacity share them; httpAddr is the --http default.
@@ -123,6 +140,7 @@ func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f.IntVar(&o.maxBacklog, "max-backlog", engine.DefaultMaxBacklog, "admission control: while the work queues hold more ready messages than this, POST /api/orders answers 503 + Retry-After (shed); 0 = off")
 	f.IntVar(&o.idemKeys, "idempotency-keys", engine.DefaultIdempotencyKeys, "Idempotency-Keys of POST /api/orders remembered (oldest forgotten first); 0 ignores the header")
 	f.DurationVar(&o.idemTTL, "idempotency-ttl", engine.DefaultIdempotencyTTL, "how long an Idempotency-Key is remembered at most")
+	f.StringVar(&o.mgmtURL, "management-url", "", "RabbitMQ management API polled for the nodes' run queues and alarms (default: the --amqp host and credentials, port 15672; off to disable)")
 	f.StringVar(&o.logFile, "log-file", "", "write logs to this file (default: stderr when headless, $TMPDIR/oms-sim.log with the dashboard)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "debug|info|warn|error")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
@@ -179,7 +197,7 @@ func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.L
 	cfg := engine.Config{
 		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType, Namespace: o.namespace, Process: o.process,
 		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, MaxBacklog: o.maxBacklog, Logger: log,
-		IdempotencyKeys: o.idemKeys, IdempotencyTTL: o.idemTTL,
+		IdempotencyKeys: o.idemKeys, IdempotencyTTL: o.idemTTL, ManagementURL: o.managementURL(),
 		// The flags' values (typed or default); a scenario's broker:
 		// section replaces them below unless the flag was typed.
 		BodyBytes: o.bodyBytes, Transient: !o.persistent, Connections: o.connections,

@@ -153,6 +153,9 @@ type Config struct {
 	// IdempotencyTTL is how long a key is remembered at most (default
 	// DefaultIdempotencyTTL).
 	IdempotencyTTL time.Duration
+	// ManagementURL is RabbitMQ's management API ("http://user:pw@host:15672/api/"),
+	// polled for the nodes' run queues and alarms; "" does not poll.
+	ManagementURL string
 	// BodyBytes, when positive, is the size of every message the engine
 	// publishes (order.created and each hop's outgoing message): the
 	// order JSON is padded to exactly this many bytes with a "pad" field

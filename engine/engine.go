@@ -53,7 +53,8 @@ type Engine struct {
 	changes   ring[Change]
 	lastError string
 
-	live liveConns // connected sessions, for the broker's flow control
+	live liveConns   // connected sessions, for the broker's flow control
+	mgmt *mgmtPoller // nil: no management API to poll
 	api  apiCounters
 	adm  admission
 	idem *idemKeys // nil: Idempotency-Key is ignored
@@ -134,6 +135,14 @@ func (e *Engine) Start(ctx context.Context) error {
 		defer e.wg.Done()
 		e.mon.sample(runCtx)
 	}()
+	if e.cfg.ManagementURL != "" && e.cfg.BrokerKind != "embedded" {
+		e.mgmt = newMgmtPoller(e.cfg.ManagementURL)
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.mgmt.run(runCtx)
+		}()
+	}
 	// Wait (briefly) for the sessions to connect, so the API accepts
 	// orders as soon as Start returns.
 	deadline := time.Now().Add(10 * time.Second)

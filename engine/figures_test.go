@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"oms-sim/internal/brokertest"
 )
 
 // placeMany places n orders, conc at a time, and fails the test on any
@@ -228,5 +230,38 @@ func TestBrokerAndProcessCPU(t *testing.T) {
 	}
 	if s.Broker.Blocked {
 		t.Errorf("broker blocks our publishers: %s", s.Broker.BlockedReason)
+	}
+}
+
+func TestManagementURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"amqp://guest:guest@localhost:5672/": "http://guest:guest@localhost:15672/api/",
+		"amqps://u:p%40ss@rabbit.example/vh": "https://u:p%40ss@rabbit.example:15672/api/",
+		"amqp://[::1]:5673/":                 "http://[::1]:15672/api/",
+		"::not a url":                        "",
+	} {
+		if got := ManagementURL(in); got != want {
+			t.Errorf("ManagementURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestManagementPoll reads the local RabbitMQ's nodes through its
+// management API (enabled by .ci/run); a wrong password gives an error
+// that does not carry it.
+func TestManagementPoll(t *testing.T) {
+	t.Parallel()
+	rabbitDialer(t)
+	p := newMgmtPoller(ManagementURL(brokertest.URL()))
+	l, err := p.poll(context.Background())
+	if err != nil {
+		t.Skipf("no management API at the test broker: %v", err)
+	}
+	if l.RunQueue < 0 || l.Schedulers < 1 || len(l.Alarms) != 0 {
+		t.Errorf("node load %+v: want a run queue, schedulers, no alarms", l)
+	}
+	bad := newMgmtPoller("http://guest:s3cret-pw@localhost:15672/api/")
+	if _, err := bad.poll(context.Background()); err == nil || strings.Contains(err.Error(), "s3cret-pw") {
+		t.Errorf("wrong password: err %v (must fail, without the password)", err)
 	}
 }

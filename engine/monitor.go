@@ -269,6 +269,10 @@ func (e *Engine) Snapshot() Snapshot {
 	e.mu.Unlock()
 
 	snap.Broker.Blocked, snap.Broker.BlockedReason = e.live.blocked()
+	snap.Broker.Nodes = NodeLoad{RunQueue: -1}
+	if e.mgmt != nil {
+		snap.Broker.Nodes = e.mgmt.get()
+	}
 	m.mu.Lock()
 	snap.Broker.CPU, snap.ProcessCPU, snap.MachineCPU = m.brokerCPU.cores, m.selfCPU.cores, m.machineCPU.cores
 	snap.AcceptRate = m.accepted.per(time.Second)

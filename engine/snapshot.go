@@ -63,6 +63,9 @@ type BrokerStatus struct {
 	// CPU is the cores the broker's Erlang VM used over the last second,
 	// when it runs on this host (read from /proc); -1 when unknown.
 	CPU float64 `json:"cpu_cores"`
+	// Nodes is the busiest node's run queue and every alarm, from the
+	// management API (RunQueue -1 when it is not polled or not reached).
+	Nodes NodeLoad `json:"nodes"`
 	// BodyBytes, Persistent and Connections are the benchmark knobs:
 	// Config.BodyBytes (0: the natural order JSON), !Config.Transient and
 	// Config.Connections.

@@ -77,6 +77,9 @@ func judge(w window, s engine.Snapshot) Limit {
 			return Limit{Kind: LimitStage, Stage: st.Name, Evidence: st.Reason, Brief: fmt.Sprintf("ρ %.0f%%", st.Utilisation*100)}
 		}
 	}
+	if a := s.Broker.Nodes.Alarms; len(a) > 0 {
+		return Limit{Kind: LimitBroker, Evidence: "resource alarm on the broker (" + strings.Join(a, ", ") + "): publishers are blocked", Brief: "alarm: " + a[0]}
+	}
 	if s.Broker.Blocked {
 		return Limit{Kind: LimitBroker, Evidence: "the broker blocks our publishers (connection.blocked: " + s.Broker.BlockedReason + ")", Brief: "connection.blocked"}
 	}
@@ -165,10 +168,14 @@ func cpuEvidence(s engine.Snapshot) string {
 	if s.ProcessCPU >= 0 {
 		parts = append(parts, fmt.Sprintf("oms-sim %.2f cores", s.ProcessCPU))
 	}
-	if s.Broker.CPU >= 0 {
+	nodes := s.Broker.Nodes
+	switch {
+	case s.Broker.CPU >= 0:
 		parts = append(parts, fmt.Sprintf("broker %.2f cores", s.Broker.CPU))
-	} else if s.Broker.Kind != "embedded" {
-		parts = append(parts, "broker CPU unknown (not on this host)")
+	case nodes.RunQueue >= 0:
+		parts = append(parts, fmt.Sprintf("broker run queue %d on %d schedulers (management API)", nodes.RunQueue, nodes.Schedulers))
+	case s.Broker.Kind != "embedded":
+		parts = append(parts, "broker CPU unknown (not on this host, no management API)")
 	}
 	if s.MachineCPU >= 0 && s.ProcessCPU >= 0 {
 		others := s.MachineCPU - s.ProcessCPU - max(s.Broker.CPU, 0)

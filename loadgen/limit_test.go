@@ -37,7 +37,9 @@ func TestJudge(t *testing.T) {
 		{"sends slow before the broker", window{offered: 4000, sent: 2000, dropped: 2000, answerP99: 2 * time.Second}, engine.Snapshot{Stages: stages(0.1, 0.1, 0.1), API: slow}, LimitGenerator, "", []string{"sends take p99 2s of which the broker's confirm p99 400ms"}},
 		{"quick confirms, generator behind", window{offered: 4000, sent: 2500, late: 300}, engine.Snapshot{Stages: stages(0.1, 0.1, 0.1), API: quick, Broker: engine.BrokerStatus{CPU: 0.5}, ProcessCPU: 1.8}, LimitGenerator, "", []string{"sent 2500/s of 4000/s", "300/s sent late", "oms-sim 1.80 cores"}},
 		{"shedding, stage busy", window{offered: 500, sent: 500}, engine.Snapshot{Stages: stages(0.95, 0.1, 0.1), API: quick, Admission: engine.AdmissionStatus{Shedding: true, Backlog: 12000, MaxBacklog: 10000}}, LimitStage, "payment", []string{"sheds (backlog 12000 > 10000)"}},
-		{"shedding, stages idle", window{offered: 500, sent: 500}, engine.Snapshot{Stages: stages(0.2, 0.1, 0.1), API: quick, Admission: engine.AdmissionStatus{Shedding: true, Backlog: 12000, MaxBacklog: 10000}, Broker: engine.BrokerStatus{CPU: -1}}, LimitBroker, "", []string{"spare workers", "broker CPU unknown"}},
+		{"shedding, stages idle", window{offered: 500, sent: 500}, engine.Snapshot{Stages: stages(0.2, 0.1, 0.1), API: quick, Admission: engine.AdmissionStatus{Shedding: true, Backlog: 12000, MaxBacklog: 10000}, Broker: engine.BrokerStatus{CPU: -1, Nodes: engine.NodeLoad{RunQueue: -1}}}, LimitBroker, "", []string{"spare workers", "broker CPU unknown"}},
+		{"remote broker, slow confirms", window{offered: 4000, sent: 2000, dropped: 2000}, engine.Snapshot{Stages: stages(0.1, 0.1, 0.1), API: slow, Broker: engine.BrokerStatus{CPU: -1, Nodes: engine.NodeLoad{RunQueue: 9, Schedulers: 4}}}, LimitBroker, "", []string{"run queue 9 on 4 schedulers"}},
+		{"memory alarm", window{offered: 100, sent: 10}, engine.Snapshot{Stages: stages(0.1, 0.1, 0.1), API: slow, Broker: engine.BrokerStatus{Nodes: engine.NodeLoad{RunQueue: 1, Alarms: []string{"memory on rabbit@a"}}}}, LimitBroker, "", []string{"memory on rabbit@a"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -51,7 +51,7 @@ func startEngineWith(t *testing.T, sc *scenario.Scenario, mutate func(*engine.Co
 // error. Broker defaults to the engine's, DrainTimeout to 30 s.
 func runScenario(t *testing.T, cfg Config) *Report {
 	t.Helper()
-	if cfg.Broker == (engine.BrokerStatus{}) {
+	if cfg.Broker.Kind == "" {
 		cfg.Broker = cfg.Engine.Snapshot().Broker
 	}
 	if cfg.DrainTimeout == 0 {
