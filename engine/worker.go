@@ -116,20 +116,70 @@ func (w *worker) run(conn broker.Conn) error {
 	}
 }
 
-// ack waits for confirms in order and acks (or requeues) each delivery.
+// Ack batching: confirmed deliveries are acked together, one basic.ack
+// with multiple for the highest tag, at most ackLinger after the first of
+// them was confirmed or once ackBatch are waiting. Every frame is a write
+// syscall in amqp091 (27 % of the client's CPU pinned, bench/RESULTS.md
+// §17); acking at once found a second confirmed delivery only rarely.
+const (
+	ackBatch  = 64
+	ackLinger = time.Millisecond
+)
+
+// ack waits for confirms in order and acks (or requeues) the deliveries.
+// A multiple ack is safe here: tags reach this loop in delivery order, and
+// a delivery settled elsewhere (a requeue in handle) is settled before any
+// later tag arrives.
 func (w *worker) ack(ch broker.Channel, acks <-chan pending) {
 	st := &w.s.stats
-	for p := range acks {
-		<-p.confirm.Done() // completes (not acked) if the channel dies
-		var err error
-		if p.confirm.Acked() {
-			err = ch.Ack(p.tag)
-		} else {
-			// The broker refused our outgoing message: put the
-			// delivery back, and a redelivery will publish again.
-			err = ch.Nack(p.tag, true)
+	var last uint64
+	n := 0 // confirmed deliveries not acked yet, up to last
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	defer linger.Stop()
+	var due <-chan time.Time // linger.C while n > 0
+	flush := func() {
+		if n == 0 {
+			return
 		}
-		if err != nil {
+		if err := ch.AckUpTo(last); err != nil {
+			st.ackErrors.Add(1)
+		}
+		st.inflight.Add(-int64(n))
+		n, due = 0, nil
+		linger.Stop()
+	}
+	for {
+		var p pending
+		var ok bool
+		select {
+		case p, ok = <-acks:
+		case <-due:
+			flush()
+			continue
+		}
+		if !ok {
+			flush()
+			return
+		}
+		<-p.confirm.Done() // completes (not acked) if the channel dies
+		if p.confirm.Acked() {
+			last = p.tag
+			n++
+			switch {
+			case n >= ackBatch:
+				flush()
+			case n == 1:
+				linger.Reset(ackLinger)
+				due = linger.C
+			}
+			continue
+		}
+		// The broker refused our outgoing message: put the delivery back
+		// (after acking those before it), and a redelivery will publish
+		// again.
+		flush()
+		if err := ch.Nack(p.tag, true); err != nil {
 			st.ackErrors.Add(1)
 		}
 		st.inflight.Add(-1)

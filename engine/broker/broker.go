@@ -62,6 +62,10 @@ type Channel interface {
 	// out can still be acked or nacked.
 	Cancel(consumerTag string) error
 	Ack(tag uint64) error
+	// AckUpTo acknowledges every delivery of this channel up to and
+	// including tag that is not settled yet (basic.ack with multiple):
+	// one frame for many deliveries.
+	AckUpTo(tag uint64) error
 	Nack(tag uint64, requeue bool) error
 	// Closed is closed when the channel closes for any reason.
 	Closed() <-chan struct{}

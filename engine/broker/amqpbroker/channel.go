@@ -170,6 +170,14 @@ func (c *Channel) Ack(tag uint64) error {
 	return nil
 }
 
+// AckUpTo acknowledges every unsettled delivery up to and including tag.
+func (c *Channel) AckUpTo(tag uint64) error {
+	if err := c.ch.Ack(tag, true); err != nil {
+		return fmt.Errorf("ack up to %d: %w", tag, closedErr(err))
+	}
+	return nil
+}
+
 // Nack rejects one delivery; with requeue false it is dead-lettered if the
 // queue has a dead-letter exchange, otherwise dropped by the broker.
 func (c *Channel) Nack(tag uint64, requeue bool) error {

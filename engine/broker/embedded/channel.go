@@ -142,6 +142,35 @@ func (ch *channel) Ack(tag uint64) error {
 	return ch.settle("ack", tag, func(e *entry) {})
 }
 
+// AckUpTo acknowledges every unsettled delivery up to and including tag,
+// as basic.ack with multiple does; tag itself must be unsettled.
+func (ch *channel) AckUpTo(tag uint64) error {
+	b := ch.b
+	b.mu.Lock()
+	if ch.closingLocked() {
+		b.mu.Unlock()
+		return broker.ErrClosed
+	}
+	if _, ok := ch.unacked[tag]; !ok {
+		b.mu.Unlock()
+		ch.shutdown()
+		return fmt.Errorf("ack up to: unknown delivery tag %d: %w", tag, ErrPreconditionFailed)
+	}
+	touched := map[*queue]bool{}
+	for t, e := range ch.unacked {
+		if t <= tag {
+			delete(ch.unacked, t)
+			e.c.inflight--
+			touched[e.q] = true
+		}
+	}
+	for q := range touched {
+		b.dispatchLocked(q)
+	}
+	b.mu.Unlock()
+	return nil
+}
+
 // Nack rejects delivery tag. With requeue the message goes back to the head
 // of its queue with Redelivered set; otherwise it is dead-lettered if the
 // queue has a dead-letter exchange, else dropped.

@@ -312,3 +312,35 @@ func TestConsumeErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAckUpTo: a multiple ack settles every delivery up to its tag, frees
+// their prefetch credit, and leaves later ones unacked (they come back
+// when the channel closes); an unknown tag is a channel error.
+func TestAckUpTo(t *testing.T) {
+	t.Parallel()
+	c := workQueue(t)
+	ch := openChannel(t, c)
+	publishN(t, ch, 6)
+	ds := consume(t, ch, "work", "c", 3)
+	recv(t, ds)
+	d1 := recv(t, ds)
+	recv(t, ds)
+	recvNothing(t, ds)
+	if err := ch.AckUpTo(d1.Tag); err != nil {
+		t.Fatal(err)
+	}
+	// Two credits back: deliveries 3 and 4 arrive, 5 waits.
+	if a, b := recv(t, ds), recv(t, ds); string(a.Body) != "3" || string(b.Body) != "4" {
+		t.Errorf("after the multiple ack got %q and %q, want 3 and 4", a.Body, b.Body)
+	}
+	recvNothing(t, ds)
+	ch.Close()
+	// 2, 3 and 4 were never acked: back in the queue with 5.
+	if got := ready(t, c, "work"); got != 4 {
+		t.Errorf("ready %d after close, want 4", got)
+	}
+	ch2 := openChannel(t, c)
+	if err := ch2.AckUpTo(99); err == nil {
+		t.Error("ack up to an unknown tag succeeded")
+	}
+}
