@@ -139,43 +139,20 @@ func (ch *channel) Cancel(consumerTag string) error {
 
 // Ack acknowledges delivery tag: the message is gone for good.
 func (ch *channel) Ack(tag uint64) error {
-	return ch.settle("ack", tag, func(e *entry) {})
+	return ch.settleUpTo("ack", tag, false, func(e *entry) {})
 }
 
 // AckUpTo acknowledges every unsettled delivery up to and including tag,
 // as basic.ack with multiple does; tag itself must be unsettled.
 func (ch *channel) AckUpTo(tag uint64) error {
-	b := ch.b
-	b.mu.Lock()
-	if ch.closingLocked() {
-		b.mu.Unlock()
-		return broker.ErrClosed
-	}
-	if _, ok := ch.unacked[tag]; !ok {
-		b.mu.Unlock()
-		ch.shutdown()
-		return fmt.Errorf("ack up to: unknown delivery tag %d: %w", tag, ErrPreconditionFailed)
-	}
-	touched := map[*queue]bool{}
-	for t, e := range ch.unacked {
-		if t <= tag {
-			delete(ch.unacked, t)
-			e.c.inflight--
-			touched[e.q] = true
-		}
-	}
-	for q := range touched {
-		b.dispatchLocked(q)
-	}
-	b.mu.Unlock()
-	return nil
+	return ch.settleUpTo("ack", tag, true, func(e *entry) {})
 }
 
 // Nack rejects delivery tag. With requeue the message goes back to the head
 // of its queue with Redelivered set; otherwise it is dead-lettered if the
 // queue has a dead-letter exchange, else dropped.
 func (ch *channel) Nack(tag uint64, requeue bool) error {
-	return ch.settle("nack", tag, func(e *entry) {
+	return ch.settleUpTo("nack", tag, false, func(e *entry) {
 		if requeue {
 			e.m.redelivered = true
 			ch.b.requeueLocked(e.q, []*qmsg{e.m})
@@ -187,9 +164,10 @@ func (ch *channel) Nack(tag uint64, requeue bool) error {
 	})
 }
 
-// settle removes tag from the unacknowledged set, frees its consumer's
-// prefetch credit and applies then. An unknown tag is a channel error.
-func (ch *channel) settle(op string, tag uint64, then func(*entry)) error {
+// settleUpTo removes tag — and with multiple every unsettled tag below
+// it — from the unacknowledged set, frees the consumers' prefetch credit
+// and applies then to each. An unknown tag is a channel error.
+func (ch *channel) settleUpTo(op string, tag uint64, multiple bool, then func(*entry)) error {
 	b := ch.b
 	b.mu.Lock()
 	if ch.closingLocked() {
@@ -202,10 +180,24 @@ func (ch *channel) settle(op string, tag uint64, then func(*entry)) error {
 		ch.shutdown()
 		return fmt.Errorf("%s: unknown delivery tag %d: %w", op, tag, ErrPreconditionFailed)
 	}
-	delete(ch.unacked, tag)
-	e.c.inflight--
-	then(e)
-	b.dispatchLocked(e.q)
+	settle := func(x *entry) {
+		delete(ch.unacked, x.tag)
+		x.c.inflight--
+		then(x)
+	}
+	settle(e)
+	queues := map[*queue]bool{e.q: true}
+	if multiple {
+		for t, x := range ch.unacked {
+			if t < tag {
+				settle(x)
+				queues[x.q] = true
+			}
+		}
+	}
+	for q := range queues {
+		b.dispatchLocked(q)
+	}
 	b.mu.Unlock()
 	return nil
 }
