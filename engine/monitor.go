@@ -203,7 +203,7 @@ func (m *monitor) load(name string, qs *queueState) {
 	}
 	r.offered = max(0, qs.in.per(loadWindow))
 	r.taken = r.delivered.per(loadWindow)
-	mean := s.stats.service.Recent().Mean.Seconds()
+	mean := s.stats.service.RecentMean().Seconds()
 	r.util, r.busy = 0, 0
 	if workers > 0 {
 		r.util = r.offered * mean / float64(workers)

@@ -89,6 +89,20 @@ func (l *latency) Recent() Percentiles {
 	return summarize(l.scratch)
 }
 
+// RecentMean is the mean of the last 5–10 s, without merging the two
+// windows (the 4 Hz load figures need only this).
+func (l *latency) RecentMean() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rotateLocked(time.Now())
+	n := l.prev.TotalCount() + l.cur.TotalCount()
+	if n == 0 {
+		return 0
+	}
+	sum := l.prev.Mean()*float64(l.prev.TotalCount()) + l.cur.Mean()*float64(l.cur.TotalCount())
+	return time.Duration(sum / float64(n) * float64(time.Microsecond))
+}
+
 func (l *latency) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
