@@ -34,7 +34,6 @@ type ledger struct {
 	// logged by the API after consumers already finished the order).
 	grace time.Duration
 	c     OrderCounts
-	late  int64 // ended, never accepted, began before since
 }
 
 // liveOrder is what the ledger keeps of an order in flight.
@@ -188,8 +187,6 @@ func (l *ledger) count(c unacceptedClass, d int64) {
 		l.c.Orphaned += d
 	case classRecovered:
 		l.c.Recovered += d
-	case classLate:
-		l.late += d
 	}
 }
 
@@ -269,7 +266,7 @@ func (l *ledger) reset() {
 		}
 	}
 	l.pending = nil
-	l.c, l.late = OrderCounts{}, 0
+	l.c = OrderCounts{}
 	l.since = time.Now()
 	l.e2e.reset()
 }
