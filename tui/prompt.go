@@ -129,33 +129,38 @@ func parseFilter(s string) ([]engine.Status, error) {
 	return out, errors.Join(errs...)
 }
 
-// parseRate reads a typed load rate: "200", "200/s", "1.5k".
+// parseK reads a non-negative number with an optional "k" (×1000)
+// suffix, as typed at a prompt: "200", "1.5k".
+func parseK(t string) (float64, bool) {
+	mult := 1.0
+	if strings.HasSuffix(t, "k") {
+		t, mult = strings.TrimSuffix(t, "k"), 1000
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || math.IsNaN(v) || v < 0 {
+		return 0, false
+	}
+	return v * mult, true
+}
+
 // parseBacklog reads a backlog bound: a whole number, "5k", or "off".
 func parseBacklog(s string) (int, error) {
 	t := strings.TrimSpace(strings.ToLower(s))
 	if t == "off" {
 		return 0, nil
 	}
-	mult := 1.0
-	if strings.HasSuffix(t, "k") {
-		t, mult = strings.TrimSuffix(t, "k"), 1000
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-	if err != nil || math.IsNaN(v) || v < 0 || v*mult > 1e9 || v*mult != math.Trunc(v*mult) {
+	v, ok := parseK(t)
+	if !ok || v > 1e9 || v != math.Trunc(v) {
 		return 0, fmt.Errorf("max backlog %q: want a whole number of messages, like 2000 or 5k, or 0/off", s)
 	}
-	return int(v * mult), nil
+	return int(v), nil
 }
 
+// parseRate reads a typed load rate: "200", "200/s", "1.5k".
 func parseRate(s string) (float64, error) {
-	t := strings.TrimSuffix(strings.TrimSpace(strings.ToLower(s)), "/s")
-	mult := 1.0
-	if strings.HasSuffix(t, "k") {
-		t, mult = strings.TrimSuffix(t, "k"), 1000
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-	if err != nil || math.IsNaN(v) || v < 0 || v*mult > 1e6 {
+	v, ok := parseK(strings.TrimSuffix(strings.TrimSpace(strings.ToLower(s)), "/s"))
+	if !ok || v > 1e6 {
 		return 0, fmt.Errorf("rate %q: want orders per second from 0 to 1000000, like 200 or 200/s", s)
 	}
-	return v * mult, nil
+	return v, nil
 }
