@@ -247,10 +247,11 @@ func (e *Engine) Snapshot() Snapshot {
 		API: APIStats{
 			Accepted: e.api.accepted.Load(), Rejected: e.api.rejected.Load(),
 			Unavailable: e.api.unavailable.Load(), Publish: e.pub.confirm.Recent(),
-			Shed: e.adm.shed.Load(), Indeterminate: e.api.indeterminate.Load(),
+			Indeterminate: e.api.indeterminate.Load(),
 		},
 		Admission: e.admissionStatus(),
 	}
+	snap.API.Shed = snap.Admission.Shed
 	snap.Recent, _ = e.store.list(OrderQuery{Limit: recentInSnapshot})
 	if r, ok := e.events.(StatsReporter); ok {
 		snap.Events = r.LogStats()
