@@ -89,6 +89,20 @@ func (l *latency) Recent() Percentiles {
 	return summarize(l.scratch)
 }
 
+// Recorder is a latency distribution kept the way the engine keeps its
+// own (HdrHistogram, the whole run and the last 5–10 s), for callers
+// outside the engine. It is safe for concurrent use.
+type Recorder struct{ l *latency }
+
+// NewRecorder returns an empty Recorder.
+func NewRecorder() *Recorder { return &Recorder{l: newLatency()} }
+
+// Record adds one duration.
+func (r *Recorder) Record(d time.Duration) { r.l.record(d) }
+
+// Recent summarises the last 5–10 s.
+func (r *Recorder) Recent() Percentiles { return r.l.Recent() }
+
 // RecentMean is the mean of the last 5–10 s, without merging the two
 // windows (the 4 Hz load figures need only this).
 func (l *latency) RecentMean() time.Duration {

@@ -4,10 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"oms-sim/engine"
 )
@@ -111,53 +108,6 @@ func judge(w window, s engine.Snapshot) Limit {
 	return Limit{Kind: LimitGenerator, Evidence: fmt.Sprintf("%s; sends take p99 %v of which the broker's confirm p99 %v, stages ρ ≤ %.0f%%: the broker and the stages keep up, oms-sim's generator and API do not; %s",
 		why, w.answerP99.Round(100*time.Microsecond), confirm.Round(100*time.Microsecond), maxRho*100, cpu),
 		Brief: fmt.Sprintf("sent %.0f of %.0f/s", w.sent, w.offered)}
-}
-
-// recentLatency keeps a distribution of the last 5–10 s: the current
-// window and the one before, rotated every 5 s.
-type recentLatency struct {
-	mu        sync.Mutex
-	cur, prev *hdrhistogram.Histogram
-	rotated   time.Time
-}
-
-const recentWindow = 5 * time.Second
-
-func (l *recentLatency) rotateLocked(now time.Time) {
-	if l.cur == nil {
-		l.cur, l.prev = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 2), hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 2)
-		l.rotated = now
-	}
-	switch d := now.Sub(l.rotated); {
-	case d >= 2*recentWindow:
-		l.prev.Reset()
-		l.cur.Reset()
-		l.rotated = now
-	case d >= recentWindow:
-		l.prev, l.cur = l.cur, l.prev
-		l.cur.Reset()
-		l.rotated = now
-	}
-}
-
-func (l *recentLatency) record(d time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.rotateLocked(time.Now())
-	_ = l.cur.RecordValue(max(1, min(d.Microseconds(), l.cur.HighestTrackableValue())))
-}
-
-// p99 returns the 99th percentile of the last 5–10 s (0 when empty).
-func (l *recentLatency) p99() time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.rotateLocked(time.Now())
-	h := hdrhistogram.Import(l.cur.Export())
-	h.Merge(l.prev)
-	if h.TotalCount() == 0 {
-		return 0
-	}
-	return time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
 }
 
 // cpuEvidence says how busy the broker and this process are, as far as

@@ -120,7 +120,7 @@ type Runner struct {
 	limits []limitTally
 	// answer is send → accepted of first attempts over the last 5–10 s:
 	// the time an order spends in the driver, the API and the broker.
-	answer recentLatency
+	answer *engine.Recorder
 }
 
 // New checks cfg and builds a Runner.
@@ -152,6 +152,7 @@ func New(cfg Config) (*Runner, error) {
 	r := &Runner{
 		cfg:       cfg,
 		track:     newTracker(),
+		answer:    engine.NewRecorder(),
 		accept:    hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
 		lateHist:  hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
 		sem:       make(chan struct{}, cfg.MaxInFlight),
@@ -300,7 +301,7 @@ func (r *Runner) judge(snap engine.Snapshot) {
 		return
 	}
 	w := window{offered: p.TargetRate, sent: r.sentRate.per(time.Second),
-		dropped: r.droppedRate.per(time.Second), late: r.lateRate.per(time.Second), answerP99: r.answer.p99()}
+		dropped: r.droppedRate.per(time.Second), late: r.lateRate.per(time.Second), answerP99: r.answer.Recent().P99}
 	l := judge(w, snap)
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -101,7 +101,7 @@ func (r *Runner) sendOne(ctx context.Context, req engine.OrderRequest, intended 
 	sent := time.Now()
 	a := r.deliver(ctx, req)
 	if a.err == nil && a.retries == 0 {
-		r.answer.record(time.Since(sent))
+		r.answer.Record(time.Since(sent))
 	}
 	if a.err != nil {
 		o := outcomeFailed
