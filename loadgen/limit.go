@@ -31,11 +31,15 @@ func (l Limit) String() string {
 	if l.Kind == "" {
 		return ""
 	}
-	what := l.Kind
+	return l.what() + ": " + l.Evidence
+}
+
+// what names the limit: "broker", "stage payment".
+func (l Limit) what() string {
 	if l.Stage != "" {
-		what += " " + l.Stage
+		return l.Kind + " " + l.Stage
 	}
-	return what + ": " + l.Evidence
+	return l.Kind
 }
 
 // Thresholds of the attribution.

@@ -281,24 +281,27 @@ func (r *Runner) progressLoop(ctx context.Context) {
 			if !judgeNow && !printNow {
 				continue
 			}
-			snap := r.cfg.Engine.Snapshot()
+			snap, p := r.cfg.Engine.Snapshot(), r.Progress()
 			if judgeNow {
 				lastJudge = now
-				r.judge(snap)
+				if l, ok := r.judge(p, snap); ok {
+					p.Limit = l
+				}
 			}
 			if printNow {
 				lastPrint = now
-				fmt.Fprintln(r.cfg.Progress, ProgressLine(r.Progress(), snap))
+				fmt.Fprintln(r.cfg.Progress, ProgressLine(p, snap))
 			}
 		}
 	}
 }
 
-// judge decides what limits the load now and tallies it for the phase.
-func (r *Runner) judge(snap engine.Snapshot) {
-	p := r.Progress()
+// judge decides what limits the load now, from the progress p and the
+// snapshot taken with it, and tallies it for the phase; false when no load
+// runs to judge.
+func (r *Runner) judge(p Progress, snap engine.Snapshot) (Limit, bool) {
 	if p.State != StateRunning || p.Paused || p.TargetRate <= 0 {
-		return
+		return Limit{}, false
 	}
 	w := window{offered: p.TargetRate, sent: r.sentRate.per(time.Second),
 		dropped: r.droppedRate.per(time.Second), late: r.lateRate.per(time.Second), answerP99: r.answer.Recent().P99}
@@ -309,6 +312,7 @@ func (r *Runner) judge(snap engine.Snapshot) {
 	if !p.Manual && p.PhaseIndex < len(r.limits) {
 		r.limits[p.PhaseIndex].add(l)
 	}
+	return l, true
 }
 
 // Progress implements Controller.

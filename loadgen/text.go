@@ -199,11 +199,7 @@ func ProgressLine(p Progress, s engine.Snapshot) string {
 		b.WriteString(" PAUSED")
 	}
 	if p.Limit.Kind != "" && p.Limit.Kind != LimitNone {
-		what := p.Limit.Kind
-		if p.Limit.Stage != "" {
-			what += " " + p.Limit.Stage
-		}
-		b.WriteString(" | limit " + what)
+		b.WriteString(" | limit " + p.Limit.what())
 		if p.Limit.Brief != "" {
 			b.WriteString(" (" + p.Limit.Brief + ")")
 		}
