@@ -23,7 +23,6 @@ const (
 type counts struct {
 	Sent        int64 // left for the system under test
 	SentInPhase int64 // sent before the end of the phase it was due in (or on time)
-	Overdue     int64 // sent late, and after the end of the phase it was due in
 	Late        int64 // left more than the late threshold after its time
 	Dropped     int64 // found every in-flight slot busy and was not sent
 	Skipped     int64 // due while the load was paused
@@ -68,6 +67,10 @@ func (b *book) add(i int, f func(*counts)) {
 	f(&b.total)
 }
 
+// overdue counts the arrivals sent late and after the end of the phase
+// they were due in: every other send is in phase.
+func (c counts) overdue() int64 { return c.Sent - c.SentInPhase }
+
 func (b *book) skip(phase int) { b.add(phase, func(c *counts) { c.Skipped++ }) }
 func (b *book) drop(phase int) { b.add(phase, func(c *counts) { c.Dropped++ }) }
 
@@ -81,8 +84,6 @@ func (b *book) send(phase int, sentAt time.Duration, late bool) (inPhase bool) {
 		c.Sent++
 		if inPhase {
 			c.SentInPhase++
-		} else {
-			c.Overdue++
 		}
 		if late {
 			c.Late++

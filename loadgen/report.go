@@ -197,7 +197,7 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	}
 	tot := r.book.totals()
 	rep.Sent, rep.Failed, rep.Shed, rep.LateSends = tot.Sent, tot.Failed, tot.Shed, tot.Late
-	rep.Dropped, rep.Overdue, rep.Retries, rep.Skipped = tot.Dropped, tot.Overdue, tot.Retries, tot.Skipped
+	rep.Dropped, rep.Overdue, rep.Retries, rep.Skipped = tot.Dropped, tot.overdue(), tot.Retries, tot.Skipped
 	r.mu.Lock()
 	for i, c := range r.book.perPhase() {
 		pr := phaseReport(r.phases, i, c)
@@ -269,7 +269,7 @@ func phaseReport(p *pace.Phases, i int, c counts) PhaseReport {
 	d := ph.Duration
 	pr := PhaseReport{
 		Name: ph.Name, DurationMs: ms(d), Expected: p.Expected(i),
-		Sent: c.Sent, SentInPhase: c.SentInPhase, Overdue: c.Overdue, Dropped: c.Dropped,
+		Sent: c.Sent, SentInPhase: c.SentInPhase, Overdue: c.overdue(), Dropped: c.Dropped,
 		Accepted: c.Accepted, AcceptedInPhase: c.AcceptedInPhase, Failed: c.Failed, Shed: c.Shed,
 		Retries: c.Retries, LateSends: c.Late, Skipped: c.Skipped,
 	}
