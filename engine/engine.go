@@ -192,11 +192,11 @@ func (e *Engine) startSessions(ctx context.Context) {
 		for _, s := range stages {
 			parts = append(parts, s.session)
 		}
-		e.goSupervise(ctx, "shared", together(append(parts, e.mon.session)...))
+		e.goSupervise(ctx, &e.wg, "shared", together(append(parts, e.mon.session)...))
 		return
 	}
 	if e.cfg.hasRole(RoleAPI) {
-		e.goSupervise(ctx, "api", e.pub.session)
+		e.goSupervise(ctx, &e.wg, "api", e.pub.session)
 	}
 	for _, s := range stages {
 		if e.cfg.Connections == ConnPerWorker {
@@ -211,9 +211,9 @@ func (e *Engine) startSessions(ctx context.Context) {
 			}()
 			continue
 		}
-		e.goSupervise(ctx, s.name, s.session)
+		e.goSupervise(ctx, &e.wg, s.name, s.session)
 	}
-	e.goSupervise(ctx, "monitor", e.mon.session)
+	e.goSupervise(ctx, &e.wg, "monitor", e.mon.session)
 }
 
 // session is a part of the engine that runs on a broker connection until
@@ -244,13 +244,14 @@ func together(sessions ...session) session {
 	}
 }
 
-// goSupervise runs supervise in the background, counted in e.expected
-// while it runs.
-func (e *Engine) goSupervise(ctx context.Context, name string, run session) {
+// goSupervise runs supervise in the background, owned by wg and counted
+// in e.expected while it runs (counted at once, not in the goroutine:
+// Connected must see it immediately).
+func (e *Engine) goSupervise(ctx context.Context, wg *sync.WaitGroup, name string, run session) {
 	e.expected.Add(1)
-	e.wg.Add(1)
+	wg.Add(1)
 	go func() {
-		defer e.wg.Done()
+		defer wg.Done()
 		defer e.expected.Add(-1)
 		e.supervise(ctx, name, run)
 	}()

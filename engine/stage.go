@@ -117,16 +117,11 @@ func (s *stage) reconcileLocked() {
 		s.nextID++
 		w := newWorker(s, s.nextID, s.cfg.Prefetch)
 		s.workers = append(s.workers, w)
-		s.running.Add(1)
 		if s.conn == nil {
-			s.e.expected.Add(1) // here, not in the goroutine: Connected must count it at once
-			go func() {
-				defer s.running.Done()
-				defer s.e.expected.Add(-1)
-				s.e.supervise(w.ctx, s.name+"/"+w.name, w.session)
-			}()
+			s.e.goSupervise(w.ctx, &s.running, s.name+"/"+w.name, w.session)
 			continue
 		}
+		s.running.Add(1)
 		go func(conn broker.Conn) {
 			defer s.running.Done()
 			defer w.cancel() // its context is unused here; release it
