@@ -78,7 +78,10 @@ func unpadJSON(body []byte) []byte {
 	}
 	inner := body[:n-1]
 	if bytes.HasSuffix(inner, []byte(`"`)) {
-		if i := bytes.LastIndex(inner, []byte(`,"pad":"`)); i >= 0 && i+len(`,"pad":"`) <= len(inner)-1 {
+		// Searched from the front: the pad follows the order's own few
+		// fields, and ,"pad":" cannot occur inside a JSON string (its
+		// quotes would be escaped), so this reads ~150 bytes, not the pad.
+		if i := bytes.Index(inner, []byte(`,"pad":"`)); i >= 0 && i+len(`,"pad":"`) <= len(inner)-1 {
 			inner = inner[:i]
 		}
 	}
