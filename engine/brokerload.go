@@ -98,8 +98,8 @@ func selfCPU() (time.Duration, bool) {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
 }
 
-// procCPU reads a process's CPU time from /proc/PID/stat.
-func procCPU(pid int) (time.Duration, bool) {
+// ProcCPU reads a process's CPU time (user + system) from /proc/PID/stat.
+func ProcCPU(pid int) (time.Duration, bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, false
@@ -165,7 +165,7 @@ func localBrokerPID(amqpURL string) int {
 	if err != nil {
 		return 0
 	}
-	beams := beamPIDs()
+	beams := BeamPIDs()
 	if len(beams) == 0 {
 		return 0
 	}
@@ -184,7 +184,8 @@ func localBrokerPID(amqpURL string) int {
 	return 0
 }
 
-func beamPIDs() []int {
+// BeamPIDs lists the Erlang VMs (beam.smp: a RabbitMQ node) on this host.
+func BeamPIDs() []int {
 	dirs, _ := filepath.Glob("/proc/[0-9]*/comm")
 	var out []int
 	for _, d := range dirs {

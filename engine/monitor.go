@@ -94,7 +94,7 @@ func (m *monitor) findBroker() {
 		return
 	}
 	pid := m.brokerPID
-	m.brokerCPU = newCPUMeter(func() (time.Duration, bool) { return procCPU(pid) })
+	m.brokerCPU = newCPUMeter(func() (time.Duration, bool) { return ProcCPU(pid) })
 }
 
 // session polls queue depths until the connection is lost.

@@ -17,14 +17,13 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/amqp"
 	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/message"
 	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/stream"
+
+	"oms-sim/engine"
 )
 
 func main() {
@@ -113,24 +112,17 @@ func run(url string, size, frames, perFrame, consumers int, dur time.Duration) e
 
 // beamPID finds the broker's Erlang VM among this host's processes.
 func beamPID() (int, error) {
-	stats, _ := filepath.Glob("/proc/[0-9]*/comm")
-	for _, p := range stats {
-		if b, err := os.ReadFile(p); err == nil && strings.HasPrefix(string(b), "beam.smp") {
-			return strconv.Atoi(filepath.Base(filepath.Dir(p)))
-		}
+	if pids := engine.BeamPIDs(); len(pids) > 0 {
+		return pids[0], nil
 	}
 	return 0, fmt.Errorf("no beam.smp process on this host: run this next to the broker")
 }
 
 // cpuSeconds returns a process's user+system CPU time.
 func cpuSeconds(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
+	d, ok := engine.ProcCPU(pid)
+	if !ok {
+		return 0, fmt.Errorf("read the CPU time of process %d", pid)
 	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	return (utime + stime) / 100, nil // clock ticks: 100 a second on Linux
+	return d.Seconds(), nil
 }
