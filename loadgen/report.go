@@ -371,18 +371,25 @@ func fmtMs(v float64) string {
 // WriteFile writes the report as .json, .md or .txt by the file's
 // extension.
 func (rep *Report) WriteFile(path string) error {
+	return WriteReport(path, rep, rep.Markdown, rep.Text)
+}
+
+// WriteReport writes a report to path as .json (v encoded), .md
+// (markdown()) or .txt (text()) by the file's extension; every report
+// oms-sim writes goes through it.
+func WriteReport(path string, v any, markdown, text func() string) error {
 	var data []byte
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
-		b, err := json.MarshalIndent(rep, "", "  ")
+		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
-			return err
+			return fmt.Errorf("encode report %s: %w", path, err)
 		}
 		data = append(b, '\n')
 	case ".md":
-		data = []byte(rep.Markdown())
+		data = []byte(markdown())
 	case ".txt":
-		data = []byte(rep.Text())
+		data = []byte(text())
 	default:
 		return fmt.Errorf("report %s: unknown format %q: use .json, .md or .txt", path, filepath.Ext(path))
 	}

@@ -1,10 +1,7 @@
 package capacity
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -235,23 +232,5 @@ func latency(count int64, v float64) string {
 // WriteFile writes the report as .json, .md or .txt by the file's
 // extension (check it first with loadgen.CheckReportPath).
 func (rep *Report) WriteFile(path string) error {
-	var data []byte
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return fmt.Errorf("encode capacity report: %w", err)
-		}
-		data = append(b, '\n')
-	case ".md":
-		data = []byte(rep.Markdown())
-	case ".txt":
-		data = []byte(rep.Text())
-	default:
-		return fmt.Errorf("report %s: unknown format %q: use .json, .md or .txt", path, filepath.Ext(path))
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("write capacity report: %w", err)
-	}
-	return nil
+	return loadgen.WriteReport(path, rep, rep.Markdown, rep.Text)
 }
