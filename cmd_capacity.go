@@ -163,7 +163,7 @@ func runCapacity(cmd *cobra.Command, o runOptions, co capacityOptions) error {
 		fmt.Fprintln(out, capacity.ProgressLine(n, pr))
 	}
 	fmt.Fprintf(out, "capacity: %s, probes of %v from %s ×%g, bisect to %g%%, at most %v\n",
-		sloSummary(co.crit.SLOs), co.probe, capacity.FormatRate(co.search.Start), co.search.Factor, 100*co.search.Precision, co.search.MaxTime)
+		sloText(co.crit.SLOs), co.probe, capacity.FormatRate(co.search.Start), co.search.Factor, 100*co.search.Precision, co.search.MaxTime)
 	started := time.Now()
 	res, searchErr := co.search.Run(ctx, prober.Probe)
 	fmt.Fprintln(os.Stderr, "oms-sim: draining")
@@ -197,13 +197,11 @@ func runCapacity(cmd *cobra.Command, o runOptions, co capacityOptions) error {
 	return nil
 }
 
-func sloSummary(slos []capacity.SLO) string {
-	if len(slos) == 0 {
-		return "no SLO (sustained load only)"
-	}
-	s := make([]string, len(slos))
+// sloText heads the capacity output with the SLOs.
+func sloText(slos []capacity.SLO) string {
+	exprs := make([]string, len(slos))
 	for i, x := range slos {
-		s[i] = x.Expr
+		exprs[i] = x.Expr
 	}
-	return "SLO " + strings.Join(s, ", ")
+	return capacity.SLOText(exprs)
 }

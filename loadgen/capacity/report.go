@@ -200,11 +200,15 @@ func (rep *Report) KneeLine() string {
 	return fmt.Sprintf("knee: %s orders/s (%s; %s)", strings.TrimSuffix(FormatRate(rep.Knee), "/s"), rep.sloText(), how)
 }
 
-func (rep *Report) sloText() string {
-	if len(rep.SLOs) == 0 {
+func (rep *Report) sloText() string { return SLOText(rep.SLOs) }
+
+// SLOText names the SLOs a search holds probes to, as its output heads
+// them: "SLO e2e_p99<500ms, error_rate<=1%".
+func SLOText(exprs []string) string {
+	if len(exprs) == 0 {
 		return "no SLO: sustained load only"
 	}
-	return "SLO " + strings.Join(rep.SLOs, ", ")
+	return "SLO " + strings.Join(exprs, ", ")
 }
 
 // rho shows a stage's ρ; in brackets when it was not measured within the
