@@ -171,8 +171,7 @@ func runCapacity(cmd *cobra.Command, o runOptions, co capacityOptions) error {
 
 	rep := capacity.NewReport(started, co.search, co.crit, co.probe, res)
 	rep.Driver = o.driver
-	b := prober.Broker
-	rep.Broker = loadgen.Broker{Kind: b.Kind, URL: b.URL, QueueType: b.QueueType, Note: b.Note}
+	rep.Broker = loadgen.BrokerOf(prober.Broker)
 	if sc != nil {
 		rep.Settings.Scenario = sc.Name
 	}

@@ -74,6 +74,12 @@ type Report struct {
 	Passed     bool                 `json:"passed"`
 }
 
+// BrokerOf is what a report says of the broker in b.
+func BrokerOf(b engine.BrokerStatus) Broker {
+	return Broker{Kind: b.Kind, URL: b.URL, QueueType: b.QueueType, Note: b.Note,
+		BodyBytes: b.BodyBytes, Persistent: b.Persistent, Connections: b.Connections}
+}
+
 // Broker describes the broker a run used.
 type Broker struct {
 	Kind      string `json:"kind"`
@@ -188,9 +194,8 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	snap := r.cfg.Engine.Snapshot()
 	rep := &Report{
 		Version: ReportVersion, Scenario: s.Name, RunID: r.cfg.RunID, Description: s.Description, Seed: s.Seed,
-		Driver: r.cfg.Driver.Name(),
-		Broker: Broker{Kind: r.cfg.Broker.Kind, URL: r.cfg.Broker.URL, QueueType: r.cfg.Broker.QueueType, Note: r.cfg.Broker.Note,
-			BodyBytes: r.cfg.Broker.BodyBytes, Persistent: r.cfg.Broker.Persistent, Connections: r.cfg.Broker.Connections},
+		Driver:    r.cfg.Driver.Name(),
+		Broker:    BrokerOf(r.cfg.Broker),
 		StartedAt: start.UTC(), DurationMs: ms(load), DrainMs: ms(drain), Interrupted: interrupted,
 		MaxInFlight: r.cfg.MaxInFlight,
 		Audit:       r.track.audit(),
