@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 )
@@ -39,7 +40,7 @@ type AdmissionStatus struct {
 
 // ErrShed means the API refused an order because the pipeline's backlog
 // is above --max-backlog; nothing was published.
-var ErrShed = fmt.Errorf("backlog above the admission bound")
+var ErrShed = errors.New("backlog above the admission bound")
 
 // SetMaxBacklog changes the admission bound (0 turns shedding off) while
 // the engine runs.
