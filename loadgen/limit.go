@@ -78,6 +78,13 @@ func judge(w window, s engine.Snapshot) Limit {
 			return Limit{Kind: LimitStage, Stage: st.Name, Evidence: st.Reason, Brief: fmt.Sprintf("ρ %.0f%%", st.Utilisation*100)}
 		}
 	}
+	if !s.Broker.Connected && s.Broker.Kind != "" {
+		why := "the broker connection is down; reconnecting"
+		if s.Broker.LastError != "" {
+			why += " (" + s.Broker.LastError + ")"
+		}
+		return Limit{Kind: LimitBroker, Evidence: why, Brief: "disconnected"}
+	}
 	if a := s.Broker.Nodes.Alarms; len(a) > 0 {
 		return Limit{Kind: LimitBroker, Evidence: "resource alarm on the broker (" + strings.Join(a, ", ") + "): publishers are blocked", Brief: "alarm: " + a[0]}
 	}

@@ -30,6 +30,7 @@ func TestJudge(t *testing.T) {
 		stage string
 		says  []string
 	}{
+		{"broker away", window{offered: 200, sent: 200}, engine.Snapshot{Stages: stages(0.1, 0.1, 0.1), API: quick, Broker: engine.BrokerStatus{Kind: "rabbitmq", LastError: "api: dial tcp: connection refused"}}, LimitBroker, "", []string{"connection is down", "connection refused"}},
 		{"keeps up", window{offered: 100, sent: 100}, engine.Snapshot{Stages: stages(0.3, 0.1, 0.1), API: quick}, LimitNone, "", []string{"sent 100/s of 100/s"}},
 		{"a stage", window{offered: 300, sent: 300}, engine.Snapshot{Stages: overloaded, API: quick}, LimitStage, "payment", []string{"ρ 150%"}},
 		{"blocked", window{offered: 100, sent: 20}, engine.Snapshot{Stages: stages(0.1, 0.1, 0.1), API: slow, Broker: engine.BrokerStatus{Blocked: true, BlockedReason: "low on memory"}}, LimitBroker, "", []string{"connection.blocked", "low on memory"}},
