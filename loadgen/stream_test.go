@@ -33,7 +33,7 @@ func TestRunSurvivesConnectionLoss(t *testing.T) {
 	sc := parse(t, `
 name: outage
 seed: 8
-phases: [{duration: 6s, rate: 150/s}]
+phases: [{duration: 10s, rate: 100/s}]
 `)
 	ctx := context.Background()
 	evLog, err := streamlog.Open(ctx, streamlog.Config{URL: streamURL})
@@ -58,7 +58,7 @@ phases: [{duration: 6s, rate: 150/s}]
 	}
 	closed := make(chan time.Time, 1)
 	go func() {
-		time.Sleep(1500 * time.Millisecond)
+		time.Sleep(time.Second)
 		closeAll(vhost)
 		closed <- time.Now()
 	}()
@@ -67,8 +67,10 @@ phases: [{duration: 6s, rate: 150/s}]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if at := (<-closed).Sub(start); at > 5*time.Second {
-		t.Fatalf("the broker-side close took until %v, too late for a 6s load (machine overloaded?)", at)
+	// rabbitmqctl boots an Erlang VM: on a loaded CI host that alone has
+	// taken over 4 s, hence the long phase.
+	if at := (<-closed).Sub(start); at > 9*time.Second {
+		t.Fatalf("the broker-side close took until %v, too late for a 10s load (machine overloaded?)", at)
 	}
 	st := evLog.Stats()
 	t.Logf("audit %+v; stream %+v; api refusals %d", rep.Audit, st, rep.Failed)
