@@ -31,6 +31,7 @@ import (
 
 type config struct {
 	url, queueType, cpuProfile     string
+	memProfile                     string
 	connections                    string
 	workers, prefetch, inflight    int
 	bodyBytes                      int
@@ -221,6 +222,7 @@ func main() {
 	flag.Int64Var(&c.rssEvery, "rss-every", 0, "sample RSS every N completed orders (0 = off)")
 	flag.DurationVar(&c.drainTimeout, "drain-timeout", 60*time.Second, "max wait for in-flight orders at the end (0 = do not wait, e.g. for a deliberately overloaded run)")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to FILE")
+	flag.StringVar(&c.memProfile, "memprofile", "", "write an allocation profile of the whole run to FILE (go tool pprof -sample_index=alloc_objects)")
 	flag.BoolVar(&c.jsonOut, "json", false, "print one JSON object")
 	flag.BoolVar(&c.progress, "progress", false, "print queue depths and in-flight per stage every second (stderr)")
 	flag.Parse()
@@ -257,6 +259,14 @@ func main() {
 		must(err, "cpuprofile")
 		must(pprof.StartCPUProfile(f), "start cpu profile")
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if c.memProfile != "" {
+		defer func() {
+			f, err := os.Create(c.memProfile)
+			must(err, "memprofile")
+			must(pprof.Lookup("allocs").WriteTo(f, 0), "write memprofile")
+			f.Close()
+		}()
 	}
 	var samples []rssSample
 	stopRSS, rssDone := make(chan struct{}), make(chan struct{})
