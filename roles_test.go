@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,8 +37,18 @@ func requireStream(t *testing.T) {
 
 // process is one oms-sim started by a test.
 type process struct {
-	cmd  *exec.Cmd
-	addr string
+	cmd    *exec.Cmd
+	addr   string
+	killed atomic.Bool
+}
+
+// kill ends the process with SIGKILL, as a crash would.
+func (p *process) kill(t *testing.T) {
+	t.Helper()
+	p.killed.Store(true)
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 var apiLine = regexp.MustCompile(`API on http://(\S+)`)
@@ -60,7 +72,7 @@ func startProcess(t *testing.T, args ...string) *process {
 		go func() { done <- cmd.Wait() }()
 		select {
 		case err := <-done:
-			if err != nil {
+			if err != nil && !p.killed.Load() {
 				t.Errorf("%v exited: %v", args, err)
 			}
 		case <-time.After(15 * time.Second):
@@ -86,6 +98,24 @@ func startProcess(t *testing.T, args ...string) *process {
 		t.Fatalf("%v: API did not come up", args)
 	}
 	return p
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func getOrder(t *testing.T, addr, id string) (engine.OrderRecord, bool) {

@@ -135,6 +135,9 @@ func (ev *Event) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"service_us":`...)
 		dst = strconv.AppendInt(dst, ev.ServiceUS, 10)
 	}
+	if ev.Redone {
+		dst = append(dst, `,"redone":true`...)
+	}
 	if ev.Order != nil {
 		dst = append(dst, `,"order":`...)
 		dst = ev.Order.AppendJSON(dst)

@@ -36,6 +36,7 @@ type Engine struct {
 	store   *store
 	ledger  *ledger
 	events  EventLog
+	durable DurableLog // events, when it can say what is stored; else nil
 	pub     *publisher
 	stages  map[string]*stage
 	mon     *monitor
@@ -100,7 +101,19 @@ func New(cfg Config) (*Engine, error) {
 
 // SetEventLog replaces the in-memory event log (before Start), e.g. with a
 // RabbitMQ stream shared by several processes.
-func (e *Engine) SetEventLog(l EventLog) { e.events = l }
+func (e *Engine) SetEventLog(l EventLog) {
+	e.events = l
+	e.durable, _ = l.(DurableLog)
+}
+
+// eventsStored returns a channel closed once the events appended so far
+// are stored, or nil when the log keeps nothing outside the process.
+func (e *Engine) eventsStored() <-chan struct{} {
+	if e.durable == nil {
+		return nil
+	}
+	return e.durable.Durable()
+}
 
 // Config returns the engine's configuration (with defaults filled in).
 func (e *Engine) Config() Config { return e.cfg }

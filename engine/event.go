@@ -53,6 +53,11 @@ type Event struct {
 	// figures of stages it does not run from other processes' events.
 	WaitUS    int64 `json:"queue_wait_us,omitempty"`
 	ServiceUS int64 `json:"service_us,omitempty"`
+	// Redone marks an outcome of work that may have been done before:
+	// the worker got a redelivery it had no memory of (the process that
+	// had it crashed or lost its connection before acking), or a message
+	// published by such work (header x-redone).
+	Redone bool `json:"redone,omitempty"`
 	// Order carries the order's fields on EventAccepted, and the amount
 	// charged on EventPaid.
 	Order *Order `json:"order,omitempty"`
@@ -104,6 +109,20 @@ type EventLog interface {
 	Subscribe(fn func(Event)) (cancel func())
 	// Close releases the log.
 	Close() error
+}
+
+// DurableLog is an EventLog that stores events outside the process (the
+// RabbitMQ stream) and can say when they are stored. A worker acks a
+// delivery only once the events of its handling are stored: a process
+// killed at any moment then never leaves the audit without the record
+// of work it acked — the delivery is either acked with its events kept,
+// or redelivered and done again (Event.Redone). This costs each delivery
+// the stream's confirm round trip before its ack (bench/RESULTS.md §18).
+type DurableLog interface {
+	EventLog
+	// Durable returns a channel closed once every event appended so far
+	// is stored, or nil when nothing waits to be.
+	Durable() <-chan struct{}
 }
 
 // MemoryLog is an in-process EventLog: Append delivers synchronously to

@@ -36,8 +36,21 @@ type ledger struct {
 	c     OrderCounts
 }
 
+// second counts an order's second terminal outcome: work done again after
+// a crash or a lost connection (one of the two outcomes came from a
+// redelivery nobody remembered) is redone; anything else is a duplicated
+// order.
+func (l *ledger) second(redone bool) {
+	if redone {
+		l.c.Redone++
+	} else {
+		l.c.Duplicated++
+	}
+}
+
 // liveOrder is what the ledger keeps of an order in flight.
 type liveOrder struct {
+	redone    bool      // a terminal event of work done again was seen
 	first     time.Time // earliest event time seen
 	accepted  time.Time // zero until the accepted event
 	terminal  time.Time // zero until a terminal event
@@ -101,7 +114,7 @@ func (l *ledger) apply(ev Event) {
 			// The order has ended and been settled: only a second
 			// outcome matters now.
 			if hasStatus && st.Terminal() && st != StatusDeadLettered && !prev.before {
-				l.c.Duplicated++
+				l.second(ev.Redone || prev.redone)
 			}
 			return
 		}
@@ -143,11 +156,13 @@ func (l *ledger) apply(ev Event) {
 		}
 	case st.Terminal():
 		o.terminals++
+		wasRedone := o.redone
+		o.redone = o.redone || ev.Redone
 		if o.terminals > 1 {
 			// A dead-lettered notice after the order already ended is
 			// not a second outcome for the order; anything else is.
 			if st != StatusDeadLettered && !o.before {
-				l.c.Duplicated++
+				l.second(ev.Redone || wasRedone)
 			}
 			return
 		}
@@ -209,7 +224,7 @@ func (l *ledger) settle(id string, o *liveOrder) {
 // finish moves an ended order from the live set to the finished ids.
 func (l *ledger) finish(id string, o *liveOrder) {
 	delete(l.live, id)
-	l.done.put(id, doneOrder{status: o.status, before: o.before})
+	l.done.put(id, doneOrder{status: o.status, before: o.before, redone: o.redone})
 }
 
 // sweep settles orders that ended unaccepted more than grace ago: their
@@ -275,6 +290,7 @@ func (l *ledger) reset() {
 type doneOrder struct {
 	status Status
 	before bool
+	redone bool // it has a terminal event of work done again
 }
 
 // doneSet remembers the last max finished order ids, in a compact form:

@@ -157,3 +157,29 @@ func TestLedgerReset(t *testing.T) {
 		t.Errorf("e2e samples %d, want 1", n)
 	}
 }
+
+// TestLedgerRedone: a second outcome from work done again (Redone) counts
+// as redone, before or after the order was settled; an unmarked one is
+// still a duplicate.
+func TestLedgerRedone(t *testing.T) {
+	l := newLedger()
+	t0 := time.Now()
+	ids := []string{uuid.Must(uuid.NewV7()).String(), uuid.Must(uuid.NewV7()).String(), uuid.Must(uuid.NewV7()).String()}
+	for _, id := range ids {
+		l.apply(Event{OrderID: id, Type: EventAccepted, Time: t0})
+	}
+	l.apply(Event{OrderID: ids[0], Type: EventConfirmed, Time: t0})
+	l.apply(Event{OrderID: ids[0], Type: EventConfirmed, Time: t0, Redone: true})
+	l.apply(Event{OrderID: ids[1], Type: EventConfirmed, Time: t0, Redone: true})
+	for i := 0; i < 1000; i++ { // ids[1] is settled and forgotten as live
+		o := fmt.Sprintf("other-%d", i)
+		l.apply(Event{OrderID: o, Type: EventAccepted, Time: t0})
+		l.apply(Event{OrderID: o, Type: EventConfirmed, Time: t0})
+	}
+	l.apply(Event{OrderID: ids[1], Type: EventConfirmed, Time: t0})
+	l.apply(Event{OrderID: ids[2], Type: EventConfirmed, Time: t0})
+	l.apply(Event{OrderID: ids[2], Type: EventConfirmed, Time: t0})
+	if c := l.counts(); c.Redone != 2 || c.Duplicated != 1 || c.Confirmed != 1003 {
+		t.Errorf("counts %+v, want 2 redone, 1 duplicated, 1003 confirmed", c)
+	}
+}

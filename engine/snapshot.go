@@ -91,9 +91,16 @@ type StageSnapshot struct {
 	Retried     int64 `json:"retried"`     // sent to a retry queue
 	Dead        int64 `json:"dead"`        // dead-lettered
 	Redelivered int64 `json:"redelivered"` // duplicates answered from memory
-	Declined    int64 `json:"declined,omitempty"`
-	OutOfStock  int64 `json:"out_of_stock,omitempty"`
-	Refunds     int64 `json:"refunds,omitempty"`
+	// AckErrors counts acks and nacks the broker connection refused (the
+	// delivery is then redelivered).
+	AckErrors int64 `json:"ack_errors"`
+	// Unrecorded counts deliveries acked before the event log had stored
+	// their events (it was unreachable for longer than the bound): a crash
+	// then could hide their outcome from the audit.
+	Unrecorded int64 `json:"acked_unrecorded"`
+	Declined   int64 `json:"declined,omitempty"`
+	OutOfStock int64 `json:"out_of_stock,omitempty"`
+	Refunds    int64 `json:"refunds,omitempty"`
 	// Rate1s and Rate10s are deliveries handled per second.
 	Rate1s  float64 `json:"rate_1s"`
 	Rate10s float64 `json:"rate_10s"`

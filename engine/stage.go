@@ -45,6 +45,7 @@ type stageStats struct {
 	refunds            atomic.Int64
 	inflight           atomic.Int64
 	ackErrors          atomic.Int64
+	unrecorded         atomic.Int64 // acked before the event log stored their events
 }
 
 // seenPerStage bounds each stage's redelivery memory (about 250 bytes a
@@ -231,6 +232,8 @@ func (s *stage) snapshot() StageSnapshot {
 		Retried:     st.retried.Load(),
 		Dead:        st.dead.Load(),
 		Redelivered: st.redelivered.Load(),
+		AckErrors:   st.ackErrors.Load(),
+		Unrecorded:  st.unrecorded.Load(),
 		Declined:    st.declined.Load(),
 		OutOfStock:  st.short.Load(),
 		Refunds:     st.refunds.Load(),

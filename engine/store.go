@@ -70,6 +70,11 @@ type OrderCounts struct {
 	Refunded      int64 `json:"refunded"`
 	DeadLettered  int64 `json:"dead_lettered"`
 	Duplicated    int64 `json:"duplicated"`
+	// Redone counts orders that ended twice because a stage's work was
+	// done again: its delivery came back after the process that had it
+	// crashed or lost its connection before the ack (Event.Redone). The
+	// work is at-least-once; the order is not a duplicate.
+	Redone int64 `json:"redone"`
 	// Orphaned counts orders that reached a terminal status without the
 	// API ever accepting them to a client nor saying their outcome was
 	// unknown (e.g. published straight to the exchange by someone else).

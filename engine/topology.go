@@ -34,6 +34,7 @@ const (
 	HeaderPublishedAt = "x-published-at" // unix ns of the publish, for queue wait
 	HeaderAttempt     = "x-attempt"      // 1 for the first delivery
 	HeaderRoutingKey  = "x-routing-key"  // original key, kept through retries
+	HeaderRedone      = "x-redone"       // true: published by work that may have been done before (Event.Redone)
 	HeaderDeadReason  = "x-dead-reason"  // why a message was dead-lettered
 	HeaderDeadStage   = "x-dead-stage"   // the stage that gave up on it
 	HeaderAcceptedAt  = "x-accepted-at"  // unix ns the API accepted the order

@@ -66,7 +66,14 @@ func (w *worker) session(_ context.Context, conn broker.Conn) error {
 type pending struct {
 	tag     uint64
 	confirm broker.Confirm
+	stored  <-chan struct{} // closed once its events are stored; nil: nothing to wait for
 }
+
+// storeWait bounds how long an ack waits for the event log to store the
+// delivery's events. Past it (the stream unreachable that long) the
+// delivery is acked anyway, so that the pipeline keeps going, and counted
+// as acked unrecorded: a crash then could cost the audit its events.
+const storeWait = 10 * time.Second
 
 // run consumes until stopped or the channel dies.
 func (w *worker) run(conn broker.Conn) error {
@@ -138,6 +145,9 @@ func (w *worker) ack(ch broker.Channel, acks <-chan pending) {
 	linger.Stop()
 	defer linger.Stop()
 	var due <-chan time.Time // linger.C while n > 0
+	storeTimer := time.NewTimer(time.Hour)
+	storeTimer.Stop()
+	defer storeTimer.Stop()
 	flush := func() {
 		if n == 0 {
 			return
@@ -164,6 +174,7 @@ func (w *worker) ack(ch broker.Channel, acks <-chan pending) {
 		}
 		<-p.confirm.Done() // completes (not acked) if the channel dies
 		if p.confirm.Acked() {
+			w.awaitStored(p.stored, storeTimer)
 			last = p.tag
 			n++
 			switch {
@@ -186,11 +197,35 @@ func (w *worker) ack(ch broker.Channel, acks <-chan pending) {
 	}
 }
 
+// awaitStored waits until the events of a delivery are stored, at most
+// storeWait.
+func (w *worker) awaitStored(stored <-chan struct{}, t *time.Timer) {
+	if stored == nil {
+		return
+	}
+	select {
+	case <-stored:
+		return
+	default:
+	}
+	t.Reset(storeWait)
+	select {
+	case <-stored:
+		t.Stop()
+	case <-t.C:
+		w.s.stats.unrecorded.Add(1)
+		w.s.e.reportError(w.s.name, "", fmt.Sprintf("acked a delivery whose events the log had not stored after %v", storeWait))
+	}
+}
+
 // handle processes one delivery and queues its ack behind the confirm of
 // the one message it publishes: the next step, a retry or a dead letter.
 func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pending) {
 	s, st := w.s, &w.s.stats
-	arr := arrival{at: time.Now(), wait: -1}
+	arr := arrival{at: time.Now(), wait: -1, redone: d.Redelivered}
+	if r, ok := d.Headers[HeaderRedone].(bool); ok && r {
+		arr.redone = true
+	}
 	st.delivered.Add(1)
 	st.inflight.Add(1)
 	if ns, ok := headerInt(d.Headers, HeaderPublishedAt); ok && ns > 0 {
@@ -232,7 +267,7 @@ func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pendin
 		s.e.reportError(s.name, "", fmt.Sprintf("publish %s: %v", out.msg.RoutingKey, perr))
 		return
 	}
-	acks <- pending{tag: d.Tag, confirm: c}
+	acks <- pending{tag: d.Tag, confirm: c, stored: s.e.eventsStored()}
 }
 
 // outcome is what handling a message produced: the one message to publish
@@ -251,6 +286,10 @@ type permanent struct{ error }
 type arrival struct {
 	at   time.Time
 	wait time.Duration
+	// redone: the message was redelivered (or published by work that
+	// was), so what this worker does may have been done before by a
+	// process that crashed or lost its connection before its ack.
+	redone bool
 }
 
 // serviceUS is the time since the worker took the message, in µs (≥ 1).
@@ -310,7 +349,7 @@ func (w *worker) work(d broker.Delivery, key string, arr arrival) (outcome, erro
 			Detail: "published without order_id (seed format)", Order: &ord})
 	}
 	started := Event{OrderID: o.OrderID, Type: s.started, Stage: s.name, Worker: w.name, Time: arr.at,
-		Detail: startedDetail(key, arr.wait, d.Headers)}
+		Detail: startedDetail(key, arr.wait, d.Headers), Redone: arr.redone}
 	if arr.wait >= 0 {
 		started.WaitUS = max(1, arr.wait.Microseconds())
 	}
@@ -327,8 +366,11 @@ func (w *worker) work(d broker.Delivery, key string, arr arrival) (outcome, erro
 		return outcome{}, err
 	}
 	for _, ev := range out.events {
-		ev.ServiceUS = arr.serviceUS()
+		ev.ServiceUS, ev.Redone = arr.serviceUS(), arr.redone
 		s.e.emit(ev)
+	}
+	if arr.redone && out.msg.Headers != nil {
+		out.msg.Headers[HeaderRedone] = true // its own map (Engine.message)
 	}
 	s.stats.ok.Add(1)
 	return out, nil
@@ -378,7 +420,7 @@ func (w *worker) failure(d broker.Delivery, key string, err error, arr arrival) 
 		h[HeaderRoutingKey] = key
 		if orderID != "" {
 			s.e.emit(Event{OrderID: orderID, Type: EventDeadLettered, Stage: s.name, Worker: w.name, Detail: reason,
-				ServiceUS: arr.serviceUS()})
+				ServiceUS: arr.serviceUS(), Redone: arr.redone})
 		}
 		s.e.reportError(s.name, orderID, "dead-lettered "+key+": "+reason)
 		m := d.Message
@@ -391,12 +433,15 @@ func (w *worker) failure(d broker.Delivery, key string, err error, arr arrival) 
 	delay := delays[min(int(attempt)-1, len(delays)-1)]
 	s.stats.retried.Add(1)
 	h := cloneHeaders(d.Headers)
+	if arr.redone {
+		h[HeaderRedone] = true
+	}
 	h[HeaderAttempt] = attempt + 1
 	h[HeaderRoutingKey] = key
 	h[HeaderPublishedAt] = time.Now().Add(delay).UnixNano() // queue wait counts from when it is due
 	if orderID != "" {
 		s.e.emit(Event{OrderID: orderID, Type: EventRetried, Stage: s.name, Worker: w.name,
-			Detail: fmt.Sprintf("attempt %d failed (%v); retry in %v", attempt, err, delay), ServiceUS: arr.serviceUS()})
+			Detail: fmt.Sprintf("attempt %d failed (%v); retry in %v", attempt, err, delay), ServiceUS: arr.serviceUS(), Redone: arr.redone})
 	}
 	q := s.e.names.Retry(s.name, delay)
 	m := d.Message

@@ -36,9 +36,16 @@ type Audit struct {
 	// ever being accepted to the driver or answered indeterminate. On a
 	// pipeline shared with another load source they may be its orders.
 	Orphaned int64 `json:"orphaned"`
-	// LostIDs and DuplicatedIDs name up to 20 culprits each.
+	// Redone orders ended more than once, or were charged more than once,
+	// only because a stage's work was done again: its delivery came back
+	// after the process that had it crashed or lost its connection before
+	// acking (engine.Event.Redone). At-least-once work, not a duplicated
+	// order; they are counted by their first outcome like any other.
+	Redone int64 `json:"redone"`
+	// LostIDs, DuplicatedIDs and RedoneIDs name up to 20 orders each.
 	LostIDs       []string `json:"lost_ids,omitempty"`
 	DuplicatedIDs []string `json:"duplicated_ids,omitempty"`
+	RedoneIDs     []string `json:"redone_ids,omitempty"`
 }
 
 // tracker follows every order a run placed, through the engine's events.
@@ -61,6 +68,19 @@ type tracked struct {
 	status    engine.Status
 	terminals int
 	charges   int
+	// Of terminals and charges, those from work done again (Redone).
+	redoneTerminals, redoneCharges int
+}
+
+// duplicated: the order ended or was charged twice by work that was not
+// done again after a crash.
+func (o *tracked) duplicated() bool {
+	return o.terminals-o.redoneTerminals > 1 || o.charges-o.redoneCharges > 1
+}
+
+// redone: it ended or was charged twice, explained by work done again.
+func (o *tracked) redone() bool {
+	return !o.duplicated() && (o.terminals > 1 || o.charges > 1)
 }
 
 func newTracker() *tracker {
@@ -103,6 +123,9 @@ func (t *tracker) applyLocked(o *tracked, ev engine.Event) {
 func (o *tracked) apply(ev engine.Event) (ended bool) {
 	if ev.Type == engine.EventPaid {
 		o.charges++
+		if ev.Redone {
+			o.redoneCharges++
+		}
 		return false
 	}
 	st, ok := ev.Status()
@@ -113,6 +136,9 @@ func (o *tracked) apply(ev engine.Event) (ended bool) {
 		return false // a notice for an order that already ended
 	}
 	o.terminals++
+	if ev.Redone {
+		o.redoneTerminals++
+	}
 	if o.terminals == 1 {
 		o.status = st
 		return true
@@ -177,15 +203,27 @@ func (t *tracker) audit() Audit {
 				a.LostIDs = append(a.LostIDs, id)
 			}
 		}
-		if o.terminals > 1 || o.charges > 1 {
-			a.Duplicated++
-			if len(a.DuplicatedIDs) < 20 {
-				a.DuplicatedIDs = append(a.DuplicatedIDs, id)
-			}
-		}
+		a.countTwice(id, o)
 	}
 	t.auditLeftoversLocked(&a)
 	return a
+}
+
+// countTwice counts an order that ended or was charged more than once as
+// duplicated or, when work done again explains it, redone.
+func (a *Audit) countTwice(id string, o *tracked) {
+	switch {
+	case o.duplicated():
+		a.Duplicated++
+		if len(a.DuplicatedIDs) < 20 {
+			a.DuplicatedIDs = append(a.DuplicatedIDs, id)
+		}
+	case o.redone():
+		a.Redone++
+		if len(a.RedoneIDs) < 20 {
+			a.RedoneIDs = append(a.RedoneIDs, id)
+		}
+	}
 }
 
 // auditLeftoversLocked counts the orders that ended without the driver
@@ -207,12 +245,7 @@ func (t *tracker) auditLeftoversLocked(a *Audit) {
 			// Paid but not ended: nothing to say about an order not ours.
 		case t.indeterminate[id]:
 			a.Recovered++
-			if o.terminals > 1 || o.charges > 1 {
-				a.Duplicated++
-				if len(a.DuplicatedIDs) < 20 {
-					a.DuplicatedIDs = append(a.DuplicatedIDs, id)
-				}
-			}
+			a.countTwice(id, &o)
 		default:
 			a.Orphaned++
 		}

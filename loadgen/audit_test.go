@@ -116,3 +116,33 @@ func TestMixIsDeterministic(t *testing.T) {
 		t.Errorf("zipf: product 1 drawn %d times, product 10 %d: want a strong skew", counts[1], counts[10])
 	}
 }
+
+// TestTrackerRedone: an order that ended or was charged twice because a
+// redelivery was worked again (events marked Redone) is redone, not
+// duplicated — whichever of the two outcomes arrives first — while two
+// unmarked outcomes are still a duplicate.
+func TestTrackerRedone(t *testing.T) {
+	t0 := time.Now()
+	ev := func(id, typ string, redone bool) engine.Event {
+		return engine.Event{OrderID: id, Type: typ, Time: t0.Add(time.Millisecond), Redone: redone}
+	}
+	tr := newTracker()
+	for _, id := range []string{"a", "b", "c", "d"} {
+		tr.accepted(id, t0)
+	}
+	tr.onEvent(ev("a", engine.EventConfirmed, false))
+	tr.onEvent(ev("a", engine.EventConfirmed, true)) // email redone elsewhere
+	tr.onEvent(ev("b", engine.EventConfirmed, true)) // the redone copy first
+	tr.onEvent(ev("b", engine.EventConfirmed, false))
+	tr.onEvent(ev("c", engine.EventPaid, false))
+	tr.onEvent(ev("c", engine.EventPaid, true)) // charged again after a crash
+	tr.onEvent(ev("c", engine.EventConfirmed, true))
+	tr.onEvent(ev("d", engine.EventConfirmed, false))
+	tr.onEvent(ev("d", engine.EventRefunded, false)) // a real second outcome
+
+	a := tr.audit()
+	if a.Redone != 3 || a.Duplicated != 1 || a.Confirmed != 4 || a.Lost != 0 ||
+		len(a.RedoneIDs) != 3 || len(a.DuplicatedIDs) != 1 || a.DuplicatedIDs[0] != "d" {
+		t.Fatalf("audit %+v: want a, b, c redone, d duplicated, all confirmed", a)
+	}
+}

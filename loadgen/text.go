@@ -109,6 +109,9 @@ func (rep *Report) render(md bool) string {
 	if a.Recovered+a.Orphaned > 0 {
 		fmt.Fprintf(&b, "  recovered %d (answered indeterminate, ran anyway) · orphaned %d (ended, never accepted to this run: another load source's?)\n", a.Recovered, a.Orphaned)
 	}
+	if a.Redone > 0 {
+		fmt.Fprintf(&b, "  redone %d (work done again after a crash or a lost connection; not duplicated orders): %s\n", a.Redone, strings.Join(a.RedoneIDs, ", "))
+	}
 	if a.Untracked > 0 {
 		fmt.Fprintf(&b, "  %d orders had no order_id to follow and were not audited\n", a.Untracked)
 	}

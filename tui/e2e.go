@@ -88,6 +88,9 @@ func (p *e2ePanel) counts() string {
 	if c.Duplicated > 0 {
 		parts = append(parts, part{st.Bad.Render("duplicated " + fmtCount(c.Duplicated)), 0})
 	}
+	if c.Redone > 0 {
+		parts = append(parts, part{st.Muted.Render("redone " + fmtCount(c.Redone)), 0})
+	}
 	return joinFit(parts, "  ", p.width)
 }
 

@@ -98,7 +98,12 @@ const (
 	// frames of ten such messages 2.2 % (bench/streamframes,
 	// bench/RESULTS.md §11). A busy pipeline fills about ten frames a
 	// second; the linger bounds how stale a quiet one's trace gets.
-	linger        = 100 * time.Millisecond
+	linger = 100 * time.Millisecond
+	// durableLinger replaces linger while a worker waits for its events
+	// to be stored before it acks (Durable): long enough to gather the
+	// events of many deliveries in one frame, short beside the 1 ms ack
+	// linger and a prefetch's worth of work.
+	durableLinger = 2 * time.Millisecond
 	maxBatchBytes = 768 << 10 // bytes per publish frame (the frame max is 1 MiB)
 	maxEventBytes = 128 << 10 // an event larger than this is dropped
 	maxInflight   = 20_000    // unconfirmed events on the wire
@@ -304,6 +309,15 @@ func (l *Log) Append(ev engine.Event) {
 	}
 	l.delivered.Add(1)
 }
+
+// Durable returns a channel that is closed once the broker has stored
+// every event appended so far, or nil if there is none to wait for. A
+// worker acks a delivery only after its events are stored, so a process
+// killed at any moment never leaves the audit without the record of work
+// it acked (engine.DurableLog). While someone waits the producer lingers
+// durableLinger instead of linger. When the log closes, waiters are
+// released whether or not their events were stored.
+func (l *Log) Durable() <-chan struct{} { return l.pend.durable() }
 
 // Subscribe calls fn for every event from now on: this process's own as
 // they are appended (from the appending goroutine), and every other

@@ -17,6 +17,18 @@ type pending struct {
 	headSeq int64 // publishing id of ring[head]
 
 	wake chan struct{} // poked when there is something to send
+
+	// waiters are Durable's callers, in publishing-id order: each channel
+	// is closed once every event up to its seq is confirmed. hurry is
+	// poked when the first one starts waiting, so that the publisher
+	// stops lingering.
+	waiters []waiter
+	hurry   chan struct{}
+}
+
+type waiter struct {
+	seq  int64
+	done chan struct{}
 }
 
 type entry struct {
@@ -29,6 +41,49 @@ func newPending(capacity int) *pending {
 		ring:    make([]entry, capacity),
 		headSeq: 1, // publishing ids start at 1: the broker reports 0 for "none"
 		wake:    make(chan struct{}, 1),
+		hurry:   make(chan struct{}, 1),
+	}
+}
+
+// durable returns a channel closed once every event pushed so far is
+// confirmed, or nil if none waits for confirmation.
+func (p *pending) durable() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n == 0 {
+		return nil
+	}
+	seq := p.headSeq + int64(p.n) - 1
+	if k := len(p.waiters); k > 0 && p.waiters[k-1].seq == seq {
+		return p.waiters[k-1].done // nothing pushed since the last caller
+	}
+	w := waiter{seq: seq, done: make(chan struct{})}
+	p.waiters = append(p.waiters, w)
+	if len(p.waiters) == 1 {
+		select {
+		case p.hurry <- struct{}{}:
+		default:
+		}
+	}
+	return w.done
+}
+
+// waiting reports whether a Durable caller waits.
+func (p *pending) waiting() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.waiters) > 0
+}
+
+// releaseLocked closes the waiters whose events are all confirmed (seq
+// below headSeq), or every waiter when all is true.
+func (p *pending) releaseLocked(all bool) {
+	i := 0
+	for ; i < len(p.waiters) && (all || p.waiters[i].seq < p.headSeq); i++ {
+		close(p.waiters[i].done)
+	}
+	if i > 0 {
+		p.waiters = append(p.waiters[:0], p.waiters[i:]...)
 	}
 }
 
@@ -148,6 +203,7 @@ func (p *pending) popConfirmed() {
 			p.sent--
 		}
 	}
+	p.releaseLocked(false)
 }
 
 // rewind makes every unconfirmed event due again, for a new session.
@@ -183,5 +239,6 @@ func (p *pending) clear() int {
 	p.head, p.sent = 0, 0
 	p.headSeq += int64(n)
 	p.n = 0
+	p.releaseLocked(true) // dropped: nothing more will come of them
 	return n
 }

@@ -129,3 +129,50 @@ func TestAppendDropsOversizedEvent(t *testing.T) {
 		t.Errorf("stats = %+v, want 1 dropped", st)
 	}
 }
+
+// TestPendingDurable: Durable's channel closes once every event pushed
+// before the call is confirmed, in whatever order the confirms come;
+// nothing pending gives nil; clearing releases the waiters.
+func TestPendingDurable(t *testing.T) {
+	t.Parallel()
+	closed := func(c <-chan struct{}) bool {
+		select {
+		case <-c:
+			return true
+		default:
+			return false
+		}
+	}
+	p := newPending(8)
+	if p.durable() != nil {
+		t.Fatal("durable with nothing pending: want nil")
+	}
+	p.push([]byte("a"))
+	p.push([]byte("b"))
+	first := p.durable()
+	if again := p.durable(); again != first {
+		t.Error("a second call with nothing pushed since got another channel")
+	}
+	p.push([]byte("c"))
+	second := p.durable()
+	if !p.waiting() {
+		t.Error("waiting() = false with two waiters")
+	}
+	p.take(nil, 10, 1<<20, 10)
+	p.confirm(2)
+	if closed(first) {
+		t.Fatal("released before event 1 was confirmed")
+	}
+	p.confirm(1)
+	if !closed(first) || closed(second) {
+		t.Fatalf("after 1 and 2: first closed %v (want true), second %v (want false)", closed(first), closed(second))
+	}
+	p.push([]byte("d"))
+	third := p.durable()
+	if n := p.clear(); n != 2 {
+		t.Fatalf("clear dropped %d, want 2", n)
+	}
+	if !closed(second) || !closed(third) || p.waiting() {
+		t.Error("clear left waiters waiting")
+	}
+}

@@ -163,12 +163,8 @@ func (l *Log) publish(ctx context.Context, s *producerSession) error {
 		// Linger when less than a frame's worth waits, so frames fill
 		// up: the broker's work is per frame.
 		if n := l.pend.unsent(); n > 0 && n < frameEvents {
-			t := time.NewTimer(linger)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
+			if err := l.lingerFor(ctx); err != nil {
+				return err
 			}
 		}
 		batch = l.pend.take(batch[:0], frameEvents, maxBatchBytes, maxInflight)
@@ -211,5 +207,29 @@ func (l *Log) publish(ctx context.Context, s *producerSession) error {
 			return fmt.Errorf("publish: %w", err)
 		}
 		l.published.Add(int64(len(batch)))
+	}
+}
+
+// lingerFor lets a publish frame fill up: linger, or durableLinger once a
+// worker waits for its events to be stored.
+func (l *Log) lingerFor(ctx context.Context) error {
+	d := linger
+	if l.pend.waiting() {
+		d = durableLinger
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return nil
+		case <-l.pend.hurry:
+			if d == linger {
+				d = durableLinger
+				t.Reset(d)
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
