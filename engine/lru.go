@@ -13,6 +13,7 @@ type remembered struct {
 	key, orderID string
 	body         []byte
 	busy         bool // claimed by a worker that has not finished
+	slot         int  // its place in seenSet.ring
 }
 
 // remember keeps what a redelivery of m's cause needs. A padded body
@@ -78,18 +79,27 @@ func (s *seenSet) release(key string) {
 func (s *seenSet) put(key string, out remembered) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.items[key]; ok {
+	if r, ok := s.items[key]; ok {
+		out.slot = r.slot
 		s.items[key] = out
 		return
 	}
 	s.insertLocked(key, out)
 }
 
+// insertLocked adds key in the ring's next slot, forgetting the entry
+// that held it. A key released and claimed again holds a newer slot; its
+// old slot, when recycled, must not forget it (hence the slot check).
 func (s *seenSet) insertLocked(key string, out remembered) {
 	if len(s.ring) < cap(s.ring) {
+		out.slot = len(s.ring)
 		s.ring = append(s.ring, key)
 	} else {
-		delete(s.items, s.ring[s.next])
+		old := s.ring[s.next]
+		if r, ok := s.items[old]; ok && r.slot == s.next {
+			delete(s.items, old)
+		}
+		out.slot = s.next
 		s.ring[s.next] = key
 		s.next = (s.next + 1) % len(s.ring)
 	}
