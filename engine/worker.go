@@ -67,6 +67,10 @@ type pending struct {
 	tag     uint64
 	confirm broker.Confirm
 	stored  <-chan struct{} // closed once its events are stored; nil: nothing to wait for
+	// What a retry needs if the broker refuses the outgoing message.
+	d   broker.Delivery
+	key string
+	arr arrival
 }
 
 // storeWait bounds how long an ack waits for the event log to store the
@@ -186,16 +190,54 @@ func (w *worker) ack(ch broker.Channel, acks <-chan pending) {
 			}
 			continue
 		}
-		// The broker refused our outgoing message: put the delivery back
-		// (after acking those before it), and a redelivery will publish
-		// again.
 		flush()
-		if err := ch.Nack(p.tag, true); err != nil {
-			st.ackErrors.Add(1)
-		}
+		w.refused(ch, p)
 		st.inflight.Add(-1)
 	}
 }
+
+// errRefused is the failure of a delivery whose outgoing message the
+// broker nacked (a queue at its length limit with reject-publish, an
+// internal error).
+var errRefused = errors.New("the broker refused (nacked) the outgoing message")
+
+// refused settles a delivery whose outgoing message was not confirmed.
+// If the channel died, the broker requeues the delivery by itself.
+// Otherwise the broker nacked it: the delivery goes through the retry
+// ladder like any transient failure — with its attempt count, and to the
+// dead letters once the attempts are spent — so that a broker refusing a
+// route neither drops the order nor spins it through requeues for ever.
+// The work already done is remembered: the retry repeats its outcome.
+func (w *worker) refused(ch broker.Channel, p pending) {
+	st := &w.s.stats
+	select {
+	case <-ch.Closed():
+		return
+	default:
+	}
+	out := w.failure(p.d, p.key, errRefused, p.arr)
+	c, err := ch.Publish(context.Background(), out.msg)
+	if err == nil {
+		<-c.Done()
+		if c.Acked() {
+			if err := ch.Ack(p.tag); err != nil {
+				st.ackErrors.Add(1)
+			}
+			return
+		}
+	}
+	// Even the retry or dead letter was refused: requeue, after a pause
+	// so that a broker refusing everything is not asked again at once.
+	w.s.e.reportError(w.s.name, p.d.CorrelationID, "the broker refused the retry of "+p.key+" too; requeued")
+	time.Sleep(refusedPause)
+	if err := ch.Nack(p.tag, true); err != nil {
+		st.ackErrors.Add(1)
+	}
+}
+
+// refusedPause is how long a worker waits before requeueing a delivery
+// whose retry the broker refused as well.
+const refusedPause = 100 * time.Millisecond
 
 // awaitStored waits until the events of a delivery are stored, at most
 // storeWait.
@@ -267,7 +309,7 @@ func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pendin
 		s.e.reportError(s.name, "", fmt.Sprintf("publish %s: %v", out.msg.RoutingKey, perr))
 		return
 	}
-	acks <- pending{tag: d.Tag, confirm: c, stored: s.e.eventsStored()}
+	acks <- pending{tag: d.Tag, confirm: c, stored: s.e.eventsStored(), d: d, key: key, arr: arr}
 }
 
 // outcome is what handling a message produced: the one message to publish

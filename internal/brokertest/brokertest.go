@@ -114,3 +114,8 @@ func rabbitmqctl(t testing.TB, args ...string) {
 		t.Fatalf("rabbitmqctl %v: %v: %s", args, err, out)
 	}
 }
+
+// Rabbitmqctl runs rabbitmqctl with args on the local node and fails the
+// test if it cannot (under OMS_REQUIRE_BROKER=1 too: a test that needs it
+// must not pass without it).
+func Rabbitmqctl(t testing.TB, args ...string) { t.Helper(); rabbitmqctl(t, args...) }
