@@ -405,6 +405,9 @@ func finish(o runOptions, rep *loadgen.Report) error {
 
 func failSummary(rep *loadgen.Report) string {
 	var parts []string
+	if rep.Interrupted {
+		parts = append(parts, "interrupted before its end")
+	}
 	if rep.Audit.Lost > 0 {
 		parts = append(parts, fmt.Sprintf("%d orders lost", rep.Audit.Lost))
 	}

@@ -18,28 +18,59 @@ type timed struct {
 	do   func() error
 }
 
+// scheduled is a step on the timeline. applied is shared by an action's
+// steps: set once its first step ran, cleared once its revert did; undo
+// marks the revert.
+type scheduled struct {
+	timed
+	applied *bool
+	undo    bool
+}
+
 // runActions applies the scenario's actions at their times until ctx ends.
-// Reverts (the end of "for") are scheduled as steps of their own. Only
-// this goroutine touches the timeline.
+// Reverts (the end of "for") are scheduled as steps of their own. When
+// ctx ends first (the load was interrupted, or ended before a revert's
+// time), every revert of an action that was applied runs at once: a run
+// never leaves a stage stopped, a fault on or a bound changed behind it.
+// Only this goroutine touches the timeline.
 func (r *Runner) runActions(ctx context.Context, start time.Time) {
-	var steps []timed
+	var steps []scheduled
 	for _, a := range r.cfg.Scenario.Actions {
-		steps = append(steps, r.stepsFor(a)...)
+		applied := new(bool)
+		for i, st := range r.stepsFor(a) {
+			steps = append(steps, scheduled{st, applied, i > 0})
+		}
 	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].at < steps[j].at })
-	for _, st := range steps {
+	for i, st := range steps {
 		t := time.NewTimer(time.Until(start.Add(st.at)))
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			r.undoRest(steps[i:])
 			return
 		case <-t.C:
 		}
-		if err := st.do(); err != nil {
-			r.cfg.Engine.Note("scenario", fmt.Sprintf("at %v: %s failed: %v", st.at, st.text, err))
-			continue
+		r.apply(st, fmt.Sprintf("at %v: %s", st.at, st.text))
+	}
+}
+
+// apply runs one step and notes it in the change log.
+func (r *Runner) apply(st scheduled, what string) {
+	if err := st.do(); err != nil {
+		r.cfg.Engine.Note("scenario", what+" failed: "+err.Error())
+		return
+	}
+	*st.applied = !st.undo
+	r.cfg.Engine.Note("scenario", what)
+}
+
+// undoRest runs the reverts of applied actions among the steps left.
+func (r *Runner) undoRest(rest []scheduled) {
+	for _, st := range rest {
+		if st.undo && *st.applied {
+			r.apply(st, fmt.Sprintf("load ended before %v: %s", st.at, st.text))
 		}
-		r.cfg.Engine.Note("scenario", fmt.Sprintf("at %v: %s", st.at, st.text))
 	}
 }
 

@@ -233,7 +233,9 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 		rep.Stages = append(rep.Stages, sr)
 	}
 	rep.Events = snap.Events
-	rep.Passed = rep.Audit.Lost == 0
+	// An interrupted run did not run its scenario: it fails, whatever
+	// its figures so far say.
+	rep.Passed = rep.Audit.Lost == 0 && !interrupted
 	for _, t := range s.Thresholds {
 		v, display := rep.metric(t.Metric)
 		obs := v

@@ -112,6 +112,7 @@ var errorCases = []struct {
 	{"action with two kinds", ok + "actions: [{at: 1s, pause: {for: 1s}, stop: {stage: email, for: 1s}}]\n", []want{{"2:11", "actions[0]", "has stop and pause; give each action its own list item"}}},
 	{"action with no kind", ok + "actions: [{at: 1s}]\n", []want{{"2:11", "actions[0]", "needs one of scale, set, fault, stop, restock, pause"}}},
 	{"action after the end", ok + "actions: [{at: 1m, pause: {for: 1s}}]\n", []want{{"2:16", "actions[0].at", "1m0s is after the load ends at 10s"}}},
+	{"action outlasting the load", ok + "actions: [{at: 5s, stop: {stage: inventory, for: 20s}}]\n", []want{{"2:50", "actions[0].stop.for", "20s from 5s ends after the load ends at 10s"}}},
 	{"fault without for", ok + "actions: [{at: 1s, fault: {stage: payment, decline_rate: 1}}]\n", []want{{"2:27", "actions[0].fault.for", "is required for a fault"}}},
 	{"set without knobs", ok + "actions: [{at: 1s, set: {stage: email, for: 1s}}]\n", []want{{"2:25", "actions[0].set", "changes nothing; give at least one of workers"}}},
 	{"restock unknown product", ok + "catalog: {products: 5}\nactions: [{at: 1s, restock: {product: 6, quantity: 1}}]\n", []want{{"3:39", "actions[0].restock.product", "must be a product id between 1 and 5 (catalog.products)"}}},

@@ -393,6 +393,10 @@ func (v *validator) action(path string, a Action) {
 		v.errorf(path, "has %s; give each action its own list item", oneOfAnd(kinds))
 		return
 	}
+	if d := a.lasts(); total > 0 && d > 0 && a.At >= 0 && time.Duration(a.At) <= total && time.Duration(a.At)+d > total {
+		v.errorf(joinPath(joinPath(path, kinds[0]), "for"), "%s from %s ends after the load ends at %s; it would be undone early, when the load ends: shorten it to at most %s",
+			Duration(d), a.At, total, Duration(max(0, total-time.Duration(a.At))))
+	}
 	switch kinds[0] {
 	case ActionScale:
 		p := joinPath(path, "scale")
@@ -486,4 +490,20 @@ func (v *validator) threshold(path string, t Threshold) {
 	if ok && t.Max != nil && t.Min != nil && t.Min.Value > t.Max.Value && t.Min.IsDuration == t.Max.IsDuration {
 		v.errorf(joinPath(path, "min"), "%s is above max %s; no value could pass", t.Min, t.Max)
 	}
+}
+
+// lasts is how long an action with an end (for) is in force; 0 for one
+// that lasts until the end of the run or has no duration.
+func (a Action) lasts() time.Duration {
+	switch {
+	case a.Knobs() != nil:
+		return a.Knobs().For.Std()
+	case a.Stop != nil:
+		return a.Stop.For.Std()
+	case a.Pause != nil:
+		return a.Pause.For.Std()
+	case a.Backlog != nil:
+		return a.Backlog.For.Std()
+	}
+	return 0
 }
