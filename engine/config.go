@@ -62,11 +62,13 @@ type StageConfig struct {
 // Validate reports every problem with the knobs.
 func (c StageConfig) Validate() error {
 	var errs []error
-	if c.Workers < 0 || c.Workers > 1000 {
-		errs = append(errs, fmt.Errorf("workers must be 0..1000, got %d", c.Workers))
+	if c.Workers < 0 || c.Workers > MaxWorkers {
+		errs = append(errs, fmt.Errorf("workers must be 0..%d, got %d", MaxWorkers, c.Workers))
 	}
-	if c.Prefetch < 1 || c.Prefetch > 65535 {
-		errs = append(errs, fmt.Errorf("prefetch must be 1..65535, got %d", c.Prefetch))
+	if c.Prefetch < 1 || c.Prefetch > MaxPrefetch {
+		errs = append(errs, fmt.Errorf("prefetch must be 1..%d, got %d", MaxPrefetch, c.Prefetch))
+	} else if c.Workers*c.Prefetch > MaxStageInFlight {
+		errs = append(errs, fmt.Errorf("workers × prefetch must be at most %d (the unacknowledged messages a stage may hold), got %d × %d = %d", MaxStageInFlight, c.Workers, c.Prefetch, c.Workers*c.Prefetch))
 	}
 	if err := c.ServiceTime.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("service_time: %w", err))
@@ -171,6 +173,13 @@ type Config struct {
 	// Connections is the connection layout: ConnPerStage (default),
 	// ConnPerWorker or ConnShared.
 	Connections string
+	// AdminToken, when set, is the bearer token the changing endpoints
+	// (PATCH /api/stages/{name}, POST /api/inventory/restock) require.
+	// Placing orders and reading stay open.
+	AdminToken string
+	// AdminInsecure records that the API may be reachable beyond
+	// loopback without a token (--insecure-admin); snapshots say so.
+	AdminInsecure bool
 }
 
 func (c *Config) setDefaults() {
@@ -291,6 +300,12 @@ func (c *Config) Validate() error {
 	}
 	if c.IdempotencyKeys < 0 || c.IdempotencyTTL < 0 {
 		errs = append(errs, fmt.Errorf("idempotency keys (%d) and their time to live (%v) must not be negative", c.IdempotencyKeys, c.IdempotencyTTL))
+	}
+	if c.IdempotencyKeys > MaxIdempotencyKeys {
+		errs = append(errs, fmt.Errorf("idempotency keys must be at most %d, got %d", MaxIdempotencyKeys, c.IdempotencyKeys))
+	}
+	if c.Catalog.Stock > MaxStock {
+		errs = append(errs, fmt.Errorf("catalog stock must be at most %d per product, got %d", MaxStock, c.Catalog.Stock))
 	}
 	if c.BodyBytes < 0 || c.BodyBytes > MaxMessageBytes {
 		errs = append(errs, fmt.Errorf("body bytes must be 0 (the natural order JSON) to %d, got %d", MaxMessageBytes, c.BodyBytes))
