@@ -28,29 +28,32 @@ import (
 
 // runOptions are the flags of the main command.
 type runOptions struct {
-	httpAddr     string
-	amqpURL      string
-	amqpSet      bool
-	brokerMode   string
-	queueType    string
-	namespace    string
-	roles        string
-	headless     bool
-	seed         uint64
-	emailSink    string
-	recentOrders int
-	maxBacklog   int
-	idemKeys     int
-	idemTTL      time.Duration
-	mgmtURL      string
-	logFile      string
-	logLevel     string
-	cpuProfile   string
-	statusEvery  time.Duration
-	stages       map[string]*stageFlags
-	bodyBytes    int
-	persistent   bool
-	connections  string
+	httpAddr      string
+	adminTok      string
+	insecureAdmin bool
+	privateLog    bool // logFile is the dashboard's default in $TMPDIR
+	amqpURL       string
+	amqpSet       bool
+	brokerMode    string
+	queueType     string
+	namespace     string
+	roles         string
+	headless      bool
+	seed          uint64
+	emailSink     string
+	recentOrders  int
+	maxBacklog    int
+	idemKeys      int
+	idemTTL       time.Duration
+	mgmtURL       string
+	logFile       string
+	logLevel      string
+	cpuProfile    string
+	statusEvery   time.Duration
+	stages        map[string]*stageFlags
+	bodyBytes     int
+	persistent    bool
+	connections   string
 
 	scenario     string
 	report       string
@@ -129,7 +132,9 @@ func (o runOptions) managementURL() string {
 // command and capacity share them; httpAddr is the --http default.
 func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f := cmd.Flags()
-	f.StringVar(&o.httpAddr, "http", httpAddr, "listen address of the HTTP API")
+	f.StringVar(&o.httpAddr, "http", httpAddr, "listen address of the HTTP API (beyond loopback it needs --admin-token or --insecure-admin)")
+	f.StringVar(&o.adminTok, "admin-token", "", "bearer token the changing endpoints (PATCH /api/stages, POST /api/inventory/restock) require (env OMS_ADMIN_TOKEN; at least 16 characters); placing orders and reading stay open")
+	f.BoolVar(&o.insecureAdmin, "insecure-admin", false, "let anyone who reaches a non-loopback --http change stages and stock, without a token (said in the header and the log)")
 	f.StringVar(&o.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL)")
 	f.StringVar(&o.brokerMode, "broker", "auto", "auto|rabbitmq|embedded: auto uses RabbitMQ when it answers, else the embedded broker")
 	f.StringVar(&o.queueType, "queue-type", broker.Classic, "classic|quorum")
@@ -198,6 +203,7 @@ func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.L
 		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType, Namespace: o.namespace, Process: o.process,
 		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, MaxBacklog: o.maxBacklog, Logger: log,
 		IdempotencyKeys: o.idemKeys, IdempotencyTTL: o.idemTTL, ManagementURL: o.managementURL(),
+		AdminToken: o.adminToken(), AdminInsecure: o.insecureAdmin && o.adminToken() == "",
 		// The flags' values (typed or default); a scenario's broker:
 		// section replaces them below unless the flag was typed.
 		BodyBytes: o.bodyBytes, Transient: !o.persistent, Connections: o.connections,
@@ -255,7 +261,11 @@ func newLogger(o runOptions) (*slog.Logger, func(), error) {
 	var w io.Writer = os.Stderr
 	closeFn := func() {}
 	if o.logFile != "" {
-		f, err := os.OpenFile(o.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		open := func(p string) (*os.File, error) { return os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644) }
+		if o.privateLog {
+			open = openPrivateLog
+		}
+		f, err := open(o.logFile)
 		if err != nil {
 			return nil, nil, exitWith(exitUsage, fmt.Errorf("--log-file: %w", err))
 		}
@@ -299,6 +309,9 @@ func run(parent context.Context, o runOptions) error {
 	if err := o.checkLoadFlags(); err != nil {
 		return err
 	}
+	if err := o.checkAPIAccess(); err != nil {
+		return err
+	}
 	if sc != nil && !o.canLoad() {
 		return exitWith(exitUsage, fmt.Errorf("--role %s has no api: a scenario's orders need this process's API (add api to --role) or --target URL of an API elsewhere", o.roles))
 	}
@@ -306,6 +319,7 @@ func run(parent context.Context, o runOptions) error {
 	if !headless && o.logFile == "" {
 		// The dashboard owns the terminal: logs go to a file.
 		o.logFile = filepath.Join(os.TempDir(), "oms-sim.log")
+		o.privateLog = true
 	}
 	ctx, log, done, err := setupProcess(parent, o)
 	if err != nil {
@@ -446,7 +460,14 @@ func serveHTTP(addr string, h http.Handler, log *slog.Logger) (*http.Server, err
 		return nil, fmt.Errorf("--http %s: %w", addr, err)
 	}
 	// Addr is what was bound, so ":0" shows the port it got.
-	srv := &http.Server{Addr: ln.Addr().String(), Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Addr: ln.Addr().String(), Handler: h,
+		// A slow or idle client cannot hold a connection (and a
+		// goroutine) for ever. WriteTimeout leaves room for an order's
+		// confirm (publishTimeout, 5 s) and a large snapshot.
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "err", err)

@@ -21,7 +21,7 @@ const (
 	DefaultProducts     = 50
 	DefaultStock        = 1_000_000
 	DefaultPublishers   = 4
-	DefaultHTTPAddr     = ":5000"
+	DefaultHTTPAddr     = "localhost:5000"
 )
 
 // Connection layouts: which broker connections the engine's parts share.

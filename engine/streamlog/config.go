@@ -126,23 +126,13 @@ func HostPort(raw string) (string, int, error) {
 }
 
 func parseURL(raw string) (endpoint, error) {
-	u, err := url.Parse(raw)
+	// broker.CheckURL's errors never repeat the password (url.Error's do).
+	u, err := broker.CheckURL("stream URL", raw, "rabbitmq-stream", "rabbitmq-stream+tls")
 	if err != nil {
-		// url.Error repeats the URL, password included.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return endpoint{}, fmt.Errorf("parse %s: %w", redact(raw), err)
+		return endpoint{}, err
 	}
 	var ep endpoint
-	switch u.Scheme {
-	case "rabbitmq-stream":
-	case "rabbitmq-stream+tls":
-		ep.tls = true
-	default:
-		return endpoint{}, fmt.Errorf("scheme %q, want rabbitmq-stream or rabbitmq-stream+tls", u.Scheme)
-	}
+	ep.tls = u.Scheme == "rabbitmq-stream+tls"
 	ep.host = u.Hostname()
 	if ep.host == "" {
 		return endpoint{}, errors.New("no host")

@@ -89,6 +89,11 @@ func (d *Dialer) Dial(ctx context.Context, name string) (broker.Conn, error) {
 }
 
 func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
+	// amqp091's parse errors repeat the URL, password included: check it
+	// first, with errors that do not.
+	if err := CheckURL("AMQP URL", d.url); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("dial %s as %q: %w", d.Describe(), name, err)
 	}
@@ -181,6 +186,20 @@ func Ping(ctx context.Context, rawURL string) error {
 	}
 	if err := c.Close(); err != nil {
 		return fmt.Errorf("ping %s: %w", Redact(rawURL), err)
+	}
+	return nil
+}
+
+// CheckURL checks an AMQP URL before anything is dialled (name labels it
+// in the error, e.g. "--amqp"): scheme amqp or amqps, a host, a numeric
+// port, and what amqp091 accepts. The error never carries the password
+// and wraps broker.ErrBadURL.
+func CheckURL(name, rawURL string) error {
+	if _, err := broker.CheckURL(name, rawURL, "amqp", "amqps"); err != nil {
+		return err
+	}
+	if _, err := amqp.ParseURI(rawURL); err != nil {
+		return fmt.Errorf("%s %s: %w: RabbitMQ's URL rules refuse it (want amqp://user:password@host:port/vhost, special characters %%-encoded)", name, Redact(rawURL), broker.ErrBadURL)
 	}
 	return nil
 }
