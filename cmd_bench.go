@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +17,7 @@ import (
 
 	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
+	"oms-sim/engine/streamlog"
 	"oms-sim/loadgen/queuebench"
 )
 
@@ -45,7 +49,11 @@ over the stream protocol. The queues are deleted afterwards.`,
 			if cfg.StreamURL == "" {
 				cfg.StreamURL = streamURLFor(amqpURL)
 			}
-			if err := cfg.Validate(); err != nil {
+			errs := []error{cfg.Validate(), checkAMQP(amqpURL)}
+			if streamURL != "" {
+				errs = append(errs, checkStream(streamURL))
+			}
+			if err := errors.Join(errs...); err != nil {
 				return exitWith(exitUsage, err)
 			}
 			if report != "" {
@@ -55,22 +63,27 @@ over the stream protocol. The queues are deleted afterwards.`,
 					return exitWith(exitUsage, fmt.Errorf("--report %s: use .json, .md or .txt", report))
 				}
 			}
+			if err := benchReachable(cmd.Context(), cfg); err != nil {
+				return err
+			}
 			results, err := queuebench.Run(cmd.Context(), cfg)
 			if err != nil {
 				return exitWith(exitFailed, err)
 			}
 			printBench(cmd.OutOrStdout(), cfg, results, false)
-			if report != "" {
-				if err := writeBench(report, cfg, results); err != nil {
-					return exitWith(exitUsage, err)
-				}
-			}
+			var verdict error
 			for _, r := range results {
 				if r.Err != "" {
-					return exitWith(exitFailed, fmt.Errorf("%s: %s", r.Type, r.Err))
+					verdict = exitWith(exitFailed, fmt.Errorf("%s: %s", r.Type, r.Err))
+					break
 				}
 			}
-			return nil
+			if report != "" {
+				if err := writeBench(report, cfg, results); err != nil {
+					return reportFailed(report, err, verdict)
+				}
+			}
+			return verdict
 		},
 	}
 	f := cmd.Flags()
@@ -84,6 +97,20 @@ over the stream protocol. The queues are deleted afterwards.`,
 	f.IntVar(&cfg.Prefetch, "prefetch", queuebench.DefaultPrefetch, "consumer prefetch")
 	f.StringVar(&report, "report", "", "also write the table to FILE (.json, .md or .txt)")
 	return cmd
+}
+
+// benchReachable checks that the broker answers on each protocol bench
+// will use: an unreachable broker is exit 3, not a failed measurement.
+func benchReachable(ctx context.Context, cfg queuebench.Config) error {
+	if err := amqpbroker.Ping(ctx, cfg.AMQPURL); err != nil {
+		return exitWith(exitUnreachable, fmt.Errorf("RabbitMQ: %w", err))
+	}
+	if slices.Contains(cfg.Types, queuebench.Stream) {
+		if err := streamlog.Ping(ctx, cfg.StreamURL); err != nil {
+			return exitWith(exitUnreachable, fmt.Errorf("stream protocol: %w (rabbitmq-plugins enable rabbitmq_stream)", err))
+		}
+	}
+	return nil
 }
 
 func printBench(w io.Writer, cfg queuebench.Config, results []queuebench.Result, md bool) {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"oms-sim/engine"
+	"oms-sim/engine/broker"
 	"oms-sim/engine/streamlog"
 	"oms-sim/loadgen"
 	"oms-sim/loadgen/scenario"
@@ -47,11 +48,16 @@ func (r readOptions) config() streamlog.Config {
 
 // readBack reads matching events, mapping failures to exit codes.
 func (r readOptions) readBack(ctx context.Context, match func(engine.Event) bool) ([]engine.Event, error) {
+	if err := r.checkURLs(); err != nil {
+		return nil, err
+	}
 	evs, err := streamlog.ReadBack(ctx, r.config(), r.since, match)
 	switch {
 	case errors.Is(err, streamlog.ErrStalled):
 		fmt.Fprintf(os.Stderr, "oms-sim: warning: %v; showing what was read\n", err)
 		return evs, nil
+	case errors.Is(err, broker.ErrBadURL):
+		return nil, exitWith(exitUsage, err)
 	case errors.Is(err, streamlog.ErrUnreachable):
 		return nil, exitWith(exitUnreachable, err)
 	case errors.Is(err, streamlog.ErrNoStream):

@@ -182,6 +182,9 @@ func openBroker(ctx context.Context, o runOptions, log *slog.Logger) (d broker.D
 		return amqpbroker.New(o.amqpURL), "rabbitmq", "", nil
 	case "auto":
 		if err := amqpbroker.Ping(ctx, o.amqpURL); err != nil {
+			if errors.Is(err, broker.ErrBadURL) {
+				return nil, "", "", exitWith(exitUsage, err)
+			}
 			if amqpbroker.IsRefused(err) {
 				return nil, "", "", exitWith(exitUnreachable, fmt.Errorf("RabbitMQ at %s refused the connection: %v (check user, password and vhost)", amqpbroker.Redact(o.amqpURL), err))
 			}
@@ -312,6 +315,9 @@ func run(parent context.Context, o runOptions) error {
 	if err := o.checkAPIAccess(); err != nil {
 		return err
 	}
+	if err := o.checkURLs(); err != nil {
+		return err
+	}
 	if sc != nil && !o.canLoad() {
 		return exitWith(exitUsage, fmt.Errorf("--role %s has no api: a scenario's orders need this process's API (add api to --role) or --target URL of an API elsewhere", o.roles))
 	}
@@ -405,16 +411,17 @@ func finish(o runOptions, rep *loadgen.Report) error {
 	if rep == nil {
 		return nil
 	}
+	var verdict error
+	if !rep.Passed {
+		verdict = exitWith(exitFailed, fmt.Errorf("scenario %s failed: %s", rep.Scenario, failSummary(rep)))
+	}
 	if o.report != "" {
 		if err := rep.WriteFile(o.report); err != nil {
-			return exitWith(exitUsage, err)
+			return reportFailed(o.report, err, verdict)
 		}
 		fmt.Fprintf(os.Stderr, "oms-sim: report written to %s\n", o.report)
 	}
-	if !rep.Passed {
-		return exitWith(exitFailed, fmt.Errorf("scenario %s failed: %s", rep.Scenario, failSummary(rep)))
-	}
-	return nil
+	return verdict
 }
 
 func failSummary(rep *loadgen.Report) string {
