@@ -204,4 +204,3 @@ func matchWords(p, k []string) bool {
 	}
 	return len(k) == 0
 }
-
