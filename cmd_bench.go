@@ -28,6 +28,7 @@ func newBenchCmd() *cobra.Command {
 		report    string
 		amqpURL   string
 		streamURL string
+		tlsOpts   broker.TLSOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -56,6 +57,11 @@ over the stream protocol. The queues are deleted afterwards.`,
 			if err := errors.Join(errs...); err != nil {
 				return exitWith(exitUsage, err)
 			}
+			tlsConf, err := tlsSetup(tlsOpts, cfg.AMQPURL, cfg.StreamURL)
+			if err != nil {
+				return err
+			}
+			cfg.TLS = tlsConf
 			if report != "" {
 				switch filepath.Ext(report) {
 				case ".json", ".md", ".txt":
@@ -96,17 +102,18 @@ over the stream protocol. The queues are deleted afterwards.`,
 	f.IntVar(&cfg.InFlight, "in-flight", queuebench.DefaultInFlight, "unconfirmed publishes at most")
 	f.IntVar(&cfg.Prefetch, "prefetch", queuebench.DefaultPrefetch, "consumer prefetch")
 	f.StringVar(&report, "report", "", "also write the table to FILE (.json, .md or .txt)")
+	registerTLS(cmd, &tlsOpts)
 	return cmd
 }
 
 // benchReachable checks that the broker answers on each protocol bench
 // will use: an unreachable broker is exit 3, not a failed measurement.
 func benchReachable(ctx context.Context, cfg queuebench.Config) error {
-	if err := amqpbroker.Ping(ctx, cfg.AMQPURL); err != nil {
+	if err := amqpbroker.Ping(ctx, cfg.AMQPURL, amqpbroker.WithTLS(cfg.TLS)); err != nil {
 		return exitWith(exitUnreachable, fmt.Errorf("RabbitMQ: %w", err))
 	}
 	if slices.Contains(cfg.Types, queuebench.Stream) {
-		if err := streamlog.Ping(ctx, cfg.StreamURL); err != nil {
+		if err := streamlog.PingTLS(ctx, cfg.StreamURL, cfg.TLS); err != nil {
 			return exitWith(exitUnreachable, fmt.Errorf("stream protocol: %w (rabbitmq-plugins enable rabbitmq_stream)", err))
 		}
 	}

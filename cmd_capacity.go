@@ -136,6 +136,11 @@ func runCapacity(cmd *cobra.Command, o runOptions, co capacityOptions) error {
 	if err := o.checkAPIAccess(); err != nil {
 		errs = append(errs, err)
 	}
+	tlsConf, err := o.tlsSetup()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	o.tlsConf = tlsConf
 	var sc *scenario.Scenario
 	if co.scenario != "" {
 		s, err := scenarios.Load(co.scenario)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,8 @@ type readOptions struct {
 	streamURL string
 	namespace string
 	since     time.Duration
+	tlsOpts   broker.TLSOptions
+	tlsConf   *tls.Config // built by readBack
 }
 
 func (r *readOptions) register(cmd *cobra.Command, since time.Duration) {
@@ -36,6 +39,7 @@ func (r *readOptions) register(cmd *cobra.Command, since time.Duration) {
 	f.StringVar(&r.streamURL, "stream-url", "", "stream protocol URL (default: the --amqp host and credentials, port 5552)")
 	f.StringVar(&r.namespace, "namespace", "", "the namespace the pipeline ran in")
 	f.DurationVar(&r.since, "since", since, "how far back to search the event stream (0: all of it)")
+	registerTLS(cmd, &r.tlsOpts)
 }
 
 func (r readOptions) config() streamlog.Config {
@@ -43,13 +47,20 @@ func (r readOptions) config() streamlog.Config {
 	if u == "" {
 		u = streamURLFor(r.amqpURL)
 	}
-	return streamlog.Config{URL: u, Stream: engine.Names{Namespace: r.namespace}.Of(streamlog.DefaultStream), Logger: slog.New(slog.DiscardHandler)}
+	return streamlog.Config{URL: u, Stream: engine.Names{Namespace: r.namespace}.Of(streamlog.DefaultStream), Logger: slog.New(slog.DiscardHandler), TLS: r.tlsConf}
 }
 
 // readBack reads matching events, mapping failures to exit codes.
 func (r readOptions) readBack(ctx context.Context, match func(engine.Event) bool) ([]engine.Event, error) {
 	if err := r.checkURLs(); err != nil {
 		return nil, err
+	}
+	if r.tlsConf == nil {
+		c, err := tlsSetup(r.tlsOpts, r.amqpURL, r.streamURL)
+		if err != nil {
+			return nil, err
+		}
+		r.tlsConf = c
 	}
 	evs, err := streamlog.ReadBack(ctx, r.config(), r.since, match)
 	switch {
@@ -200,7 +211,7 @@ current pipeline, then drains, audits and reports like a scenario run.
 
 // loadReplay reads a recorded run's arrivals and builds its replay.
 func loadReplay(ctx context.Context, o runOptions) (*scenario.Scenario, []loadgen.Arrival, error) {
-	r := readOptions{amqpURL: o.amqpURL, streamURL: o.ev.streamURL, namespace: o.namespace, since: o.replaySince}
+	r := readOptions{amqpURL: o.amqpURL, streamURL: o.ev.streamURL, namespace: o.namespace, since: o.replaySince, tlsConf: o.tlsConf}
 	evs, err := r.readBack(ctx, func(ev engine.Event) bool { return ev.RunID == o.replayRun })
 	if err != nil {
 		return nil, nil, err

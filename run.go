@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -64,6 +65,9 @@ type runOptions struct {
 
 	process string
 	ev      eventFlags
+
+	tlsOpts broker.TLSOptions
+	tlsConf *tls.Config // built from tlsOpts by tlsSetup
 
 	// replay, when set, re-drives that recorded run's arrivals.
 	replayArrivals []loadgen.Arrival
@@ -154,6 +158,7 @@ func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f.BoolVar(&o.persistent, "persistent", true, "publish persistent messages (delivery mode 2); --persistent=false publishes transient ones (mode 1); queues stay durable")
 	f.StringVar(&o.connections, "connections", engine.ConnPerStage, "connection layout: per-stage (API, each stage and the monitor one each), per-worker (one per stage worker) or shared (one for everything)")
 	o.registerEventFlags(cmd)
+	registerTLS(cmd, &o.tlsOpts)
 	o.stages = map[string]*stageFlags{}
 	for _, s := range engine.StageNames {
 		sf := &stageFlags{}
@@ -179,9 +184,9 @@ func openBroker(ctx context.Context, o runOptions, log *slog.Logger) (d broker.D
 	case "embedded":
 		return embedded.New(), "embedded", "embedded broker (--broker embedded)", nil
 	case "rabbitmq":
-		return amqpbroker.New(o.amqpURL), "rabbitmq", "", nil
+		return amqpbroker.New(o.amqpURL, amqpbroker.WithTLS(o.tlsConf)), "rabbitmq", o.tlsNote(), nil
 	case "auto":
-		if err := amqpbroker.Ping(ctx, o.amqpURL); err != nil {
+		if err := amqpbroker.Ping(ctx, o.amqpURL, amqpbroker.WithTLS(o.tlsConf)); err != nil {
 			if errors.Is(err, broker.ErrBadURL) {
 				return nil, "", "", exitWith(exitUsage, err)
 			}
@@ -190,13 +195,13 @@ func openBroker(ctx context.Context, o runOptions, log *slog.Logger) (d broker.D
 			}
 			if o.amqpSet || os.Getenv("OMS_AMQP_URL") != "" {
 				// Named explicitly: never silently replaced.
-				return amqpbroker.New(o.amqpURL), "rabbitmq", "", nil
+				return amqpbroker.New(o.amqpURL, amqpbroker.WithTLS(o.tlsConf)), "rabbitmq", o.tlsNote(), nil
 			}
 			note := fmt.Sprintf("EMBEDDED BROKER: no RabbitMQ at %s (%v); messages live in this process only", amqpbroker.Redact(o.amqpURL), err)
 			log.Warn(note)
 			return embedded.New(), "embedded", note, nil
 		}
-		return amqpbroker.New(o.amqpURL), "rabbitmq", "", nil
+		return amqpbroker.New(o.amqpURL, amqpbroker.WithTLS(o.tlsConf)), "rabbitmq", o.tlsNote(), nil
 	}
 	return nil, "", "", exitWith(exitUsage, fmt.Errorf("--broker %q: valid are auto, rabbitmq, embedded", o.brokerMode))
 }
@@ -287,6 +292,14 @@ func newLogger(o runOptions) (*slog.Logger, func(), error) {
 // first signal (a second one exits at once).
 func run(parent context.Context, o runOptions) error {
 	// Check everything the user typed before touching the broker.
+	if err := o.checkURLs(); err != nil {
+		return err
+	}
+	tlsConf, err := o.tlsSetup()
+	if err != nil {
+		return err
+	}
+	o.tlsConf = tlsConf
 	var sc *scenario.Scenario
 	if o.replayRun != "" {
 		s, arrivals, err := loadReplay(parent, o)
@@ -313,9 +326,6 @@ func run(parent context.Context, o runOptions) error {
 		return err
 	}
 	if err := o.checkAPIAccess(); err != nil {
-		return err
-	}
-	if err := o.checkURLs(); err != nil {
 		return err
 	}
 	if sc != nil && !o.canLoad() {

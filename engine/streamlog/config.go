@@ -1,6 +1,7 @@
 package streamlog
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +59,10 @@ type Config struct {
 	Name string
 	// Logger receives connection losses and reconnections; nil discards.
 	Logger *slog.Logger
+	// TLS configures rabbitmq-stream+tls:// connections (CAs, client
+	// certificate, server name); nil trusts the system's roots and
+	// verifies the URL's host. Each connection uses a copy.
+	TLS *tls.Config
 }
 
 func (c *Config) setDefaults() {
