@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"oms-sim/engine"
+	"oms-sim/engine/broker"
+	"oms-sim/engine/broker/amqpbroker"
 )
 
 // marker is the password every URL of FuzzNoSecretInOutput carries.
@@ -99,4 +104,56 @@ func concat(parts ...[]string) []string {
 		out = append(out, p...)
 	}
 	return out
+}
+
+// FuzzURLErrorsHideSecret is the fast, in-process half of
+// FuzzNoSecretInOutput: any string with the marker as its password goes
+// through every URL check and redaction, and through a dial when the
+// check refuses it; no message may carry the marker.
+//
+//	go test -run '^$' -fuzz FuzzURLErrorsHideSecret .
+func FuzzURLErrorsHideSecret(f *testing.F) {
+	for _, s := range []string{"amqp://u:%s@h:5672/", "amqp://u:p%%zz%s@h/", "amqp://u:%s/x@h/", "rabbitmq-stream://u:%s@h:abc/",
+		"smtp://u:%s@h", "http://u:%s@h:15672/api/", "amqps://u@v:%s@h/", "amqp://u:%s#@h/", "amqp://u:%s?@h:1/@x"} {
+		i := strings.Index(s, "%s")
+		f.Add(strings.ReplaceAll(s[:i], "%%", "%"), strings.ReplaceAll(s[i+2:], "%%", "%"))
+	}
+	f.Fuzz(func(t *testing.T, before, after string) {
+		if strings.Contains(strings.ToLower(before+after), strings.ToLower(marker[:4])) {
+			return
+		}
+		// Only a password: the marker must follow a ':' of the userinfo
+		// and be followed by an '@' somewhere.
+		if !strings.Contains(before, "://") || !strings.HasSuffix(before, ":") || !strings.Contains(after, "@") {
+			return
+		}
+		raw := before + marker + after
+		var msgs []string
+		add := func(err error) {
+			if err != nil {
+				msgs = append(msgs, err.Error())
+			}
+		}
+		msgs = append(msgs, broker.Redact(raw))
+		add(checkAMQP(raw))
+		add(checkStream(raw))
+		_, err := broker.CheckURL("--target", raw, "http", "https")
+		add(err)
+		_, err = engine.ParseSink(raw)
+		add(err)
+		if amqpbroker.CheckURL("--amqp", raw) != nil {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel() // the check must refuse it before any dial
+			_, err := amqpbroker.New(raw).Dial(ctx, "fuzz")
+			add(err)
+		}
+		if _, err := tlsSetup(broker.TLSOptions{ServerName: "x"}, raw); err != nil {
+			add(err)
+		}
+		for _, m := range msgs {
+			if strings.Contains(m, marker) {
+				t.Errorf("URL %q: the password is in %q", raw, m)
+			}
+		}
+	})
 }
