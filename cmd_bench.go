@@ -95,6 +95,7 @@ over the stream protocol. The queues are deleted afterwards.`,
 	f := cmd.Flags()
 	f.StringVar(&types, "queue-types", "classic,quorum,stream", "queue types to measure, comma-separated")
 	f.StringVar(&amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL)")
+	redactDefault(cmd, "amqp")
 	f.StringVar(&streamURL, "stream-url", "", "stream protocol URL (default: the --amqp host and credentials, port 5552)")
 	f.DurationVar(&cfg.Duration, "duration", 20*time.Second, "measured time per queue type")
 	f.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "unmeasured time before it")

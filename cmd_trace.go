@@ -36,6 +36,7 @@ type readOptions struct {
 func (r *readOptions) register(cmd *cobra.Command, since time.Duration) {
 	f := cmd.Flags()
 	f.StringVar(&r.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL); the stream URL is derived from it")
+	redactDefault(cmd, "amqp")
 	f.StringVar(&r.streamURL, "stream-url", "", "stream protocol URL (default: the --amqp host and credentials, port 5552)")
 	f.StringVar(&r.namespace, "namespace", "", "the namespace the pipeline ran in")
 	f.DurationVar(&r.since, "since", since, "how far back to search the event stream (0: all of it)")

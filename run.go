@@ -140,6 +140,7 @@ func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f.StringVar(&o.adminTok, "admin-token", "", "bearer token the changing endpoints (PATCH /api/stages, POST /api/inventory/restock) require (env OMS_ADMIN_TOKEN; at least 16 characters); placing orders and reading stay open")
 	f.BoolVar(&o.insecureAdmin, "insecure-admin", false, "let anyone who reaches a non-loopback --http change stages and stock, without a token (said in the header and the log)")
 	f.StringVar(&o.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL)")
+	redactDefault(cmd, "amqp")
 	f.StringVar(&o.brokerMode, "broker", "auto", "auto|rabbitmq|embedded: auto uses RabbitMQ when it answers, else the embedded broker")
 	f.StringVar(&o.queueType, "queue-type", broker.Classic, "classic|quorum")
 	f.StringVar(&o.namespace, "namespace", "", "prefix for every exchange and queue name (ns.orders, ns.oms.payment, …), to run separate pipelines on one broker")

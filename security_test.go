@@ -168,14 +168,19 @@ func TestLoopbackListen(t *testing.T) {
 	}
 }
 
-// TestAdminTokenNotInHelp: --help never prints a token from the
-// environment.
+// TestAdminTokenNotInHelp: --help never prints a token or a password
+// from the environment.
 func TestAdminTokenNotInHelp(t *testing.T) {
 	t.Parallel()
 	const tok = "env-token-0123456789abcdef"
-	code, stdout, stderr := cli(t, []string{"OMS_ADMIN_TOKEN=" + tok}, "--help")
-	if code != 0 || !strings.Contains(stdout, "--admin-token") || strings.Contains(stdout+stderr, tok) {
-		t.Errorf("--help: exit %d; want the flag documented and the token absent\n%s", code, stdout)
+	for _, args := range [][]string{{"--help"}, {"bench", "--help"}, {"trace", "--help"}, {"capacity", "--help"}, {"replay", "--help"}} {
+		code, stdout, stderr := cli(t, []string{"OMS_ADMIN_TOKEN=" + tok, "OMS_AMQP_URL=amqp://u:" + marker + "@h:5672/"}, args...)
+		if code != 0 || strings.Contains(stdout+stderr, tok) || strings.Contains(stdout+stderr, marker) {
+			t.Errorf("%v: exit %d; want no token and no password from the environment\n%s", args, code, stdout)
+		}
+		if args[0] == "--help" && !strings.Contains(stdout, "--admin-token") {
+			t.Errorf("--help does not document --admin-token")
+		}
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
 )
@@ -71,4 +73,12 @@ func reportFailed(path string, writeErr, verdict error) error {
 		return verdict
 	}
 	return exitWith(exitUsage, fmt.Errorf("the run passed (result above), but --report %s could not be written: %w", path, writeErr))
+}
+
+// redactDefault keeps a flag's default (e.g. --amqp's, from OMS_AMQP_URL)
+// from showing its password in --help.
+func redactDefault(cmd *cobra.Command, name string) {
+	if f := cmd.Flags().Lookup(name); f != nil {
+		f.DefValue = broker.Redact(f.DefValue)
+	}
 }
