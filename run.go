@@ -212,7 +212,7 @@ func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.L
 		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType, Namespace: o.namespace, Process: o.process,
 		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, MaxBacklog: o.maxBacklog, Logger: log,
 		IdempotencyKeys: o.idemKeys, IdempotencyTTL: o.idemTTL, ManagementURL: o.managementURL(),
-		AdminToken: o.adminToken(), AdminInsecure: o.insecureAdmin && o.adminToken() == "",
+		AdminToken: o.adminToken(), AdminInsecure: o.insecureAdmin && o.adminToken() == "", ManagementTLS: o.tlsConf,
 		// The flags' values (typed or default); a scenario's broker:
 		// section replaces them below unless the flag was typed.
 		BodyBytes: o.bodyBytes, Transient: !o.persistent, Connections: o.connections,

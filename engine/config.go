@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -158,6 +159,9 @@ type Config struct {
 	// ManagementURL is RabbitMQ's management API ("http://user:pw@host:15672/api/"),
 	// polled for the nodes' run queues and alarms; "" does not poll.
 	ManagementURL string
+	// ManagementTLS is the TLS configuration of an https:// management
+	// API (the --tls-* flags); nil uses the system's roots.
+	ManagementTLS *tls.Config
 	// BodyBytes, when positive, is the size of every message the engine
 	// publishes (order.created and each hop's outgoing message): the
 	// order JSON is padded to exactly this many bytes with a "pad" field

@@ -136,7 +136,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.mon.sample(runCtx)
 	}()
 	if e.cfg.ManagementURL != "" && e.cfg.BrokerKind != "embedded" {
-		e.mgmt = newMgmtPoller(e.cfg.ManagementURL)
+		e.mgmt = newMgmtPoller(e.cfg.ManagementURL, e.cfg.ManagementTLS)
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
