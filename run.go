@@ -29,32 +29,34 @@ import (
 
 // runOptions are the flags of the main command.
 type runOptions struct {
-	httpAddr      string
+	httpAddr     string
+	amqpURL      string
+	amqpSet      bool
+	brokerMode   string
+	queueType    string
+	namespace    string
+	roles        string
+	headless     bool
+	seed         uint64
+	emailSink    string
+	recentOrders int
+	maxBacklog   int
+	idemKeys     int
+	idemTTL      time.Duration
+	mgmtURL      string
+	logFile      string
+	logLevel     string
+	cpuProfile   string
+	statusEvery  time.Duration
+	stages       map[string]*stageFlags
+	bodyBytes    int
+	persistent   bool
+	connections  string
+
+	// Who may steer the API, and the dashboard's own log file.
 	adminTok      string
 	insecureAdmin bool
 	privateLog    bool // logFile is the dashboard's default in $TMPDIR
-	amqpURL       string
-	amqpSet       bool
-	brokerMode    string
-	queueType     string
-	namespace     string
-	roles         string
-	headless      bool
-	seed          uint64
-	emailSink     string
-	recentOrders  int
-	maxBacklog    int
-	idemKeys      int
-	idemTTL       time.Duration
-	mgmtURL       string
-	logFile       string
-	logLevel      string
-	cpuProfile    string
-	statusEvery   time.Duration
-	stages        map[string]*stageFlags
-	bodyBytes     int
-	persistent    bool
-	connections   string
 
 	scenario     string
 	report       string
