@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +17,7 @@ import (
 
 	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
+	"oms-sim/engine/streamlog"
 	"oms-sim/loadgen/queuebench"
 )
 
@@ -24,6 +28,7 @@ func newBenchCmd() *cobra.Command {
 		report    string
 		amqpURL   string
 		streamURL string
+		tlsOpts   broker.TLSOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -45,9 +50,18 @@ over the stream protocol. The queues are deleted afterwards.`,
 			if cfg.StreamURL == "" {
 				cfg.StreamURL = streamURLFor(amqpURL)
 			}
-			if err := cfg.Validate(); err != nil {
+			errs := []error{cfg.Validate(), checkAMQP(amqpURL)}
+			if streamURL != "" {
+				errs = append(errs, checkStream(streamURL))
+			}
+			if err := errors.Join(errs...); err != nil {
 				return exitWith(exitUsage, err)
 			}
+			tlsConf, err := tlsSetup(tlsOpts, cfg.AMQPURL, cfg.StreamURL)
+			if err != nil {
+				return err
+			}
+			cfg.TLS = tlsConf
 			if report != "" {
 				switch filepath.Ext(report) {
 				case ".json", ".md", ".txt":
@@ -55,27 +69,33 @@ over the stream protocol. The queues are deleted afterwards.`,
 					return exitWith(exitUsage, fmt.Errorf("--report %s: use .json, .md or .txt", report))
 				}
 			}
+			if err := benchReachable(cmd.Context(), cfg); err != nil {
+				return err
+			}
 			results, err := queuebench.Run(cmd.Context(), cfg)
 			if err != nil {
 				return exitWith(exitFailed, err)
 			}
 			printBench(cmd.OutOrStdout(), cfg, results, false)
-			if report != "" {
-				if err := writeBench(report, cfg, results); err != nil {
-					return exitWith(exitUsage, err)
-				}
-			}
+			var verdict error
 			for _, r := range results {
 				if r.Err != "" {
-					return exitWith(exitFailed, fmt.Errorf("%s: %s", r.Type, r.Err))
+					verdict = exitWith(exitFailed, fmt.Errorf("%s: %s", r.Type, r.Err))
+					break
 				}
 			}
-			return nil
+			if report != "" {
+				if err := writeBench(report, cfg, results); err != nil {
+					return reportFailed(report, err, verdict)
+				}
+			}
+			return verdict
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&types, "queue-types", "classic,quorum,stream", "queue types to measure, comma-separated")
 	f.StringVar(&amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL)")
+	redactDefault(cmd, "amqp")
 	f.StringVar(&streamURL, "stream-url", "", "stream protocol URL (default: the --amqp host and credentials, port 5552)")
 	f.DurationVar(&cfg.Duration, "duration", 20*time.Second, "measured time per queue type")
 	f.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "unmeasured time before it")
@@ -83,7 +103,22 @@ over the stream protocol. The queues are deleted afterwards.`,
 	f.IntVar(&cfg.InFlight, "in-flight", queuebench.DefaultInFlight, "unconfirmed publishes at most")
 	f.IntVar(&cfg.Prefetch, "prefetch", queuebench.DefaultPrefetch, "consumer prefetch")
 	f.StringVar(&report, "report", "", "also write the table to FILE (.json, .md or .txt)")
+	registerTLS(cmd, &tlsOpts)
 	return cmd
+}
+
+// benchReachable checks that the broker answers on each protocol bench
+// will use: an unreachable broker is exit 3, not a failed measurement.
+func benchReachable(ctx context.Context, cfg queuebench.Config) error {
+	if err := amqpbroker.Ping(ctx, cfg.AMQPURL, amqpbroker.WithTLS(cfg.TLS)); err != nil {
+		return exitWith(exitUnreachable, fmt.Errorf("RabbitMQ: %w", err))
+	}
+	if slices.Contains(cfg.Types, queuebench.Stream) {
+		if err := streamlog.PingTLS(ctx, cfg.StreamURL, cfg.TLS); err != nil {
+			return exitWith(exitUnreachable, fmt.Errorf("stream protocol: %w (rabbitmq-plugins enable rabbitmq_stream)", err))
+		}
+	}
+	return nil
 }
 
 func printBench(w io.Writer, cfg queuebench.Config, results []queuebench.Result, md bool) {

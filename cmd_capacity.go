@@ -130,6 +130,17 @@ func runCapacity(cmd *cobra.Command, o runOptions, co capacityOptions) error {
 	if err := o.checkLoadFlags(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := o.checkURLs(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := o.checkAPIAccess(); err != nil {
+		errs = append(errs, err)
+	}
+	tlsConf, err := o.tlsSetup()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	o.tlsConf = tlsConf
 	var sc *scenario.Scenario
 	if co.scenario != "" {
 		s, err := scenarios.Load(co.scenario)
@@ -181,19 +192,20 @@ func runCapacity(cmd *cobra.Command, o runOptions, co capacityOptions) error {
 		}
 	}
 	fmt.Fprint(out, rep.Text())
+	var verdict error
+	switch {
+	case searchErr != nil:
+		verdict = exitWith(exitFailed, searchErr)
+	case !res.Found:
+		verdict = exitWith(exitFailed, fmt.Errorf("no knee: %s", strings.TrimPrefix(rep.KneeLine(), "knee: ")))
+	}
 	if co.report != "" {
 		if err := rep.WriteFile(co.report); err != nil {
-			return exitWith(exitUsage, err)
+			return reportFailed(co.report, err, verdict)
 		}
 		fmt.Fprintf(os.Stderr, "oms-sim: report written to %s\n", co.report)
 	}
-	if searchErr != nil {
-		return exitWith(exitFailed, searchErr)
-	}
-	if !res.Found {
-		return exitWith(exitFailed, fmt.Errorf("no knee: %s", strings.TrimPrefix(rep.KneeLine(), "knee: ")))
-	}
-	return nil
+	return verdict
 }
 
 // sloText heads the capacity output with the SLOs.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"oms-sim/engine"
+	"oms-sim/engine/broker"
 	"oms-sim/engine/streamlog"
 	"oms-sim/loadgen"
 	"oms-sim/loadgen/scenario"
@@ -27,14 +29,18 @@ type readOptions struct {
 	streamURL string
 	namespace string
 	since     time.Duration
+	tlsOpts   broker.TLSOptions
+	tlsConf   *tls.Config // built by readBack
 }
 
 func (r *readOptions) register(cmd *cobra.Command, since time.Duration) {
 	f := cmd.Flags()
 	f.StringVar(&r.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL); the stream URL is derived from it")
+	redactDefault(cmd, "amqp")
 	f.StringVar(&r.streamURL, "stream-url", "", "stream protocol URL (default: the --amqp host and credentials, port 5552)")
 	f.StringVar(&r.namespace, "namespace", "", "the namespace the pipeline ran in")
 	f.DurationVar(&r.since, "since", since, "how far back to search the event stream (0: all of it)")
+	registerTLS(cmd, &r.tlsOpts)
 }
 
 func (r readOptions) config() streamlog.Config {
@@ -42,16 +48,28 @@ func (r readOptions) config() streamlog.Config {
 	if u == "" {
 		u = streamURLFor(r.amqpURL)
 	}
-	return streamlog.Config{URL: u, Stream: engine.Names{Namespace: r.namespace}.Of(streamlog.DefaultStream), Logger: slog.New(slog.DiscardHandler)}
+	return streamlog.Config{URL: u, Stream: engine.Names{Namespace: r.namespace}.Of(streamlog.DefaultStream), Logger: slog.New(slog.DiscardHandler), TLS: r.tlsConf}
 }
 
 // readBack reads matching events, mapping failures to exit codes.
 func (r readOptions) readBack(ctx context.Context, match func(engine.Event) bool) ([]engine.Event, error) {
+	if err := r.checkURLs(); err != nil {
+		return nil, err
+	}
+	if r.tlsConf == nil {
+		c, err := tlsSetup(r.tlsOpts, r.amqpURL, r.streamURL)
+		if err != nil {
+			return nil, err
+		}
+		r.tlsConf = c
+	}
 	evs, err := streamlog.ReadBack(ctx, r.config(), r.since, match)
 	switch {
 	case errors.Is(err, streamlog.ErrStalled):
 		fmt.Fprintf(os.Stderr, "oms-sim: warning: %v; showing what was read\n", err)
 		return evs, nil
+	case errors.Is(err, broker.ErrBadURL):
+		return nil, exitWith(exitUsage, err)
 	case errors.Is(err, streamlog.ErrUnreachable):
 		return nil, exitWith(exitUnreachable, err)
 	case errors.Is(err, streamlog.ErrNoStream):
@@ -194,7 +212,7 @@ current pipeline, then drains, audits and reports like a scenario run.
 
 // loadReplay reads a recorded run's arrivals and builds its replay.
 func loadReplay(ctx context.Context, o runOptions) (*scenario.Scenario, []loadgen.Arrival, error) {
-	r := readOptions{amqpURL: o.amqpURL, streamURL: o.ev.streamURL, namespace: o.namespace, since: o.replaySince}
+	r := readOptions{amqpURL: o.amqpURL, streamURL: o.ev.streamURL, namespace: o.namespace, since: o.replaySince, tlsConf: o.tlsConf}
 	evs, err := r.readBack(ctx, func(ev engine.Event) bool { return ev.RunID == o.replayRun })
 	if err != nil {
 		return nil, nil, err

@@ -23,7 +23,7 @@ type eventFlags struct {
 }
 
 // streamURLFor derives the stream protocol URL from the AMQP one: same
-// user, password, host and vhost, port 5552.
+// user, password, host and vhost, port 5552 (5551 over TLS for amqps).
 func streamURLFor(amqpURL string) string {
 	u, err := url.Parse(amqpURL)
 	if err != nil || u.Host == "" {
@@ -34,7 +34,11 @@ func streamURLFor(amqpURL string) string {
 	if u.Scheme == "amqps" {
 		scheme = "rabbitmq-stream+tls"
 	}
-	out := url.URL{Scheme: scheme, User: u.User, Host: net.JoinHostPort(host, "5552"), Path: u.Path}
+	port := "5552"
+	if u.Scheme == "amqps" {
+		port = "5551" // RabbitMQ's stream TLS port
+	}
+	out := url.URL{Scheme: scheme, User: u.User, Host: net.JoinHostPort(host, port), Path: u.Path}
 	if out.Path == "" {
 		out.Path = "/"
 	}
@@ -48,7 +52,7 @@ func (o runOptions) streamConfig(names engine.Names, log *slog.Logger) streamlog
 	}
 	return streamlog.Config{
 		URL: u, Stream: names.Of(streamlog.DefaultStream), MaxAge: o.ev.maxAge, MaxBytes: o.ev.maxBytes,
-		Name: "oms-sim/" + o.process, Logger: log,
+		Name: "oms-sim/" + o.process, Logger: log, TLS: o.tlsConf,
 	}
 }
 
@@ -64,7 +68,7 @@ func openEvents(ctx context.Context, o runOptions, brokerKind string, names engi
 			return nil, engine.EventsMemory, "", nil
 		}
 		cfg := o.streamConfig(names, log)
-		if err := streamlog.Ping(ctx, cfg.URL); err != nil {
+		if err := streamlog.PingTLS(ctx, cfg.URL, cfg.TLS); err != nil {
 			note := fmt.Sprintf("event log in memory: no stream protocol at %s (%v); traces cover this process only — enable it with: rabbitmq-plugins enable rabbitmq_stream", broker.Redact(cfg.URL), err)
 			log.Warn(note)
 			return nil, engine.EventsMemory, note, nil

@@ -59,7 +59,7 @@ func newRootCmd() *cobra.Command {
 payment → inventory → email consumers as goroutine pools — on RabbitMQ, or on an
 embedded in-process broker when none answers.
 
-  oms-sim                              dashboard + API on :5000, no load until started
+  oms-sim                              dashboard + API on localhost:5000, no load until started
   oms-sim --headless                   the same with a status line instead of a dashboard
   oms-sim --scenario burst             run a shipped scenario (or a YAML file) with the dashboard
   oms-sim --scenario burst --headless --report out.json
@@ -75,8 +75,13 @@ embedded in-process broker when none answers.
   oms-sim --role payment               run only some parts; processes on one broker form one pipeline
   oms-sim --role none                  watch a pipeline that runs elsewhere (queues and events)
 
-Exit codes: 0 ok · 1 thresholds failed or orders lost · 2 usage or config error ·
-3 broker unreachable.`,
+The API listens on localhost only unless --http says otherwise; beyond loopback,
+PATCH /api/stages and POST /api/inventory/restock need --admin-token (sent as
+Authorization: Bearer TOKEN), or --insecure-admin. TLS to RabbitMQ: an amqps://
+--amqp with --tls-ca, --tls-cert/--tls-key, --tls-server-name.
+
+Exit codes: 0 ok · 1 thresholds failed or orders lost · 2 usage or config error
+(a malformed URL included) · 3 broker unreachable (or refused our credentials or TLS).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,

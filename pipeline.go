@@ -133,6 +133,10 @@ func startPipeline(ctx context.Context, o runOptions, sc *scenario.Scenario, log
 	}
 	fmt.Fprintf(os.Stderr, "oms-sim: API on http://%s  broker %s (%s, %s queues)  roles %s\n",
 		displayAddr(srv.Addr), d.Describe(), kind, cfg.QueueType, o.roles)
+	if w := o.insecureAdminWarning(); w != "" {
+		fmt.Fprintln(os.Stderr, "oms-sim: "+w)
+		log.Warn(w)
+	}
 	return &pipeline{eng: eng, srv: srv, cfg: cfg, evMode: evMode, log: log}, nil
 }
 

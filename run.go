@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -52,6 +53,11 @@ type runOptions struct {
 	persistent   bool
 	connections  string
 
+	// Who may steer the API, and the dashboard's own log file.
+	adminTok      string
+	insecureAdmin bool
+	privateLog    bool // logFile is the dashboard's default in $TMPDIR
+
 	scenario     string
 	report       string
 	driver       string
@@ -61,6 +67,9 @@ type runOptions struct {
 
 	process string
 	ev      eventFlags
+
+	tlsOpts broker.TLSOptions
+	tlsConf *tls.Config // built from tlsOpts by tlsSetup
 
 	// replay, when set, re-drives that recorded run's arrivals.
 	replayArrivals []loadgen.Arrival
@@ -129,8 +138,11 @@ func (o runOptions) managementURL() string {
 // command and capacity share them; httpAddr is the --http default.
 func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f := cmd.Flags()
-	f.StringVar(&o.httpAddr, "http", httpAddr, "listen address of the HTTP API")
+	f.StringVar(&o.httpAddr, "http", httpAddr, "listen address of the HTTP API (beyond loopback it needs --admin-token or --insecure-admin)")
+	f.StringVar(&o.adminTok, "admin-token", "", "bearer token the changing endpoints (PATCH /api/stages, POST /api/inventory/restock) require (env OMS_ADMIN_TOKEN; at least 16 characters); placing orders and reading stay open")
+	f.BoolVar(&o.insecureAdmin, "insecure-admin", false, "let anyone who reaches a non-loopback --http change stages and stock, without a token (said in the header and the log)")
 	f.StringVar(&o.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL)")
+	redactDefault(cmd, "amqp")
 	f.StringVar(&o.brokerMode, "broker", "auto", "auto|rabbitmq|embedded: auto uses RabbitMQ when it answers, else the embedded broker")
 	f.StringVar(&o.queueType, "queue-type", broker.Classic, "classic|quorum")
 	f.StringVar(&o.namespace, "namespace", "", "prefix for every exchange and queue name (ns.orders, ns.oms.payment, …), to run separate pipelines on one broker")
@@ -149,6 +161,7 @@ func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f.BoolVar(&o.persistent, "persistent", true, "publish persistent messages (delivery mode 2); --persistent=false publishes transient ones (mode 1); queues stay durable")
 	f.StringVar(&o.connections, "connections", engine.ConnPerStage, "connection layout: per-stage (API, each stage and the monitor one each), per-worker (one per stage worker) or shared (one for everything)")
 	o.registerEventFlags(cmd)
+	registerTLS(cmd, &o.tlsOpts)
 	o.stages = map[string]*stageFlags{}
 	for _, s := range engine.StageNames {
 		sf := &stageFlags{}
@@ -174,21 +187,24 @@ func openBroker(ctx context.Context, o runOptions, log *slog.Logger) (d broker.D
 	case "embedded":
 		return embedded.New(), "embedded", "embedded broker (--broker embedded)", nil
 	case "rabbitmq":
-		return amqpbroker.New(o.amqpURL), "rabbitmq", "", nil
+		return amqpbroker.New(o.amqpURL, amqpbroker.WithTLS(o.tlsConf)), "rabbitmq", o.tlsNote(), nil
 	case "auto":
-		if err := amqpbroker.Ping(ctx, o.amqpURL); err != nil {
+		if err := amqpbroker.Ping(ctx, o.amqpURL, amqpbroker.WithTLS(o.tlsConf)); err != nil {
+			if errors.Is(err, broker.ErrBadURL) {
+				return nil, "", "", exitWith(exitUsage, err)
+			}
 			if amqpbroker.IsRefused(err) {
 				return nil, "", "", exitWith(exitUnreachable, fmt.Errorf("RabbitMQ at %s refused the connection: %v (check user, password and vhost)", amqpbroker.Redact(o.amqpURL), err))
 			}
 			if o.amqpSet || os.Getenv("OMS_AMQP_URL") != "" {
 				// Named explicitly: never silently replaced.
-				return amqpbroker.New(o.amqpURL), "rabbitmq", "", nil
+				return amqpbroker.New(o.amqpURL, amqpbroker.WithTLS(o.tlsConf)), "rabbitmq", o.tlsNote(), nil
 			}
 			note := fmt.Sprintf("EMBEDDED BROKER: no RabbitMQ at %s (%v); messages live in this process only", amqpbroker.Redact(o.amqpURL), err)
 			log.Warn(note)
 			return embedded.New(), "embedded", note, nil
 		}
-		return amqpbroker.New(o.amqpURL), "rabbitmq", "", nil
+		return amqpbroker.New(o.amqpURL, amqpbroker.WithTLS(o.tlsConf)), "rabbitmq", o.tlsNote(), nil
 	}
 	return nil, "", "", exitWith(exitUsage, fmt.Errorf("--broker %q: valid are auto, rabbitmq, embedded", o.brokerMode))
 }
@@ -198,6 +214,7 @@ func (o runOptions) engineConfig(d broker.Dialer, kind, note string, log *slog.L
 		Dialer: d, BrokerKind: kind, BrokerNote: note, QueueType: o.queueType, Namespace: o.namespace, Process: o.process,
 		Seed: o.seed, EmailSink: o.emailSink, RecentOrders: o.recentOrders, MaxBacklog: o.maxBacklog, Logger: log,
 		IdempotencyKeys: o.idemKeys, IdempotencyTTL: o.idemTTL, ManagementURL: o.managementURL(),
+		AdminToken: o.adminToken(), AdminInsecure: o.insecureAdmin && o.adminToken() == "", ManagementTLS: o.tlsConf,
 		// The flags' values (typed or default); a scenario's broker:
 		// section replaces them below unless the flag was typed.
 		BodyBytes: o.bodyBytes, Transient: !o.persistent, Connections: o.connections,
@@ -255,7 +272,11 @@ func newLogger(o runOptions) (*slog.Logger, func(), error) {
 	var w io.Writer = os.Stderr
 	closeFn := func() {}
 	if o.logFile != "" {
-		f, err := os.OpenFile(o.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		open := func(p string) (*os.File, error) { return os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644) }
+		if o.privateLog {
+			open = openPrivateLog
+		}
+		f, err := open(o.logFile)
 		if err != nil {
 			return nil, nil, exitWith(exitUsage, fmt.Errorf("--log-file: %w", err))
 		}
@@ -274,6 +295,14 @@ func newLogger(o runOptions) (*slog.Logger, func(), error) {
 // first signal (a second one exits at once).
 func run(parent context.Context, o runOptions) error {
 	// Check everything the user typed before touching the broker.
+	if err := o.checkURLs(); err != nil {
+		return err
+	}
+	tlsConf, err := o.tlsSetup()
+	if err != nil {
+		return err
+	}
+	o.tlsConf = tlsConf
 	var sc *scenario.Scenario
 	if o.replayRun != "" {
 		s, arrivals, err := loadReplay(parent, o)
@@ -299,6 +328,9 @@ func run(parent context.Context, o runOptions) error {
 	if err := o.checkLoadFlags(); err != nil {
 		return err
 	}
+	if err := o.checkAPIAccess(); err != nil {
+		return err
+	}
 	if sc != nil && !o.canLoad() {
 		return exitWith(exitUsage, fmt.Errorf("--role %s has no api: a scenario's orders need this process's API (add api to --role) or --target URL of an API elsewhere", o.roles))
 	}
@@ -306,6 +338,7 @@ func run(parent context.Context, o runOptions) error {
 	if !headless && o.logFile == "" {
 		// The dashboard owns the terminal: logs go to a file.
 		o.logFile = filepath.Join(os.TempDir(), "oms-sim.log")
+		o.privateLog = true
 	}
 	ctx, log, done, err := setupProcess(parent, o)
 	if err != nil {
@@ -391,16 +424,17 @@ func finish(o runOptions, rep *loadgen.Report) error {
 	if rep == nil {
 		return nil
 	}
+	var verdict error
+	if !rep.Passed {
+		verdict = exitWith(exitFailed, fmt.Errorf("scenario %s failed: %s", rep.Scenario, failSummary(rep)))
+	}
 	if o.report != "" {
 		if err := rep.WriteFile(o.report); err != nil {
-			return exitWith(exitUsage, err)
+			return reportFailed(o.report, err, verdict)
 		}
 		fmt.Fprintf(os.Stderr, "oms-sim: report written to %s\n", o.report)
 	}
-	if !rep.Passed {
-		return exitWith(exitFailed, fmt.Errorf("scenario %s failed: %s", rep.Scenario, failSummary(rep)))
-	}
-	return nil
+	return verdict
 }
 
 func failSummary(rep *loadgen.Report) string {
@@ -449,7 +483,14 @@ func serveHTTP(addr string, h http.Handler, log *slog.Logger) (*http.Server, err
 		return nil, fmt.Errorf("--http %s: %w", addr, err)
 	}
 	// Addr is what was bound, so ":0" shows the port it got.
-	srv := &http.Server{Addr: ln.Addr().String(), Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Addr: ln.Addr().String(), Handler: h,
+		// A slow or idle client cannot hold a connection (and a
+		// goroutine) for ever. WriteTimeout leaves room for an order's
+		// confirm (publishTimeout, 5 s) and a large snapshot.
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "err", err)

@@ -17,7 +17,7 @@ import (
 
 // apiCounters count the API's answers for snapshots and metrics.
 type apiCounters struct {
-	accepted, rejected, unavailable, indeterminate atomic.Int64
+	accepted, rejected, unavailable, indeterminate, unauthorized atomic.Int64
 }
 
 // publishTimeout bounds how long POST /api/orders waits for the broker's
@@ -33,9 +33,9 @@ func (e *Engine) Handler() http.Handler {
 	mux.HandleFunc("GET /api/orders/{id}", e.handleGetOrder)
 	mux.HandleFunc("GET /api/stages", e.handleListStages)
 	mux.HandleFunc("GET /api/stages/{name}", e.handleGetStage)
-	mux.HandleFunc("PATCH /api/stages/{name}", e.handlePatchStage)
+	mux.HandleFunc("PATCH /api/stages/{name}", e.requireAdmin(e.handlePatchStage))
 	mux.HandleFunc("GET /api/inventory", e.handleInventory)
-	mux.HandleFunc("POST /api/inventory/restock", e.handleRestock)
+	mux.HandleFunc("POST /api/inventory/restock", e.requireAdmin(e.handleRestock))
 	mux.HandleFunc("GET /api/snapshot", e.handleSnapshot)
 	mux.HandleFunc("GET /api/openapi.json", handleOpenAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -43,7 +43,51 @@ func (e *Engine) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", e.handleReady)
 	mux.Handle("GET /metrics", e.metricsHandler())
-	return mux
+	return jsonFallback(mux)
+}
+
+// jsonFallback answers what the mux does not route (404, and 405 with its
+// Allow header) with the JSON error body every other answer has.
+func jsonFallback(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r) // routes again: Handler does not set r's path values
+			return
+		}
+		rec := &statusRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r) // the mux's own 404 or 405: keep its code and Allow
+		code := rec.code
+		if code == 0 {
+			code = http.StatusNotFound
+		}
+		if allow := rec.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		switch code {
+		case http.StatusMethodNotAllowed:
+			writeError(w, code, "", "method %s not allowed on %s: allowed are %s", r.Method, r.URL.Path, rec.header.Get("Allow"))
+		case http.StatusNotFound:
+			writeError(w, code, "", "no such endpoint: %s %s (see GET /api/openapi.json)", r.Method, r.URL.Path)
+		default:
+			writeError(w, code, "", "%s", http.StatusText(code))
+		}
+	})
+}
+
+// statusRecorder keeps the status and headers of the mux's fallback
+// answer and throws its text body away.
+type statusRecorder struct {
+	header http.Header
+	code   int
+}
+
+func (s *statusRecorder) Header() http.Header         { return s.header }
+func (s *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
 }
 
 // apiError is the body of every error answer (DESIGN.md §9).
@@ -68,6 +112,7 @@ const (
 	ReasonIndeterminate = "indeterminate"            // 503: no confirm in time; the order may run
 	ReasonKeyInUse      = "idempotency_key_in_use"   // 409: the same key is being handled now
 	ReasonKeyMismatch   = "idempotency_key_mismatch" // 422: the key was used with another body
+	ReasonUnauthorized  = "unauthorized"             // 401: a changing endpoint without the admin token
 )
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sync"
 )
@@ -50,21 +51,31 @@ func (inv *inventory) take(id, qty int) (left int, ok bool) {
 	return inv.stock[id-1], true
 }
 
-// restock adds qty to product id, or to every product when id is 0.
-func (inv *inventory) restock(id, qty int) bool {
+// restock adds qty to product id, or to every product when id is 0. It
+// changes nothing and returns an error when a product is unknown or would
+// hold more than MaxStock.
+func (inv *inventory) restock(id, qty int) error {
+	if id != 0 && !inv.known(id) {
+		return fmt.Errorf("restock: unknown product %d (valid: 0 for all, 1..%d)", id, len(inv.prices))
+	}
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	ids := []int{id}
 	if id == 0 {
+		ids = ids[:0]
 		for i := range inv.stock {
-			inv.stock[i] += qty
+			ids = append(ids, i+1)
 		}
-		return true
 	}
-	if !inv.known(id) {
-		return false
+	for _, i := range ids {
+		if inv.stock[i-1] > MaxStock-qty {
+			return fmt.Errorf("restock: product %d holds %d; adding %d would pass the most a product may hold, %d", i, inv.stock[i-1], qty, MaxStock)
+		}
 	}
-	inv.stock[id-1] += qty
-	return true
+	for _, i := range ids {
+		inv.stock[i-1] += qty
+	}
+	return nil
 }
 
 // ProductStock is one product's line in the inventory listing.

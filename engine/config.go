@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,7 +22,7 @@ const (
 	DefaultProducts     = 50
 	DefaultStock        = 1_000_000
 	DefaultPublishers   = 4
-	DefaultHTTPAddr     = ":5000"
+	DefaultHTTPAddr     = "localhost:5000"
 )
 
 // Connection layouts: which broker connections the engine's parts share.
@@ -62,11 +63,13 @@ type StageConfig struct {
 // Validate reports every problem with the knobs.
 func (c StageConfig) Validate() error {
 	var errs []error
-	if c.Workers < 0 || c.Workers > 1000 {
-		errs = append(errs, fmt.Errorf("workers must be 0..1000, got %d", c.Workers))
+	if c.Workers < 0 || c.Workers > MaxWorkers {
+		errs = append(errs, fmt.Errorf("workers must be 0..%d, got %d", MaxWorkers, c.Workers))
 	}
-	if c.Prefetch < 1 || c.Prefetch > 65535 {
-		errs = append(errs, fmt.Errorf("prefetch must be 1..65535, got %d", c.Prefetch))
+	if c.Prefetch < 1 || c.Prefetch > MaxPrefetch {
+		errs = append(errs, fmt.Errorf("prefetch must be 1..%d, got %d", MaxPrefetch, c.Prefetch))
+	} else if c.Workers*c.Prefetch > MaxStageInFlight {
+		errs = append(errs, fmt.Errorf("workers × prefetch must be at most %d (the unacknowledged messages a stage may hold), got %d × %d = %d", MaxStageInFlight, c.Workers, c.Prefetch, c.Workers*c.Prefetch))
 	}
 	if err := c.ServiceTime.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("service_time: %w", err))
@@ -156,6 +159,9 @@ type Config struct {
 	// ManagementURL is RabbitMQ's management API ("http://user:pw@host:15672/api/"),
 	// polled for the nodes' run queues and alarms; "" does not poll.
 	ManagementURL string
+	// ManagementTLS is the TLS configuration of an https:// management
+	// API (the --tls-* flags); nil uses the system's roots.
+	ManagementTLS *tls.Config
 	// BodyBytes, when positive, is the size of every message the engine
 	// publishes (order.created and each hop's outgoing message): the
 	// order JSON is padded to exactly this many bytes with a "pad" field
@@ -171,6 +177,13 @@ type Config struct {
 	// Connections is the connection layout: ConnPerStage (default),
 	// ConnPerWorker or ConnShared.
 	Connections string
+	// AdminToken, when set, is the bearer token the changing endpoints
+	// (PATCH /api/stages/{name}, POST /api/inventory/restock) require.
+	// Placing orders and reading stay open.
+	AdminToken string
+	// AdminInsecure records that the API may be reachable beyond
+	// loopback without a token (--insecure-admin); snapshots say so.
+	AdminInsecure bool
 }
 
 func (c *Config) setDefaults() {
@@ -291,6 +304,12 @@ func (c *Config) Validate() error {
 	}
 	if c.IdempotencyKeys < 0 || c.IdempotencyTTL < 0 {
 		errs = append(errs, fmt.Errorf("idempotency keys (%d) and their time to live (%v) must not be negative", c.IdempotencyKeys, c.IdempotencyTTL))
+	}
+	if c.IdempotencyKeys > MaxIdempotencyKeys {
+		errs = append(errs, fmt.Errorf("idempotency keys must be at most %d, got %d", MaxIdempotencyKeys, c.IdempotencyKeys))
+	}
+	if c.Catalog.Stock > MaxStock {
+		errs = append(errs, fmt.Errorf("catalog stock must be at most %d per product, got %d", MaxStock, c.Catalog.Stock))
 	}
 	if c.BodyBytes < 0 || c.BodyBytes > MaxMessageBytes {
 		errs = append(errs, fmt.Errorf("body bytes must be 0 (the natural order JSON) to %d, got %d", MaxMessageBytes, c.BodyBytes))

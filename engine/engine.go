@@ -149,7 +149,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.mon.sample(runCtx)
 	}()
 	if e.cfg.ManagementURL != "" && e.cfg.BrokerKind != "embedded" {
-		e.mgmt = newMgmtPoller(e.cfg.ManagementURL)
+		e.mgmt = newMgmtPoller(e.cfg.ManagementURL, e.cfg.ManagementTLS)
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
@@ -517,11 +517,11 @@ func (e *Engine) ResumeStage(source, name string) error {
 
 // Restock implements Control.
 func (e *Engine) Restock(source string, product, quantity int) error {
-	if quantity < 1 {
-		return fmt.Errorf("restock quantity must be at least 1, got %d", quantity)
+	if quantity < 1 || quantity > MaxRestock {
+		return fmt.Errorf("restock quantity must be 1..%d, got %d", MaxRestock, quantity)
 	}
-	if !e.inv.restock(product, quantity) {
-		return fmt.Errorf("restock: unknown product %d (valid: 0 for all, 1..%d)", product, len(e.inv.prices))
+	if err := e.inv.restock(product, quantity); err != nil {
+		return err
 	}
 	what := fmt.Sprintf("product %d", product)
 	if product == 0 {

@@ -260,7 +260,7 @@ func TestManagementURL(t *testing.T) {
 func TestManagementPoll(t *testing.T) {
 	t.Parallel()
 	rabbitDialer(t)
-	p := newMgmtPoller(ManagementURL(brokertest.URL()))
+	p := newMgmtPoller(ManagementURL(brokertest.URL()), nil)
 	l, err := p.poll(context.Background())
 	if err != nil {
 		t.Skipf("no management API at the test broker: %v", err)
@@ -268,7 +268,7 @@ func TestManagementPoll(t *testing.T) {
 	if l.RunQueue < 0 || l.Schedulers < 1 || len(l.Alarms) != 0 {
 		t.Errorf("node load %+v: want a run queue, schedulers, no alarms", l)
 	}
-	bad := newMgmtPoller("http://guest:s3cret-pw@localhost:15672/api/")
+	bad := newMgmtPoller("http://guest:s3cret-pw@localhost:15672/api/", nil)
 	if _, err := bad.poll(context.Background()); err == nil || strings.Contains(err.Error(), "s3cret-pw") {
 		t.Errorf("wrong password: err %v (must fail, without the password)", err)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -56,8 +57,14 @@ type mgmtPoller struct {
 
 const mgmtEvery = 2 * time.Second
 
-func newMgmtPoller(base string) *mgmtPoller {
-	return &mgmtPoller{base: base, client: &http.Client{Timeout: time.Second}, load: NodeLoad{RunQueue: -1}}
+// newMgmtPoller polls base; tlsConf (nil: the system's roots) is the
+// broker's TLS settings, used for an https:// management API.
+func newMgmtPoller(base string, tlsConf *tls.Config) *mgmtPoller {
+	client := &http.Client{Timeout: time.Second}
+	if tlsConf != nil {
+		client.Transport = &http.Transport{TLSClientConfig: tlsConf.Clone(), Proxy: http.ProxyFromEnvironment}
+	}
+	return &mgmtPoller{base: base, client: client, load: NodeLoad{RunQueue: -1}}
 }
 
 // run polls until ctx ends.

@@ -248,6 +248,7 @@ func (e *Engine) Snapshot() Snapshot {
 			Accepted: e.api.accepted.Load(), Rejected: e.api.rejected.Load(),
 			Unavailable: e.api.unavailable.Load(), Publish: e.pub.confirm.Recent(),
 			Indeterminate: e.api.indeterminate.Load(),
+			Unauthorized:  e.api.unauthorized.Load(), Admin: e.cfg.adminMode(),
 		},
 		Admission: e.admissionStatus(),
 	}

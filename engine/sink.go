@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/smtp"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"text/template"
 	"time"
+
+	"oms-sim/engine/broker"
 )
 
 // Sink receives rendered emails.
@@ -39,7 +42,17 @@ func (e Email) Body() (string, error) {
 	return b.String(), nil
 }
 
-// ParseSink validates a sink spec: "log", "dir:PATH" or "smtp://host:port".
+// DefaultSMTPPort is the port of an smtp:// sink that names none.
+const DefaultSMTPPort = "25"
+
+// DefaultSMTPTimeout bounds one email's whole SMTP exchange (connect,
+// greeting, MAIL, RCPT, DATA, QUIT): a server that hangs makes the email
+// fail and its message retry, instead of holding a worker (and shutdown)
+// for ever. An smtp:// sink's ?timeout= changes it.
+const DefaultSMTPTimeout = 10 * time.Second
+
+// ParseSink validates a sink spec: "log", "dir:PATH" or
+// "smtp://host[:port][?timeout=D]" (port 25 by default).
 func ParseSink(spec string) (string, error) {
 	switch {
 	case spec == "log":
@@ -47,13 +60,42 @@ func ParseSink(spec string) (string, error) {
 	case strings.HasPrefix(spec, "dir:") && len(spec) > 4:
 		return "dir", nil
 	case strings.HasPrefix(spec, "smtp://"):
-		u, err := url.Parse(spec)
-		if err != nil || u.Host == "" {
-			return "", fmt.Errorf("email sink %q: want smtp://host:port", spec)
+		if _, err := parseSMTP(spec); err != nil {
+			return "", err
 		}
 		return "smtp", nil
 	}
-	return "", fmt.Errorf("email sink %q: valid are log, dir:PATH, smtp://host:port", spec)
+	return "", fmt.Errorf("email sink %q: valid are log, dir:PATH, smtp://host:port", broker.Redact(spec))
+}
+
+// parseSMTP reads an smtp:// sink spec. Its errors never carry a password
+// someone put in the URL.
+func parseSMTP(spec string) (smtpSink, error) {
+	u, err := broker.CheckURL("email sink", spec, "smtp")
+	if err != nil {
+		return smtpSink{}, fmt.Errorf("%w (want smtp://host:port)", err)
+	}
+	if u.User != nil {
+		return smtpSink{}, fmt.Errorf("email sink %s: the SMTP sink does not log in; give smtp://host:port of a relay or catcher that takes mail without it", broker.Redact(spec))
+	}
+	port := u.Port()
+	if port == "" {
+		port = DefaultSMTPPort
+	}
+	s := smtpSink{addr: net.JoinHostPort(u.Hostname(), port), host: u.Hostname(), timeout: DefaultSMTPTimeout}
+	for k, v := range u.Query() {
+		switch k {
+		case "timeout":
+			d, err := time.ParseDuration(v[0])
+			if err != nil || d <= 0 || d > time.Hour {
+				return smtpSink{}, fmt.Errorf("email sink %s: timeout %q: want a duration up to 1h, like 10s", broker.Redact(spec), v[0])
+			}
+			s.timeout = d
+		default:
+			return smtpSink{}, fmt.Errorf("email sink %s: unknown parameter %q (valid: timeout)", broker.Redact(spec), k)
+		}
+	}
+	return s, nil
 }
 
 func newSink(spec string, log *slog.Logger) (Sink, error) {
@@ -69,8 +111,7 @@ func newSink(spec string, log *slog.Logger) (Sink, error) {
 		}
 		return dirSink(dir), nil
 	case "smtp":
-		u, _ := url.Parse(spec)
-		return smtpSink{addr: u.Host}, nil
+		return parseSMTP(spec)
 	}
 	return logSink{log: log}, nil
 }
@@ -122,15 +163,57 @@ func rfc822(e Email) (string, error) {
 }
 
 // smtpSink hands each email to a real SMTP server (no auth, no TLS: meant
-// for a local catcher such as MailHog or smtp4dev).
-type smtpSink struct{ addr string }
+// for a local catcher such as MailHog or smtp4dev, or a relay that
+// accepts mail from this host). Every email is one connection whose whole
+// exchange must finish within timeout.
+type smtpSink struct {
+	addr, host string
+	timeout    time.Duration
+}
 
 func (s smtpSink) Send(e Email) error {
 	msg, err := rfc822(e)
 	if err != nil {
 		return err
 	}
-	return smtp.SendMail(s.addr, nil, fromAddress, []string{e.To}, []byte(msg))
+	conn, err := net.DialTimeout("tcp", s.addr, s.timeout)
+	if err != nil {
+		return fmt.Errorf("smtp %s: %w", s.addr, err)
+	}
+	defer conn.Close()
+	// One deadline over the whole exchange: a server that stops answering
+	// fails this email (retried) instead of holding the worker.
+	if err := conn.SetDeadline(time.Now().Add(s.timeout)); err != nil {
+		return fmt.Errorf("smtp %s: %w", s.addr, err)
+	}
+	c, err := smtp.NewClient(conn, s.host)
+	if err != nil {
+		return fmt.Errorf("smtp %s: greeting: %w", s.addr, err)
+	}
+	defer c.Close()
+	step := func(what string, err error) error {
+		if err != nil {
+			return fmt.Errorf("smtp %s: %s: %w", s.addr, what, err)
+		}
+		return nil
+	}
+	if err := step("MAIL FROM", c.Mail(fromAddress)); err != nil {
+		return err
+	}
+	if err := step("RCPT TO", c.Rcpt(e.To)); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err := step("DATA", err); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, msg); err != nil {
+		return step("DATA", err)
+	}
+	if err := step("end of DATA", w.Close()); err != nil {
+		return err
+	}
+	return step("QUIT", c.Quit())
 }
 
 // emailTemplates are the notification bodies, one per outcome.

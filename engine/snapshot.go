@@ -165,6 +165,11 @@ type APIStats struct {
 	// reached the broker (part of Unavailable): such an order may run.
 	Indeterminate int64       `json:"indeterminate"`
 	Publish       Percentiles `json:"publish"` // publish → confirm
+	// Unauthorized counts 401s of the changing endpoints.
+	Unauthorized int64 `json:"unauthorized"`
+	// Admin is how the changing endpoints are guarded: AdminToken,
+	// AdminLoopback or AdminInsecure.
+	Admin string `json:"admin"`
 }
 
 // EventLogStats describes the event log. Dropped trace events never cost an

@@ -65,6 +65,10 @@ func applyOverride(sc engine.StageConfig, o scenario.StageOverride) engine.Stage
 	if p.DeclineRate != nil {
 		sc.DeclineRate = *p.DeclineRate
 	}
+	if o.Prefetch != nil && *o.Prefetch == 0 && sc.Workers > 0 {
+		// "Unlimited" is as much as the stage's limit allows.
+		sc.Prefetch = min(unlimitedPrefetch, engine.MaxStageInFlight/sc.Workers)
+	}
 	return sc
 }
 

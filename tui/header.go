@@ -248,6 +248,8 @@ func (h *header) notice() string {
 		return st.Bad.Render(fmt.Sprintf("⚠ payment outage: every payment declined — %v left", max(left, 0)))
 	case h.hasSnap && !h.snap.Broker.Connected && h.snap.Broker.LastError != "":
 		return st.Bad.Render("⚠ broker: " + h.snap.Broker.LastError)
+	case h.hasSnap && h.snap.API.Admin == engine.AdminInsecure:
+		return st.Bad.Render("⚠ --insecure-admin: anyone who reaches the API may change stages and stock")
 	case h.hasSnap && h.snap.Broker.Note != "":
 		return st.Warn.Render("⚠ " + h.snap.Broker.Note)
 	case h.prog != nil && h.prog.PhaseDescription != "" && h.prog.State == loadgen.StateRunning:

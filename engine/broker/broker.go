@@ -9,8 +9,6 @@ package broker
 import (
 	"context"
 	"errors"
-	"net/url"
-	"strings"
 	"time"
 )
 
@@ -205,33 +203,4 @@ func matchWords(p, k []string) bool {
 		p, k = p[1:], k[1:]
 	}
 	return len(k) == 0
-}
-
-// Redact returns a URL (amqp://, rabbitmq-stream://, …) with any password
-// removed, for logs and messages. It never returns the password, even for
-// a URL that does not parse.
-func Redact(rawURL string) string {
-	if u, err := url.Parse(rawURL); err == nil && u.Opaque == "" {
-		if u.User != nil {
-			if _, ok := u.User.Password(); ok {
-				u.User = url.User(u.User.Username())
-			}
-		}
-		return u.String()
-	}
-	// Unparseable (e.g. a raw '%' in the password) or without "//" (then
-	// "user:pass@host" parses as scheme "user"): cut the userinfo by hand so
-	// that the password still cannot reach a log line.
-	scheme, rest := "", rawURL
-	if i := strings.Index(rawURL, "://"); i >= 0 {
-		scheme, rest = rawURL[:i+3], rawURL[i+3:]
-	}
-	if at := strings.LastIndex(rest, "@"); at >= 0 {
-		user := rest[:at]
-		if c := strings.Index(user, ":"); c >= 0 {
-			user = user[:c]
-		}
-		rest = user + rest[at:]
-	}
-	return scheme + rest
 }

@@ -1,6 +1,7 @@
 package streamlog
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +59,10 @@ type Config struct {
 	Name string
 	// Logger receives connection losses and reconnections; nil discards.
 	Logger *slog.Logger
+	// TLS configures rabbitmq-stream+tls:// connections (CAs, client
+	// certificate, server name); nil trusts the system's roots and
+	// verifies the URL's host. Each connection uses a copy.
+	TLS *tls.Config
 }
 
 func (c *Config) setDefaults() {
@@ -126,23 +131,13 @@ func HostPort(raw string) (string, int, error) {
 }
 
 func parseURL(raw string) (endpoint, error) {
-	u, err := url.Parse(raw)
+	// broker.CheckURL's errors never repeat the password (url.Error's do).
+	u, err := broker.CheckURL("stream URL", raw, "rabbitmq-stream", "rabbitmq-stream+tls")
 	if err != nil {
-		// url.Error repeats the URL, password included.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return endpoint{}, fmt.Errorf("parse %s: %w", redact(raw), err)
+		return endpoint{}, err
 	}
 	var ep endpoint
-	switch u.Scheme {
-	case "rabbitmq-stream":
-	case "rabbitmq-stream+tls":
-		ep.tls = true
-	default:
-		return endpoint{}, fmt.Errorf("scheme %q, want rabbitmq-stream or rabbitmq-stream+tls", u.Scheme)
-	}
+	ep.tls = u.Scheme == "rabbitmq-stream+tls"
 	ep.host = u.Hostname()
 	if ep.host == "" {
 		return endpoint{}, errors.New("no host")

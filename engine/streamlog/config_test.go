@@ -17,7 +17,7 @@ func TestConfigValidate(t *testing.T) {
 		{name: "tls", cfg: Config{URL: "rabbitmq-stream+tls://u:p@broker:5551/vh"}},
 		{name: "amqp scheme", cfg: Config{URL: "amqp://guest:guest@localhost:5672/"}, want: []string{"URL: scheme"}},
 		{name: "no host", cfg: Config{URL: "rabbitmq-stream:///"}, want: []string{"URL: no host"}},
-		{name: "bad port", cfg: Config{URL: "rabbitmq-stream://localhost:99999/"}, want: []string{"URL: port"}},
+		{name: "bad port", cfg: Config{URL: "rabbitmq-stream://localhost:99999/"}, want: []string{"the port must be a number"}},
 		{name: "two path segments", cfg: Config{URL: "rabbitmq-stream://localhost/a/b"}, want: []string{"URL: path"}},
 		{
 			name: "every problem at once",

@@ -10,6 +10,7 @@ package streamlog
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -24,6 +25,8 @@ import (
 
 	"oms-sim/engine"
 	"oms-sim/internal/backoff"
+
+	"oms-sim/engine/broker"
 )
 
 // Log is an engine.EventLog on a RabbitMQ stream. Append never blocks on
@@ -170,7 +173,7 @@ func prepare(ctx context.Context, cfg *Config) (endpoint, error) {
 	}
 	ep, _ := parseURL(cfg.URL)
 	cfg.URL = withPort(cfg.URL, ep)
-	return ep, Ping(ctx, cfg.URL)
+	return ep, PingTLS(ctx, cfg.URL, cfg.TLS)
 }
 
 // redial opens a new session with connect after a lost one, waiting
@@ -185,7 +188,7 @@ func redial[S any](ctx context.Context, l *Log, what string, connect func() (S, 
 			var none S
 			return none, false
 		}
-		err := Ping(ctx, l.cfg.URL)
+		err := PingTLS(ctx, l.cfg.URL, l.cfg.TLS)
 		if err == nil {
 			var s S
 			if s, err = connect(); err == nil {
@@ -206,6 +209,16 @@ func producerName(prefix string) string {
 	return fmt.Sprintf("%s/%s/%d/%s", prefix, host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
+// tlsFor is the TLS configuration of a connection to host: c's copy, or
+// the default one verifying host (the client's own default names no
+// server and so fails every handshake).
+func tlsFor(c *tls.Config, host string) *tls.Config {
+	if c == nil {
+		return &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+	}
+	return broker.ForHost(c, host)
+}
+
 // newEnv opens an environment for one producer or consumer session. The
 // address resolver sends every connection to the URL's host and port,
 // whatever host name the node advertises (it may not resolve here).
@@ -220,6 +233,9 @@ func newEnv(cfg Config, ep endpoint) (*stream.Environment, error) {
 		SetReadBuffer(cfg.SocketBuffer).
 		SetWriteBuffer(cfg.SocketBuffer).
 		SetRPCTimeout(rpcTimeout)
+	if ep.tls {
+		opts = opts.IsTLS(true).SetTLSConfig(tlsFor(cfg.TLS, ep.host))
+	}
 	env, err := stream.NewEnvironment(opts)
 	if err != nil {
 		if env != nil {

@@ -30,7 +30,11 @@ const (
 // authenticating. A closed port, a timeout or a listener that is not the
 // stream protocol (e.g. AMQP on 5672) gives an error wrapping
 // ErrUnreachable.
-func Ping(ctx context.Context, rawURL string) error {
+func Ping(ctx context.Context, rawURL string) error { return PingTLS(ctx, rawURL, nil) }
+
+// PingTLS is Ping with the TLS configuration of a rabbitmq-stream+tls://
+// URL (nil: the system's roots).
+func PingTLS(ctx context.Context, rawURL string, tlsConf *tls.Config) error {
 	ep, err := parseURL(rawURL)
 	if err != nil {
 		return err
@@ -42,7 +46,7 @@ func Ping(ctx context.Context, rawURL string) error {
 	}
 	var conn net.Conn
 	if ep.tls {
-		d := tls.Dialer{Config: &tls.Config{ServerName: ep.host, MinVersion: tls.VersionTLS12}}
+		d := tls.Dialer{Config: tlsFor(tlsConf, ep.host)}
 		conn, err = d.DialContext(ctx, "tcp", ep.addr())
 	} else {
 		var d net.Dialer

@@ -1,6 +1,11 @@
 package queuebench
 
 import (
+	"crypto/tls"
+	"net/url"
+
+	"oms-sim/engine/broker"
+
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -14,7 +19,7 @@ import (
 // with confirms, one consumer connection with manual acks.
 func runAMQP(ctx context.Context, cfg Config, typ string) (Result, error) {
 	q := queueName(cfg, typ)
-	admin, err := amqp.Dial(cfg.AMQPURL)
+	admin, err := amqp.DialConfig(cfg.AMQPURL, amqp.Config{TLSClientConfig: tlsFor(cfg)})
 	if err != nil {
 		return Result{}, fmt.Errorf("connect: %w", err)
 	}
@@ -41,10 +46,23 @@ func runAMQP(ctx context.Context, cfg Config, typ string) (Result, error) {
 	return m.result(), err
 }
 
+// tlsFor is a copy of cfg.TLS for one connection (amqp091 writes the
+// server name into it), nil for amqp091's default.
+func tlsFor(cfg Config) *tls.Config {
+	if cfg.TLS == nil {
+		return nil
+	}
+	host := ""
+	if u, err := url.Parse(cfg.AMQPURL); err == nil {
+		host = u.Hostname()
+	}
+	return broker.ForHost(cfg.TLS, host)
+}
+
 // channel opens a named connection with one channel; closing the
 // connection closes both.
 func channel(cfg Config, name string) (*amqp.Connection, *amqp.Channel, error) {
-	conn, err := amqp.DialConfig(cfg.AMQPURL, amqp.Config{Properties: amqp.Table{"connection_name": name}})
+	conn, err := amqp.DialConfig(cfg.AMQPURL, amqp.Config{Properties: amqp.Table{"connection_name": name}, TLSClientConfig: tlsFor(cfg)})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,6 +9,7 @@ package queuebench
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -31,12 +32,15 @@ const (
 type Config struct {
 	AMQPURL   string
 	StreamURL string
-	Types     []string
-	Warmup    time.Duration // not measured
-	Duration  time.Duration // measured
-	Size      int           // message body bytes
-	InFlight  int           // unconfirmed publishes at most
-	Prefetch  int           // consumer prefetch (AMQP) / credits (stream)
+	// TLS configures amqps:// and rabbitmq-stream+tls:// connections
+	// (nil: the system's roots); each connection uses a copy.
+	TLS      *tls.Config `json:"-"`
+	Types    []string
+	Warmup   time.Duration // not measured
+	Duration time.Duration // measured
+	Size     int           // message body bytes
+	InFlight int           // unconfirmed publishes at most
+	Prefetch int           // consumer prefetch (AMQP) / credits (stream)
 	// SocketBuffer is the stream connections' TCP buffer size. The
 	// client's default (8 KiB) stalls a stream consumer on a loopback
 	// with a 64 KiB MTU.

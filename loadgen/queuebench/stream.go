@@ -1,6 +1,11 @@
 package queuebench
 
 import (
+	"crypto/tls"
+	"strings"
+
+	"oms-sim/engine/broker"
+
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -23,11 +28,19 @@ func runStream(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	env, err := stream.NewEnvironment(stream.NewEnvironmentOptions().
+	opts := stream.NewEnvironmentOptions().
 		SetUri(cfg.StreamURL).
 		SetAddressResolver(stream.AddressResolver{Host: host, Port: port}).
 		SetReadBuffer(cfg.SocketBuffer).
-		SetWriteBuffer(cfg.SocketBuffer))
+		SetWriteBuffer(cfg.SocketBuffer)
+	if strings.HasPrefix(cfg.StreamURL, "rabbitmq-stream+tls:") {
+		tc := broker.ForHost(cfg.TLS, host)
+		if tc == nil {
+			tc = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+		}
+		opts = opts.IsTLS(true).SetTLSConfig(tc)
+	}
+	env, err := stream.NewEnvironment(opts)
 	if err != nil {
 		return Result{}, fmt.Errorf("stream connect: %w", err)
 	}

@@ -12,9 +12,12 @@ package amqpbroker
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"sync"
 	"time"
 
@@ -42,6 +45,7 @@ type Dialer struct {
 	url         string
 	heartbeat   time.Duration
 	dialTimeout time.Duration
+	tls         *tls.Config // nil: amqp091's default for amqps://
 }
 
 var _ broker.Dialer = (*Dialer)(nil)
@@ -58,6 +62,12 @@ func WithHeartbeat(d time.Duration) Option {
 // WithDialTimeout bounds the TCP connect and AMQP handshake of each Dial.
 func WithDialTimeout(d time.Duration) Option {
 	return func(dl *Dialer) { dl.dialTimeout = d }
+}
+
+// WithTLS sets the TLS configuration of amqps:// connections: trusted
+// CAs, a client certificate, the server name. Each dial uses a copy.
+func WithTLS(c *tls.Config) Option {
+	return func(dl *Dialer) { dl.tls = c }
 }
 
 // New returns a Dialer for the AMQP URL rawURL, e.g.
@@ -89,6 +99,11 @@ func (d *Dialer) Dial(ctx context.Context, name string) (broker.Conn, error) {
 }
 
 func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
+	// amqp091's parse errors repeat the URL, password included: check it
+	// first, with errors that do not.
+	if err := CheckURL("AMQP URL", d.url); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("dial %s as %q: %w", d.Describe(), name, err)
 	}
@@ -107,6 +122,8 @@ func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
 		Heartbeat:  d.heartbeat,
 		Properties: props,
 		Locale:     "en_US",
+		// A copy per dial: amqp091 writes ServerName into it.
+		TLSClientConfig: broker.ForHost(d.tls, d.host()),
 		Dial: func(network, addr string) (net.Conn, error) {
 			nd := net.Dialer{Timeout: d.dialTimeout}
 			c, err := nd.DialContext(ctx, network, addr)
@@ -153,6 +170,7 @@ func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
 		if cerr != nil && !(errors.As(err, &ae) && ae.Server) {
 			err = fmt.Errorf("%w (%w)", cerr, err)
 		}
+		err = explainTLS(err)
 		return nil, fmt.Errorf("dial %s as %q: %w", d.Describe(), name, err)
 	}
 	if !stopped {
@@ -172,15 +190,56 @@ func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
 // to refuse them, so this arrives with the PingTimeout deadline) or 530
 // (unknown vhost) means a broker is there but refused: a configuration
 // mistake to report, not a reason to fall back.
-func Ping(ctx context.Context, rawURL string) error {
+func Ping(ctx context.Context, rawURL string, opts ...Option) error {
 	ctx, cancel := context.WithTimeout(ctx, PingTimeout)
 	defer cancel()
-	c, err := New(rawURL, WithDialTimeout(PingTimeout)).dial(ctx, "oms-sim ping")
+	c, err := New(rawURL, append(opts, WithDialTimeout(PingTimeout))...).dial(ctx, "oms-sim ping")
 	if err != nil {
 		return err
 	}
 	if err := c.Close(); err != nil {
 		return fmt.Errorf("ping %s: %w", Redact(rawURL), err)
+	}
+	return nil
+}
+
+// host is the URL's host name, what a TLS certificate is verified
+// against unless a server name is set.
+func (d *Dialer) host() string {
+	u, err := url.Parse(d.url)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+// explainTLS adds what to do to a TLS verification failure.
+func explainTLS(err error) error {
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var ve *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &ua):
+		return fmt.Errorf("%w (the broker's certificate is not signed by a CA we trust: give its CA with --tls-ca)", err)
+	case errors.As(err, &hn):
+		return fmt.Errorf("%w (the broker's certificate is for another name: --tls-server-name NAME)", err)
+	case errors.As(err, &ci), errors.As(err, &ve):
+		return fmt.Errorf("%w (TLS: the broker's certificate was refused)", err)
+	}
+	return err
+}
+
+// CheckURL checks an AMQP URL before anything is dialled (name labels it
+// in the error, e.g. "--amqp"): scheme amqp or amqps, a host, a numeric
+// port, and what amqp091 accepts. The error never carries the password
+// and wraps broker.ErrBadURL.
+func CheckURL(name, rawURL string) error {
+	if _, err := broker.CheckURL(name, rawURL, "amqp", "amqps"); err != nil {
+		return err
+	}
+	if _, err := amqp.ParseURI(rawURL); err != nil {
+		return fmt.Errorf("%s %s: %w: RabbitMQ's URL rules refuse it (want amqp://user:password@host:port/vhost, special characters %%-encoded)", name, Redact(rawURL), broker.ErrBadURL)
 	}
 	return nil
 }
