@@ -181,6 +181,9 @@ func TestPipelineAcrossProcesses(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("trace: exit %d: %s", code, stderr)
 	}
+	if stderr != "" {
+		t.Errorf("trace wrote to stderr (the clients' own log lines belong to --log-level debug):\n%s", stderr)
+	}
 	// One row per event: OFFSET TIME EVENT STAGE WORKER PROCESS DETAIL.
 	var rows [][]string
 	for _, line := range strings.Split(out, "\n") {
@@ -217,9 +220,14 @@ func TestRecordAndReplayThroughTheStream(t *testing.T) {
 	}
 	readJSON(t, first, &rec)
 
-	code, out, _ := cli(t, nil, "runs", "--namespace", ns)
+	code, out, errOut := cli(t, nil, "runs", "--namespace", ns)
 	if code != 0 || !strings.Contains(out, rec.RunID) || !strings.Contains(out, "rec") {
 		t.Fatalf("runs: exit %d, output lacks run %s:\n%s", code, rec.RunID, out)
+	}
+	// From the run stream, without a word on stderr (no fallback to the
+	// event stream, no client log lines).
+	if errOut != "" {
+		t.Errorf("runs wrote to stderr:\n%s", errOut)
 	}
 	if code, out, errOut := cli(t, nil, append([]string{"replay", "--run", rec.RunID, "--speed", "2x", "--report", second}, common...)...); code != 0 {
 		t.Fatalf("replay: exit %d\n%s\n%s", code, out, errOut)

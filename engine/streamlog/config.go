@@ -16,6 +16,8 @@ import (
 const (
 	DefaultURL    = "rabbitmq-stream://guest:guest@localhost:5552/"
 	DefaultStream = "oms.events"
+	// DefaultRunStream is the stream of run records beside DefaultStream.
+	DefaultRunStream = "oms.runs"
 	// DefaultBuffer bounds the events held in memory while they wait for
 	// the broker's confirmation (queued, in flight, or buffered across a
 	// reconnection).
@@ -58,6 +60,13 @@ type Config struct {
 	Name string
 	// Logger receives connection losses and reconnections; nil discards.
 	Logger *slog.Logger
+	// RunStream, when set, is a second, small stream that gets a copy of
+	// every run.started and run.finished event, so `oms-sim runs` lists
+	// the runs without reading every order's events (see ReadRuns). It is
+	// declared with the same retention as Stream.
+	RunStream string
+
+	writeOnly bool // no consumer: the run stream's Log only appends
 }
 
 func (c *Config) setDefaults() {
