@@ -104,4 +104,3 @@ func TestMessageTime(t *testing.T) {
 		t.Error("messageTime of garbage: ok")
 	}
 }
-
