@@ -121,6 +121,13 @@ func startPipeline(ctx context.Context, o runOptions, sc *scenario.Scenario, log
 	}
 	if evLog != nil {
 		eng.SetEventLog(evLog)
+		scfg := o.streamConfig(engine.Names{Namespace: o.namespace}, log)
+		eng.SetOrderHistory(func(ctx context.Context, id string) ([]engine.Event, error) {
+			if _, err := streamlog.OrderTime(id); err != nil {
+				return nil, nil // no time to start from: never a scan of the whole stream per request
+			}
+			return streamlog.TraceOrder(ctx, scfg, id, 0, 0)
+		})
 	}
 	if evNote != "" {
 		fmt.Fprintln(os.Stderr, "oms-sim: "+evNote)

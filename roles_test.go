@@ -199,6 +199,13 @@ func TestPipelineAcrossProcesses(t *testing.T) {
 			t.Errorf("trace row %d = %s from %s, want %s from %s", i, rows[i][2], rows[i][5], w.event, w.process)
 		}
 	}
+
+	// A process started after the order ended never saw its events: its
+	// API reads them from the stream, around the order id's time.
+	late := startProcess(t, "--namespace", ns, "--role", "none", "--process", "late")
+	if r, ok := getOrder(t, late.addr, placed.OrderID); !ok || r.Status != engine.StatusConfirmed || len(r.Events) != len(want) {
+		t.Errorf("late process: GET /api/orders/%s = %q with %d events (found %v), want confirmed with %d", placed.OrderID, r.Status, len(r.Events), ok, len(want))
+	}
 }
 
 // TestRecordAndReplayThroughTheStream records a run in the event stream and

@@ -36,6 +36,7 @@ type Engine struct {
 	store   *store
 	ledger  *ledger
 	events  EventLog
+	history OrderHistory // nil: GET /api/orders/{id} answers from the store only
 	pub     *publisher
 	stages  map[string]*stage
 	mon     *monitor
