@@ -85,7 +85,7 @@ func planMain(w, b int, activityFocused bool) mainPlan {
 // layout sizes every component for the current window and content.
 func (m *Model) layout() {
 	w, h := m.width, m.height
-	m.header.SetSize(w)
+	m.header.SetSize(w, h)
 	m.help.SetSize(w, max(h-1, 0))
 	body := m.bodyHeight()
 	m.timeline.SetSize(w, body)

@@ -184,6 +184,7 @@ func (m Model) applyData(d dataMsg) (tea.Model, tea.Cmd) {
 	m.snap, m.hasSnap, m.prog = d.snap, true, d.progress
 	m.noteChanges(now)
 	m.header.Update(d.snap, d.progress, m.outage, now)
+	m.help.SetNote(d.snap.Broker.Note)
 	m.queues.Update(d.snap)
 	m.stages.Update(d.snap, m.slowedSet(), m.outage != nil)
 	m.stages.limit = nil
