@@ -96,8 +96,8 @@ func newTraceCmd() *cobra.Command {
 		Long: `Trace prints an order's timeline from the event stream oms.events.
 
 An order id made by oms-sim is a UUIDv7 and carries the time it was made: trace
-reads the stream from that time less 5 s (a stream offset by timestamp) until
-2 s after the order's last event (confirmed, a notice sent, or dead-lettered),
+reads the stream from that time less 1 s (a stream offset by timestamp) until
+0.5 s after the order's last event (confirmed, a notice sent, or dead-lettered),
 or --window after its time for an order that never ended — so it takes about
 as long on a stream of millions of events as on a small one. For any other id
 it cannot know the time and searches the last --since of the stream instead.`,
@@ -113,8 +113,8 @@ it cannot know the time and searches the last --since of the stream instead.`,
 			}
 			if len(evs) == 0 {
 				if t, err := streamlog.OrderTime(id); err == nil {
-					return exitWith(exitFailed, fmt.Errorf("order %s: no events in the stream between %s and %s (the id's time less 5 s, plus --window %v)",
-						id, t.Add(-streamlog.TraceMargin).Local().Format(time.DateTime), t.Add(window).Local().Format(time.DateTime), window))
+					return exitWith(exitFailed, fmt.Errorf("order %s: no events in the stream between %s and %s (the id's time less %v, plus --window %v)",
+						id, t.Add(-streamlog.TraceMargin).Local().Format(time.DateTime), t.Add(window).Local().Format(time.DateTime), streamlog.TraceMargin, window))
 				}
 				return exitWith(exitFailed, fmt.Errorf("order %s: no events in the last %v of the stream (not a UUIDv7, so searched by --since; try --since 0)", id, r.since))
 			}

@@ -17,13 +17,15 @@ import (
 // or at the end of the stream — so a trace costs what the order's own
 // minutes of traffic cost, however much the stream holds.
 const (
-	// TraceMargin is read before the order's time: clocks of the
-	// processes that logged it may run behind the one that made the id,
-	// and a chunk's broker timestamp may be later than its events.
-	TraceMargin = 5 * time.Second
-	// TraceTail is read after the order's last event: events of other
-	// processes reach the stream up to a producer linger (100 ms) late.
-	TraceTail = 2 * time.Second
+	// TraceMargin is read before the order's time. The order's events
+	// are all logged after its id was made, so it covers only the skew
+	// between the clock that made the id and the broker's, which stamps
+	// the chunks (NTP keeps it to milliseconds). Every second of it costs
+	// a second of the whole pipeline's events.
+	TraceMargin = time.Second
+	// TraceTail is read after the order's last event: other processes'
+	// events reach the stream up to a producer linger (100 ms) late.
+	TraceTail = 500 * time.Millisecond
 	// DefaultTraceWindow bounds a trace of an order that never ended.
 	DefaultTraceWindow = 10 * time.Minute
 )
