@@ -90,6 +90,7 @@ func (m *Model) layout() {
 	body := m.bodyHeight()
 	m.timeline.SetSize(w, body)
 	m.report.SetSize(w, body)
+	m.why.SetSize(w, body)
 	m.prompt.SetWidth(w)
 
 	p := planMain(w, body, m.focus == focusActivity)
