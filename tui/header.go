@@ -254,7 +254,7 @@ func (h *header) notices() []string {
 		out = append(out, st.Warn.Render("⚠ "+shortNote(h.snap.Broker.Note))+st.Muted.Render(" · ? says why"))
 	}
 	if p := h.prog; p != nil && p.PhaseDescription != "" && p.State == loadgen.StateRunning {
-		for _, l := range wrapLines("▸ "+p.PhaseDescription, h.width, h.phaseLines()) {
+		for _, l := range wrapLines("▸ "+expandWhy(p.PhaseDescription, h.snap), h.width, h.phaseLines()) {
 			out = append(out, st.Muted.Render(l))
 		}
 	}
@@ -301,4 +301,32 @@ func wrapLines(text string, width, n int) []string {
 		lines = append(lines[:n-1], last+"…")
 	}
 	return lines
+}
+
+var whyPlaceholder = regexp.MustCompile(`\{why:([a-z]+)\}`)
+
+// expandWhy replaces each {why:STAGE} in a phase's text with the stage's
+// live prediction: its predicted and measured queue wait, or, at ρ ≥ 1,
+// how fast its queue grows. A tour phase says "payment's predicted wait is
+// … — now watch the measured one" with the numbers of this run.
+func expandWhy(text string, snap engine.Snapshot) string {
+	return whyPlaceholder.ReplaceAllStringFunc(text, func(m string) string {
+		name := whyPlaceholder.FindStringSubmatch(m)[1]
+		for _, st := range snap.Stages {
+			if st.Name != name {
+				continue
+			}
+			p := st.Predicted
+			switch {
+			case p == nil:
+				return "(" + name + "'s prediction comes with its first figures)"
+			case !p.Stable:
+				return fmt.Sprintf("%s's ρ is %s, so its queue grows %s/s without bound", name, fmtPct(p.Rho), fmtRate(p.Growth))
+			case st.QueueWaitRecent.Count > 0:
+				return fmt.Sprintf("%s's predicted wait is %s (Erlang C), measured %s", name, fmtDur(p.Wait), fmtDur(st.QueueWaitRecent.Mean))
+			}
+			return fmt.Sprintf("%s's predicted wait is %s (Erlang C)", name, fmtDur(p.Wait))
+		}
+		return m
+	})
 }

@@ -42,3 +42,23 @@ func TestWhyView(t *testing.T) {
 		}
 	}
 }
+
+// A phase's {why:STAGE} becomes the stage's live prediction.
+func TestExpandWhy(t *testing.T) {
+	t.Parallel()
+	s := fakeSnapshot()
+	over, _ := engine.Predict(250, 10*time.Millisecond, 2)
+	s.Stages[0].Predicted = &over
+	calm, _ := engine.Predict(50, 10*time.Millisecond, 1)
+	s.Stages[2].Predicted = &calm
+	for _, c := range []struct{ in, want string }{
+		{"watch {why:payment}.", "watch payment's ρ is 125%, so its queue grows 50/s without bound."},
+		{"{why:email} — now watch", "email's predicted wait is 10ms (Erlang C), measured 3.0ms — now watch"},
+		{"{why:inventory}", "(inventory's prediction comes with its first figures)"},
+		{"{why:nosuch} stays", "{why:nosuch} stays"},
+	} {
+		if got := expandWhy(c.in, s); got != c.want {
+			t.Errorf("expandWhy(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

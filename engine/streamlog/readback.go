@@ -71,7 +71,12 @@ type Window struct {
 // called. It reads with its own connections; cfg needs URL, Stream and
 // perhaps SocketBuffer.
 func Read(ctx context.Context, cfg Config, w Window, match func(engine.Event) bool) ([]engine.Event, error) {
-	evs, _, err := read(ctx, cfg, w, match)
+	start := time.Now()
+	evs, n, err := read(ctx, cfg, w, match)
+	if cfg.Logger != nil {
+		cfg.Logger.Debug("read the event stream", "stream", cfg.Stream, "from", w.From, "until", w.Until,
+			"messages", n, "matches", len(evs), "took", time.Since(start), "err", err)
+	}
 	return evs, err
 }
 
