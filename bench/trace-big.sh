@@ -11,7 +11,10 @@
 # alternating: trace of an order near the start, the middle and the end of
 # the stream, and runs, each timed (wall, user+sys CPU); the BEFORE build
 # traces the middle order and lists runs. Medians are printed at the end.
-# The namespace's streams are deleted afterwards unless KEEP=1.
+# The namespace's streams are deleted afterwards unless KEEP=1. RATE=N
+# fills at N events a second (a pipeline at its ceiling writes ~25 000)
+# instead of as fast as the broker takes them; BEFORE=none skips the old
+# build.
 set -euo pipefail
 EVENTS=${1:-5000000}
 K=${2:-3}
@@ -29,11 +32,13 @@ trap cleanup EXIT
 go build -o "$BIN/after" .
 go build -o "$BIN/tracefill" ./bench/tracefill
 mkdir "$BIN/src"
-git archive "$BEFORE" | tar -x -C "$BIN/src"
-(cd "$BIN/src" && go build -o "$BIN/before" .)
+if [ "$BEFORE" != none ]; then
+	git archive "$BEFORE" | tar -x -C "$BIN/src"
+	(cd "$BIN/src" && go build -o "$BIN/before" .)
+fi
 
 echo "filling $NS.oms.events with $EVENTS events…" >&2
-fill=$("$BIN/tracefill" --stream-url "$STREAM_URL" --namespace "$NS" --events "$EVENTS")
+fill=$("$BIN/tracefill" --stream-url "$STREAM_URL" --namespace "$NS" --events "$EVENTS" --rate "${RATE:-0}")
 echo "$fill" >&2
 get() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$fill" "$1"; }
 first=$(get first) middle=$(get middle) last=$(get last)
@@ -58,12 +63,14 @@ for round in $(seq 1 "$K"); do
 	timed after-middle "$BIN/after" trace "$middle" --namespace "$NS" --stream-url "$STREAM_URL"
 	timed after-last "$BIN/after" trace "$last" --namespace "$NS" --stream-url "$STREAM_URL"
 	timed after-runs "$BIN/after" runs --namespace "$NS" --stream-url "$STREAM_URL"
-	timed before-middle "$BIN/before" trace "$middle" --namespace "$NS" --stream-url "$STREAM_URL"
-	timed before-runs "$BIN/before" runs --namespace "$NS" --stream-url "$STREAM_URL"
+	if [ "$BEFORE" != none ]; then
+		timed before-middle "$BIN/before" trace "$middle" --namespace "$NS" --stream-url "$STREAM_URL"
+		timed before-runs "$BIN/before" runs --namespace "$NS" --stream-url "$STREAM_URL"
+	fi
 done
 echo
 echo "stream: $EVENTS events of $((EVENTS / 7)) orders; medians of $K rounds (wall s, CPU s)"
-for label in after-first after-middle after-last after-runs before-middle before-runs; do
+for label in after-first after-middle after-last after-runs $([ "$BEFORE" != none ] && echo before-middle before-runs); do
 	awk -v l="$label" '$1 == l {w[n]=$2; c[n]=$3; n++} END {
 		asort(w); asort(c); m = int((n+1)/2); printf "%-16s wall %6.2f  cpu %6.2f\n", l, (n%2 ? w[m] : (w[n/2]+w[n/2+1])/2), (n%2 ? c[m] : (c[n/2]+c[n/2+1])/2) }' "$BIN/times"
 done

@@ -160,7 +160,9 @@ check_tour() {
 	local kind=$1 w=$2 h=$3 port=$4 args
 	session=oms-tui-tour-$kind-$w-$$
 	args="--broker embedded"
-	[[ $kind == rabbitmq ]] && args="--broker rabbitmq --namespace $ns-tour-$w"
+	if [[ $kind == rabbitmq ]]; then
+		args="--broker rabbitmq --namespace $ns-tour-$w"
+	fi
 	echo "== tour on $kind at ${w}x${h}"
 	tmux new-session -d -s "$session" -x "$w" -y "$h" \
 		"$bin --scenario tour $args --http 127.0.0.1:$port --log-file /tmp/$session.log; echo EXITED \$?; sleep 120"
@@ -169,7 +171,9 @@ check_tour() {
 		wait_for '⚠ embedded broker' 5
 	fi
 	wait_for '▸ Orders flow API' 10
-	[[ $kind == embedded ]] && { screen | grep -E '⚠ embedded broker' >/dev/null || fail "the broker notice went when the phase text came"; }
+	if [[ $kind == embedded ]]; then
+		screen | grep -E '⚠ embedded broker' >/dev/null || fail "the broker notice went when the phase text came"
+	fi
 	wait_for "▸ 250/s is more than payment's 2 workers" 30
 	# Offered load ρ, not the busy share: payment passes 100% and is the
 	# bottleneck; the phase's text has the live prediction.
@@ -193,7 +197,10 @@ check_tour() {
 	tmux send-keys -t "$session" q
 	wait_for 'EXITED 0' 30
 	tmux kill-session -t "$session"
-	[[ $kind == rabbitmq ]] && { bench/cleanup-ns.sh "$ns-tour-$w" 2>/dev/null || true; }
+	if [[ $kind == rabbitmq ]]; then
+		bench/cleanup-ns.sh "$ns-tour-$w" 2>/dev/null || true
+	fi
+	echo "   tour on $kind at ${w}x${h}: ok"
 }
 
 # check_tours runs both sizes of one broker kind side by side (the tour
@@ -204,8 +211,8 @@ check_tours() {
 	a=$!
 	(check_tour "$kind" 80 24 5196) &
 	b=$!
-	wait "$a" || exit 1
-	wait "$b" || exit 1
+	wait "$a" || { echo "tui-check: the tour on $kind at 140x45 failed" >&2; exit 1; }
+	wait "$b" || { echo "tui-check: the tour on $kind at 80x24 failed" >&2; exit 1; }
 }
 
 if [[ ${TOUR_ONLY:-0} != 1 ]]; then

@@ -4,7 +4,10 @@
 // stream of millions of events (issue 11: a trace took 25 s on 4.7
 // million). Orders are in flight a wave of --wave at a time, their events
 // interleaved; ids are UUIDv7s made as the order starts, like the API's.
-// It prints one JSON line: the events written, how long it took, and the
+// --rate paces it like a real pipeline (whose chunks the broker stamps as
+// the events happen); unpaced, the broker writes seconds behind the
+// events' times, and a trace's read from a timestamp starts that much
+// earlier. It prints one JSON line: the events written, how long it took, and the
 // ids of an order near the start, the middle and the end.
 //
 //	go run ./bench/tracefill --namespace bench-trace --events 5000000
@@ -37,13 +40,14 @@ func main() {
 	ns := flag.String("namespace", "bench-trace", "namespace of the stream (NS.oms.events)")
 	total := flag.Int("events", 5_000_000, "events to write")
 	wave := flag.Int("wave", 2000, "orders in flight at once (their events interleave)")
+	rate := flag.Float64("rate", 0, "events a second (0: as fast as the broker takes them; a pipeline at its ceiling writes ~25 000)")
 	flag.Parse()
-	if err := run(*url, *ns, *total, *wave); err != nil {
+	if err := run(*url, *ns, *total, *wave, *rate); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(url, ns string, total, wave int) error {
+func run(url, ns string, total, wave int, rate float64) error {
 	names := engine.Names{Namespace: ns}
 	l, err := streamlog.Open(context.Background(), streamlog.Config{
 		URL: url, Stream: names.Of(streamlog.DefaultStream), RunStream: names.Of(streamlog.DefaultRunStream),
@@ -88,6 +92,9 @@ func run(url, ns string, total, wave int) error {
 		// Keep the producer's buffer from overflowing (Append drops then).
 		for l.Stats().Pending > 200_000 {
 			time.Sleep(10 * time.Millisecond)
+		}
+		if rate > 0 { // an absolute schedule: written events are due at start + written/rate
+			time.Sleep(time.Until(start.Add(time.Duration(float64(written) / rate * float64(time.Second)))))
 		}
 	}
 	l.Append(engine.Event{RunID: runID, Type: engine.EventRunFinished, Time: time.Now(), Detail: `{"accepted":0,"lost":0}`})
