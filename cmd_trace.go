@@ -31,6 +31,8 @@ type readOptions struct {
 	since     time.Duration
 	tlsOpts   broker.TLSOptions
 	tlsConf   *tls.Config // built by readBack
+	logLevel  string
+	log       *slog.Logger
 }
 
 func (r *readOptions) register(cmd *cobra.Command, since time.Duration) {
@@ -41,6 +43,30 @@ func (r *readOptions) register(cmd *cobra.Command, since time.Duration) {
 	f.StringVar(&r.namespace, "namespace", "", "the namespace the pipeline ran in")
 	f.DurationVar(&r.since, "since", since, "how far back to search the event stream (0: all of it)")
 	registerTLS(cmd, &r.tlsOpts)
+	f.StringVar(&r.logLevel, "log-level", "warn", "debug|info|warn|error, to stderr (debug includes the stream client's own lines)")
+}
+
+// setup makes the command's logger (stderr at --log-level), sends the
+// clients' own log lines to it, checks the URLs and builds the TLS
+// settings.
+func (r *readOptions) setup() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(r.logLevel)); err != nil {
+		return exitWith(exitUsage, fmt.Errorf("--log-level %q: valid are debug, info, warn, error", r.logLevel))
+	}
+	r.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	setClientLoggers(r.log)
+	if err := r.checkURLs(); err != nil {
+		return err
+	}
+	if r.tlsConf == nil {
+		c, err := tlsSetup(r.tlsOpts, r.amqpURL, r.streamURL)
+		if err != nil {
+			return err
+		}
+		r.tlsConf = c
+	}
+	return nil
 }
 
 func (r readOptions) config() streamlog.Config {
@@ -48,7 +74,12 @@ func (r readOptions) config() streamlog.Config {
 	if u == "" {
 		u = streamURLFor(r.amqpURL)
 	}
-	return streamlog.Config{URL: u, Stream: engine.Names{Namespace: r.namespace}.Of(streamlog.DefaultStream), Logger: slog.New(slog.DiscardHandler), TLS: r.tlsConf}
+	names := engine.Names{Namespace: r.namespace}
+	log := r.log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return streamlog.Config{URL: u, Stream: names.Of(streamlog.DefaultStream), RunStream: names.Of(streamlog.DefaultRunStream), Logger: log, TLS: r.tlsConf}
 }
 
 // readBack reads matching events, mapping failures to exit codes.
@@ -64,6 +95,11 @@ func (r readOptions) readBack(ctx context.Context, match func(engine.Event) bool
 		r.tlsConf = c
 	}
 	evs, err := streamlog.ReadBack(ctx, r.config(), r.since, match)
+	return readResult(evs, err)
+}
+
+// readResult maps a read's failures to exit codes.
+func readResult(evs []engine.Event, err error) ([]engine.Event, error) {
 	switch {
 	case errors.Is(err, streamlog.ErrStalled):
 		fmt.Fprintf(os.Stderr, "oms-sim: warning: %v; showing what was read\n", err)
@@ -82,24 +118,42 @@ func (r readOptions) readBack(ctx context.Context, match func(engine.Event) bool
 
 func newTraceCmd() *cobra.Command {
 	var r readOptions
+	var window time.Duration
 	cmd := &cobra.Command{
 		Use:   "trace ORDER_ID",
 		Short: "Print an order's timeline from the event stream, whichever processes handled it",
-		Args:  cobra.ExactArgs(1),
+		Long: `Trace prints an order's timeline from the event stream oms.events.
+
+An order id made by oms-sim is a UUIDv7 and carries the time it was made: trace
+reads the stream from that time less 1 s (a stream offset by timestamp) until
+0.5 s after the order's last event (confirmed, a notice sent, or dead-lettered),
+or --window after its time for an order that never ended — so it takes about
+as long on a stream of millions of events as on a small one. For any other id
+it cannot know the time and searches the last --since of the stream instead.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := r.setup(); err != nil {
+				return err
+			}
 			id := args[0]
-			evs, err := r.readBack(cmd.Context(), func(ev engine.Event) bool { return ev.OrderID == id })
+			evs, err := readResult(streamlog.TraceOrder(cmd.Context(), r.config(), id, r.since, window))
 			if err != nil {
 				return err
 			}
 			if len(evs) == 0 {
-				return exitWith(exitFailed, fmt.Errorf("order %s: no events in the last %v of the stream (try --since 0)", id, r.since))
+				if t, err := streamlog.OrderTime(id); err == nil {
+					return exitWith(exitFailed, fmt.Errorf("order %s: no events in the stream between %s and %s (the id's time less %v, plus --window %v)",
+						id, t.Add(-streamlog.TraceMargin).Local().Format(time.DateTime), t.Add(window).Local().Format(time.DateTime), streamlog.TraceMargin, window))
+				}
+				return exitWith(exitFailed, fmt.Errorf("order %s: no events in the last %v of the stream (not a UUIDv7, so searched by --since; try --since 0)", id, r.since))
 			}
 			printTimeline(cmd, id, evs)
 			return nil
 		},
 	}
 	r.register(cmd, 24*time.Hour)
+	cmd.Flags().Lookup("since").Usage = "for an id that is not a UUIDv7: how far back to search the event stream (0: all of it)"
+	cmd.Flags().DurationVar(&window, "window", streamlog.DefaultTraceWindow, "for a UUIDv7 id: read at most this long after the order's time")
 	return cmd
 }
 
@@ -136,9 +190,10 @@ func newRunsCmd() *cobra.Command {
 		Short: "List the load-generator runs recorded in the event stream (for replay)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			evs, err := r.readBack(cmd.Context(), func(ev engine.Event) bool {
-				return ev.Type == engine.EventRunStarted || ev.Type == engine.EventRunFinished
-			})
+			if err := r.setup(); err != nil {
+				return err
+			}
+			evs, err := readRuns(cmd.Context(), r)
 			if err != nil {
 				return err
 			}
@@ -213,7 +268,7 @@ current pipeline, then drains, audits and reports like a scenario run.
 // loadReplay reads a recorded run's arrivals and builds its replay.
 func loadReplay(ctx context.Context, o runOptions) (*scenario.Scenario, []loadgen.Arrival, error) {
 	r := readOptions{amqpURL: o.amqpURL, streamURL: o.ev.streamURL, namespace: o.namespace, since: o.replaySince, tlsConf: o.tlsConf}
-	evs, err := r.readBack(ctx, func(ev engine.Event) bool { return ev.RunID == o.replayRun })
+	evs, err := readRun(ctx, r, o.replayRun)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -226,4 +281,55 @@ func loadReplay(ctx context.Context, o runOptions) (*scenario.Scenario, []loadge
 		return nil, nil, exitWith(exitUsage, err)
 	}
 	return sc, arrivals, nil
+}
+
+// readRuns returns the run records (run.started and run.finished) of the
+// last --since: from the small run stream oms.runs, or, when there is
+// none (runs recorded before it existed), from the event stream, decoding
+// only run records.
+func readRuns(ctx context.Context, r readOptions) ([]engine.Event, error) {
+	isRun := func(ev engine.Event) bool {
+		return ev.RunID != "" && (ev.Type == engine.EventRunStarted || ev.Type == engine.EventRunFinished)
+	}
+	var w streamlog.Window
+	if r.since > 0 {
+		w.From = time.Now().Add(-r.since)
+	}
+	cfg := r.config()
+	runsCfg := cfg
+	runsCfg.Stream = cfg.RunStream
+	evs, err := streamlog.Read(ctx, runsCfg, w, isRun)
+	if errors.Is(err, streamlog.ErrNoStream) {
+		fmt.Fprintf(os.Stderr, "oms-sim: no run stream %s: searching the event stream %s (slow on a large one)\n", cfg.RunStream, cfg.Stream)
+		w.Needle = []byte(`"event":"run.`)
+		evs, err = streamlog.Read(ctx, cfg, w, isRun)
+	}
+	return readResult(evs, err)
+}
+
+// readRun returns a recorded run's events (its start, arrivals and end),
+// reading the event stream only between the run's start and end as the
+// run stream records them (to the end of the stream for a run that did
+// not finish), decoding only lines naming the run.
+func readRun(ctx context.Context, r readOptions, runID string) ([]engine.Event, error) {
+	runs, err := readRuns(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	w := streamlog.Window{Needle: []byte(`"run_id":"` + runID + `"`)}
+	for _, ev := range runs {
+		if ev.RunID != runID {
+			continue
+		}
+		switch ev.Type {
+		case engine.EventRunStarted:
+			w.From = ev.Time.Add(-streamlog.TraceMargin)
+		case engine.EventRunFinished:
+			w.Until = ev.Time.Add(streamlog.TraceTail)
+		}
+	}
+	if w.From.IsZero() {
+		return nil, exitWith(exitUsage, fmt.Errorf("run %s: not among the runs of the last %v (see 'oms-sim runs'; --since widens the search)", runID, r.since))
+	}
+	return readResult(streamlog.Read(ctx, r.config(), w, func(ev engine.Event) bool { return ev.RunID == runID }))
 }

@@ -51,7 +51,8 @@ func (o runOptions) streamConfig(names engine.Names, log *slog.Logger) streamlog
 		u = streamURLFor(o.amqpURL)
 	}
 	return streamlog.Config{
-		URL: u, Stream: names.Of(streamlog.DefaultStream), MaxAge: o.ev.maxAge, MaxBytes: o.ev.maxBytes,
+		URL: u, Stream: names.Of(streamlog.DefaultStream), RunStream: names.Of(streamlog.DefaultRunStream),
+		MaxAge: o.ev.maxAge, MaxBytes: o.ev.maxBytes,
 		Name: "oms-sim/" + o.process, Logger: log, TLS: o.tlsConf,
 	}
 }

@@ -162,7 +162,7 @@ func cliNamespace(t *testing.T) string {
 	t.Cleanup(func() {
 		names := engine.Names{Namespace: ns}
 		topo := names.Topology("classic", engine.DefaultRetryDelays)
-		topo.Queues = append(topo.Queues, broker.Queue{Name: names.Of(streamlog.DefaultStream)})
+		topo.Queues = append(topo.Queues, broker.Queue{Name: names.Of(streamlog.DefaultStream)}, broker.Queue{Name: names.Of(streamlog.DefaultRunStream)})
 		brokertest.Delete(t, topo)
 	})
 	return ns

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"oms-sim/engine"
+	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/streamlog"
 	"oms-sim/loadgen"
 	"oms-sim/loadgen/scenario"
@@ -59,7 +60,7 @@ func setupProcess(parent context.Context, o runOptions) (ctx context.Context, lo
 			f.Close()
 		}
 	}
-	streamlog.SetClientLogger(log) // the stream client logs through ours
+	setClientLoggers(log)
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	watched := make(chan struct{})
 	go func() {
@@ -74,6 +75,14 @@ func setupProcess(parent context.Context, o runOptions) (ctx context.Context, lo
 		closeLog()
 	}
 	return ctx, log, done, nil
+}
+
+// setClientLoggers sends the stream and AMQP clients' own log lines to
+// log, at debug level: never raw onto the terminal of the dashboard or a
+// command (issue 11).
+func setClientLoggers(log *slog.Logger) {
+	streamlog.SetClientLogger(log)
+	amqpbroker.SetClientLogger(log)
 }
 
 // pipeline is a started engine and its HTTP API.
@@ -112,6 +121,13 @@ func startPipeline(ctx context.Context, o runOptions, sc *scenario.Scenario, log
 	}
 	if evLog != nil {
 		eng.SetEventLog(evLog)
+		scfg := o.streamConfig(engine.Names{Namespace: o.namespace}, log)
+		eng.SetOrderHistory(func(ctx context.Context, id string) ([]engine.Event, error) {
+			if _, err := streamlog.OrderTime(id); err != nil {
+				return nil, nil // no time to start from: never a scan of the whole stream per request
+			}
+			return streamlog.TraceOrder(ctx, scfg, id, 0, 0)
+		})
 	}
 	if evNote != "" {
 		fmt.Fprintln(os.Stderr, "oms-sim: "+evNote)

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -98,24 +97,6 @@ func startProcess(t *testing.T, args ...string) *process {
 		t.Fatalf("%v: API did not come up", args)
 	}
 	return p
-}
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func getOrder(t *testing.T, addr, id string) (engine.OrderRecord, bool) {
@@ -211,6 +192,9 @@ func TestPipelineAcrossProcesses(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("trace: exit %d: %s", code, stderr)
 	}
+	if stderr != "" {
+		t.Errorf("trace wrote to stderr (the clients' own log lines belong to --log-level debug):\n%s", stderr)
+	}
 	// One row per event: OFFSET TIME EVENT STAGE WORKER PROCESS DETAIL.
 	var rows [][]string
 	for _, line := range strings.Split(out, "\n") {
@@ -225,6 +209,13 @@ func TestPipelineAcrossProcesses(t *testing.T) {
 		if rows[i][2] != w.event || rows[i][5] != w.process {
 			t.Errorf("trace row %d = %s from %s, want %s from %s", i, rows[i][2], rows[i][5], w.event, w.process)
 		}
+	}
+
+	// A process started after the order ended never saw its events: its
+	// API reads them from the stream, around the order id's time.
+	late := startProcess(t, "--namespace", ns, "--role", "none", "--process", "late")
+	if r, ok := getOrder(t, late.addr, placed.OrderID); !ok || r.Status != engine.StatusConfirmed || len(r.Events) != len(want) {
+		t.Errorf("late process: GET /api/orders/%s = %q with %d events (found %v), want confirmed with %d", placed.OrderID, r.Status, len(r.Events), ok, len(want))
 	}
 }
 
@@ -247,9 +238,14 @@ func TestRecordAndReplayThroughTheStream(t *testing.T) {
 	}
 	readJSON(t, first, &rec)
 
-	code, out, _ := cli(t, nil, "runs", "--namespace", ns)
+	code, out, errOut := cli(t, nil, "runs", "--namespace", ns)
 	if code != 0 || !strings.Contains(out, rec.RunID) || !strings.Contains(out, "rec") {
 		t.Fatalf("runs: exit %d, output lacks run %s:\n%s", code, rec.RunID, out)
+	}
+	// From the run stream, without a word on stderr (no fallback to the
+	// event stream, no client log lines).
+	if errOut != "" {
+		t.Errorf("runs wrote to stderr:\n%s", errOut)
 	}
 	if code, out, errOut := cli(t, nil, append([]string{"replay", "--run", rec.RunID, "--speed", "2x", "--report", second}, common...)...); code != 0 {
 		t.Fatalf("replay: exit %d\n%s\n%s", code, out, errOut)

@@ -298,7 +298,17 @@ func (e *Engine) handleGetOrder(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	rec, ok := e.store.get(id)
 	if !ok {
-		writeError(w, http.StatusNotFound, "id", "order %q not found (the store keeps the last %d orders)", id, e.cfg.RecentOrders)
+		var err error
+		if rec, ok, err = e.orderFromHistory(r.Context(), id); err != nil {
+			e.log.Warn("order from the event log", "order_id", id, "err", err)
+		}
+	}
+	if !ok {
+		also := ""
+		if e.history != nil {
+			also = "; the event stream was searched around the id's time"
+		}
+		writeError(w, http.StatusNotFound, "id", "order %q not found (the store keeps the last %d orders%s)", id, e.cfg.RecentOrders, also)
 		return
 	}
 	writeJSON(w, http.StatusOK, rec)

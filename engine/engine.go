@@ -36,7 +36,8 @@ type Engine struct {
 	store   *store
 	ledger  *ledger
 	events  EventLog
-	durable DurableLog // events, when it can say what is stored; else nil
+	durable DurableLog   // events, when it can say what is stored; else nil
+	history OrderHistory // nil: GET /api/orders/{id} answers from the store only
 	pub     *publisher
 	stages  map[string]*stage
 	mon     *monitor

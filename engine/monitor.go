@@ -309,6 +309,9 @@ func (e *Engine) Snapshot() Snapshot {
 		snap.Queues = append(snap.Queues, qsnap)
 	}
 	m.mu.Unlock()
+	for i := range snap.Stages {
+		predict(&snap.Stages[i], snap.Queues[i])
+	}
 	markBottleneck(&snap)
 	return snap
 }

@@ -131,6 +131,12 @@ type StageSnapshot struct {
 	// Bottleneck marks the stage limiting the pipeline; Reason says why.
 	Bottleneck bool   `json:"bottleneck"`
 	Reason     string `json:"bottleneck_reason,omitempty"`
+	// Predicted is the M/M/c (Erlang C) prediction from ArrivalRate,
+	// ServiceRecent's mean and Running, to set beside QueueWaitRecent's
+	// mean; nil until a service time has been measured. Little checks
+	// Little's law on the measured figures.
+	Predicted *Prediction  `json:"predicted,omitempty"`
+	Little    *LittleCheck `json:"little,omitempty"`
 }
 
 // QueueSnapshot is one queue's depth.

@@ -135,6 +135,9 @@ type PhaseReport struct {
 	// Limit is what held the phase back (or "none"), judged every second
 	// while it ran: the most frequent verdict, with its latest evidence.
 	Limit *Limit `json:"limit,omitempty"`
+	// Waits sets each loaded stage's predicted queue wait (M/M/c) beside
+	// the measured one.
+	Waits []StageWait `json:"waits,omitempty"`
 }
 
 // StageReport is one stage over the run.
@@ -208,6 +211,9 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 		pr := phaseReport(r.phases, i, c)
 		if i < len(r.limits) {
 			pr.Limit = r.limits[i].verdict()
+		}
+		if i < len(r.waits) {
+			pr.Waits = r.waits[i].result()
 		}
 		rep.Phases = append(rep.Phases, pr)
 	}

@@ -118,6 +118,7 @@ type Runner struct {
 	// tally each phase's verdicts (guarded by mu).
 	limit  Limit
 	limits []limitTally
+	waits  []waitTally // predicted against measured queue wait, by phase
 	// answer is send → accepted of first attempts over the last 5–10 s:
 	// the time an order spends in the driver, the API and the broker.
 	answer *engine.Recorder
@@ -174,6 +175,7 @@ func New(cfg Config) (*Runner, error) {
 	r.book = newBook(r.phases)
 	if r.phases != nil {
 		r.limits = make([]limitTally, r.phases.Len())
+		r.waits = make([]waitTally, r.phases.Len())
 	}
 	return r, nil
 }
@@ -311,6 +313,9 @@ func (r *Runner) judge(p Progress, snap engine.Snapshot) (Limit, bool) {
 	r.limit = l
 	if !p.Manual && p.PhaseIndex < len(r.limits) {
 		r.limits[p.PhaseIndex].add(l)
+	}
+	if !p.Manual && p.PhaseIndex < len(r.waits) {
+		r.waits[p.PhaseIndex].add(snap)
 	}
 	return l, true
 }

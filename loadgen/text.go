@@ -92,6 +92,11 @@ func (rep *Report) render(md bool) string {
 	}
 	table([]string{"stage", "workers", "throughput", "peak ρ", "peak queue", "queue wait p50/p90/p99/max", "service p50/p90/p99/max", "retried", "dead"}, rows)
 
+	if rows := waitRows(rep.Phases); len(rows) > 0 {
+		title("Queue wait: predicted (M/M/c, Erlang C, from λ, mean service and workers) vs measured — medians of 1 s samples")
+		table([]string{"phase", "stage", "ρ", "predicted", "measured", "measured÷predicted", "unstable"}, rows)
+	}
+
 	title("End to end (intended send → terminal status)")
 	table([]string{"", "count", "p50", "p90", "p99", "p99.9", "max"}, [][]string{
 		latRow("e2e", rep.E2E), latRow("accept", rep.Accept), latRow("send lateness", rep.Lateness),

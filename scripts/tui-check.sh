@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Drive the dashboard in a real terminal (tmux) against the real RabbitMQ,
 # the way a person would: start it, start load, read the screen, scale a
-# stage, open an order's timeline, quit. Runs at 140x45 and 80x24.
+# stage, open an order's timeline, quit. Runs at 140x45 and 80x24, then the
+# tour on the embedded broker and on RabbitMQ at both sizes (TOUR=0 skips
+# it, TOUR_ONLY=1 runs only it).
 set -euo pipefail
 export LC_ALL=C.UTF-8 # so ${#line} counts characters, not bytes
 cd "$(dirname "$0")/.."
@@ -11,7 +13,7 @@ go build -o "$bin" .
 session=oms-tui-check-$$
 ns=tui-check-$$
 worker=
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; [[ -n "$worker" ]] && kill "$worker" 2>/dev/null; bench/cleanup-ns.sh "$ns" 2>/dev/null || true' EXIT
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; for s in $(tmux ls -F "#{session_name}" 2>/dev/null | grep -- "-$$\$"); do tmux kill-session -t "$s"; done; [[ -n "$worker" ]] && kill "$worker" 2>/dev/null; bench/cleanup-ns.sh "$ns" 2>/dev/null || true' EXIT
 
 fail() {
 	echo "tui-check: $*" >&2
@@ -148,8 +150,79 @@ check_shedding() {
 	bench/cleanup-ns.sh "$ns-shed" 2>/dev/null || true
 }
 
-check_size 140 45 5191
-check_size 80 24 5192
-check_watcher
-check_shedding
+# check_tour KIND W H PORT: the tour scenario (2½ minutes) as a learner
+# sees it, on the embedded broker or RabbitMQ: every phase's text shows
+# (beside the broker's notice on the embedded one), the rush makes payment
+# the bottleneck with ρ over 100% and says how fast its queue grows, w
+# explains it, and the report's audit shows LOST 0 (the scenario's
+# thresholds exit non-zero otherwise). Runs in a subshell: its own session.
+check_tour() {
+	local kind=$1 w=$2 h=$3 port=$4 args
+	session=oms-tui-tour-$kind-$w-$$
+	args="--broker embedded"
+	if [[ $kind == rabbitmq ]]; then
+		args="--broker rabbitmq --namespace $ns-tour-$w"
+	fi
+	echo "== tour on $kind at ${w}x${h}"
+	tmux new-session -d -s "$session" -x "$w" -y "$h" \
+		"$bin --scenario tour $args --http 127.0.0.1:$port --log-file /tmp/$session.log; echo EXITED \$?; sleep 120"
+	wait_for 'connected' 20
+	if [[ $kind == embedded ]]; then
+		wait_for '⚠ embedded broker' 5
+	fi
+	wait_for '▸ Orders flow API' 10
+	if [[ $kind == embedded ]]; then
+		screen | grep -E '⚠ embedded broker' >/dev/null || fail "the broker notice went when the phase text came"
+	fi
+	wait_for "▸ 250/s is more than payment's 2 workers" 30
+	# Offered load ρ, not the busy share: payment passes 100% and is the
+	# bottleneck; the phase's text has the live prediction.
+	wait_for '▲ payment .* (1[0-9][0-9]|[2-9][0-9][0-9])%' 20
+	wait_for 'bottleneck: payment' 5
+	wait_for 'grows [0-9.k]+/s' 5
+	tmux send-keys -t "$session" w
+	wait_for 'no steady state' 5
+	wait_for 'Little.s law' 5
+	tmux send-keys -t "$session" Escape
+	wait_for 'STAGES' 5
+	wait_for '▸ Payment has 6 workers now' 30
+	wait_for '▸ The payment processor declines' 30
+	wait_for "▸ Inventory's consumers are down" 30
+	wait_for '▸ Traffic rises and falls' 35
+	wait_for '▸ Light load while everything drains' 40
+	wait_for '✓ passed' 90
+	if ((w >= 100)); then
+		wait_for 'LOST 0 · DUPLICATED 0' 5
+	fi
+	tmux send-keys -t "$session" q
+	wait_for 'EXITED 0' 30
+	tmux kill-session -t "$session"
+	if [[ $kind == rabbitmq ]]; then
+		bench/cleanup-ns.sh "$ns-tour-$w" 2>/dev/null || true
+	fi
+	echo "   tour on $kind at ${w}x${h}: ok"
+}
+
+# check_tours runs both sizes of one broker kind side by side (the tour
+# is long) and fails if either does.
+check_tours() {
+	local kind=$1 a b
+	(check_tour "$kind" 140 45 5195) &
+	a=$!
+	(check_tour "$kind" 80 24 5196) &
+	b=$!
+	wait "$a" || { echo "tui-check: the tour on $kind at 140x45 failed" >&2; exit 1; }
+	wait "$b" || { echo "tui-check: the tour on $kind at 80x24 failed" >&2; exit 1; }
+}
+
+if [[ ${TOUR_ONLY:-0} != 1 ]]; then
+	check_size 140 45 5191
+	check_size 80 24 5192
+	check_watcher
+	check_shedding
+fi
+if [[ ${TOUR:-1} == 1 ]]; then
+	check_tours embedded
+	check_tours rabbitmq
+fi
 echo "tui-check: ok"

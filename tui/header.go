@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +22,7 @@ import (
 type header struct {
 	st       *Styles
 	width    int
+	height   int // the terminal's
 	scenario string
 	hasLoad  bool
 	bar      progress.Model
@@ -38,9 +41,10 @@ func newHeader(st *Styles, scenario string, hasLoad bool) header {
 	return header{st: st, scenario: scenario, hasLoad: hasLoad, bar: bar}
 }
 
-// SetSize sets the width; the height follows from the content (Height).
-func (h *header) SetSize(w int) {
-	h.width = w
+// SetSize sets the width and the terminal's height; the header's height
+// follows from the content (Height).
+func (h *header) SetSize(w, termHeight int) {
+	h.width, h.height = w, termHeight
 	h.bar.SetWidth(min(24, max(8, w/8)))
 }
 
@@ -51,18 +55,12 @@ func (h *header) Update(snap engine.Snapshot, prog *loadgen.Progress, o *outage,
 
 // Height is how many lines View draws.
 func (h *header) Height() int {
-	if h.notice() != "" {
-		return 3
-	}
-	return 2
+	return 2 + len(h.notices())
 }
 
 // View draws the header.
 func (h *header) View() string {
-	lines := []string{h.brokerLine(), h.runLine()}
-	if n := h.notice(); n != "" {
-		lines = append(lines, n)
-	}
+	lines := append([]string{h.brokerLine(), h.runLine()}, h.notices()...)
 	for i := range lines {
 		lines[i] = clip(lines[i], h.width)
 	}
@@ -239,21 +237,98 @@ func shortfall(p *loadgen.Progress) float64 {
 	return max(0, 1-p.AchievedRate/p.TargetRate)
 }
 
-// notice is the attention line, or "" when nothing needs it.
-func (h *header) notice() string {
+// notices are the attention lines: what needs attention (an outage, a
+// lost connection, how the broker was chosen — one short line), then the
+// running phase's text (what to watch), wrapped to phaseLines lines. Both
+// show at once: a notice must never hide the lesson.
+func (h *header) notices() []string {
 	st := h.st
+	var out []string
 	switch {
 	case h.outage != nil:
 		left := h.outage.until.Sub(h.now).Round(time.Second)
-		return st.Bad.Render(fmt.Sprintf("⚠ payment outage: every payment declined — %v left", max(left, 0)))
+		out = append(out, st.Bad.Render(fmt.Sprintf("⚠ payment outage: every payment declined — %v left", max(left, 0))))
 	case h.hasSnap && !h.snap.Broker.Connected && h.snap.Broker.LastError != "":
-		return st.Bad.Render("⚠ broker: " + h.snap.Broker.LastError)
+		out = append(out, st.Bad.Render("⚠ broker: "+h.snap.Broker.LastError))
 	case h.hasSnap && h.snap.API.Admin == engine.AdminInsecure:
-		return st.Bad.Render("⚠ --insecure-admin: anyone who reaches the API may change stages and stock")
+		out = append(out, st.Bad.Render("⚠ --insecure-admin: anyone who reaches the API may change stages and stock"))
 	case h.hasSnap && h.snap.Broker.Note != "":
-		return st.Warn.Render("⚠ " + h.snap.Broker.Note)
-	case h.prog != nil && h.prog.PhaseDescription != "" && h.prog.State == loadgen.StateRunning:
-		return st.Muted.Render("▸ " + h.prog.PhaseDescription)
+		out = append(out, st.Warn.Render("⚠ "+shortNote(h.snap.Broker.Note))+st.Muted.Render(" · ? says why"))
 	}
-	return ""
+	if p := h.prog; p != nil && p.PhaseDescription != "" && p.State == loadgen.StateRunning {
+		for _, l := range wrapLines("▸ "+expandWhy(p.PhaseDescription, h.snap), h.width, h.phaseLines()) {
+			out = append(out, st.Muted.Render(l))
+		}
+	}
+	return out
+}
+
+// phaseLines is how many lines the phase's text may take: two on a small
+// terminal (80×24), three on a larger one.
+func (h *header) phaseLines() int {
+	if h.height > 0 && h.height < 30 {
+		return 2
+	}
+	return 3
+}
+
+var noRabbit = regexp.MustCompile(`no RabbitMQ at (\S+) \(`)
+
+// shortNote is a broker note in a few words: the embedded broker's
+// fallback names only where RabbitMQ was looked for (the dial error is in
+// the log and on ?).
+func shortNote(note string) string {
+	if m := noRabbit.FindStringSubmatch(note); m != nil {
+		where := m[1]
+		if u, err := url.Parse(where); err == nil && u.Host != "" {
+			where = u.Host
+		}
+		return "embedded broker — no RabbitMQ at " + where
+	}
+	if i := strings.Index(note, " ("); i > 0 && !strings.HasPrefix(note, "embedded broker (") {
+		return note[:i]
+	}
+	return note
+}
+
+// wrapLines word-wraps plain text to width, in at most n lines; text left
+// over ends the last line with "…".
+func wrapLines(text string, width, n int) []string {
+	if width < 10 {
+		return []string{text}
+	}
+	lines := strings.Split(ansi.Wordwrap(text, width, ""), "\n")
+	if len(lines) > n {
+		last := strings.TrimRight(ansi.Truncate(lines[n-1], width-1, ""), " ")
+		lines = append(lines[:n-1], last+"…")
+	}
+	return lines
+}
+
+var whyPlaceholder = regexp.MustCompile(`\{why:([a-z]+)\}`)
+
+// expandWhy replaces each {why:STAGE} in a phase's text with the stage's
+// live prediction: its predicted and measured queue wait, or, at ρ ≥ 1,
+// how fast its queue grows. A tour phase says "payment's predicted wait is
+// … — now watch the measured one" with the numbers of this run.
+func expandWhy(text string, snap engine.Snapshot) string {
+	return whyPlaceholder.ReplaceAllStringFunc(text, func(m string) string {
+		name := whyPlaceholder.FindStringSubmatch(m)[1]
+		for _, st := range snap.Stages {
+			if st.Name != name {
+				continue
+			}
+			p := st.Predicted
+			switch {
+			case p == nil:
+				return "(" + name + "'s prediction comes with its first figures)"
+			case !p.Stable:
+				return fmt.Sprintf("%s's ρ is %s, so its queue grows %s/s without bound", name, fmtPct(p.Rho), fmtRate(p.Growth))
+			case st.QueueWaitRecent.Count > 0:
+				return fmt.Sprintf("%s's predicted wait is %s (Erlang C), measured %s", name, fmtDur(p.Wait), fmtDur(st.QueueWaitRecent.Mean))
+			}
+			return fmt.Sprintf("%s's predicted wait is %s (Erlang C)", name, fmtDur(p.Wait))
+		}
+		return m
+	})
 }

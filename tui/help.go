@@ -17,6 +17,26 @@ type helpView struct {
 	model         help.Model
 	width, height int
 	scroll        int
+	note          string // the broker note in full (the header shows it short)
+}
+
+// SetNote sets the broker note the full help shows in full.
+func (h *helpView) SetNote(note string) { h.note = note }
+
+// glossary explains the dashboard's words, one line each, for a learner.
+var glossary = [][2]string{
+	{"ready", "messages waiting in a queue for a worker to take them"},
+	{"unacked", "messages a worker has taken but not yet finished (acknowledged); back to ready if it dies"},
+	{"prefetch", "how many unacked messages the broker hands one worker at most"},
+	{"in flight", "orders a stage holds right now: taken from its queue, not yet passed on"},
+	{"utilisation ρ", "work arriving ÷ work the stage can do (arrival rate × mean service time ÷ workers); ≥ 100% means its queue grows"},
+	{"queue wait", "time a message sat in the queue before a worker took it — the part more workers shorten"},
+	{"service time", "time a worker spends on one message once it has it — the part only faster work shortens"},
+	{"predicted wait", "what queueing theory (M/M/c, Erlang C) expects the queue wait to be from λ, service time and workers"},
+	{"Little's law", "queue length = arrival rate × wait: one number predicts the other, in any stable queue"},
+	{"retry", "a transient failure: the message waits in a retry queue (100 ms, 1 s, 10 s) and comes back"},
+	{"dead letter", "a message given up on (undecodable, or out of attempts), kept in oms.dead with its reason"},
+	{"bottleneck", "the busiest stage: it sets the pipeline's pace; adding workers elsewhere changes nothing"},
 }
 
 func newHelpView(st *Styles, km *KeyMap) helpView {
@@ -97,6 +117,31 @@ func (h *helpView) FullView() string {
 		"",
 	}
 	lines := append(intro, strings.Split(strings.Join(rows, "\n\n"), "\n")...)
+	if h.note != "" {
+		lines = append(lines, "", st.Title.Render("BROKER"))
+		for _, l := range wrapLines(h.note, h.width, 4) {
+			lines = append(lines, st.Warn.Render(l))
+		}
+	}
+	lines = append(lines, "", st.Title.Render("GLOSSARY"))
+	termW := 0
+	for _, g := range glossary {
+		termW = max(termW, lipgloss.Width(g[0]))
+	}
+	for _, g := range glossary {
+		term := g[0] + strings.Repeat(" ", termW-lipgloss.Width(g[0]))
+		text := g[1]
+		if h.width >= termW+12 {
+			// Wrap the explanation beside the term.
+			ws := wrapLines(text, h.width-termW-2, 3)
+			lines = append(lines, st.Text.Render(term)+"  "+st.Muted.Render(ws[0]))
+			for _, w := range ws[1:] {
+				lines = append(lines, strings.Repeat(" ", termW+2)+st.Muted.Render(w))
+			}
+			continue
+		}
+		lines = append(lines, st.Text.Render(term)+"  "+st.Muted.Render(text))
+	}
 	lines = append(lines, "", st.Muted.Render("q or ctrl+c quits and drains in-flight orders; a second ctrl+c stops at once. ? or esc closes this help."))
 	for i := range lines {
 		lines[i] = clip(lines[i], h.width)

@@ -31,6 +31,7 @@ type KeyMap struct {
 	FilterType key.Binding
 
 	Report key.Binding
+	Why    key.Binding
 	Help   key.Binding
 	Quit   key.Binding
 }
@@ -74,6 +75,7 @@ func DefaultKeyMap() KeyMap {
 		FilterType: b([]string{"/"}, "/", "type a status filter"),
 
 		Report: b([]string{"r"}, "r", "report / dashboard"),
+		Why:    b([]string{"w"}, "w", "why: predicted vs measured wait"),
 		Help:   b([]string{"?"}, "?", "full help"),
 		Quit:   b([]string{"q", "ctrl+c"}, "q", "quit"),
 	}
@@ -91,7 +93,7 @@ func (k KeyMap) fullHelp() []helpGroup {
 		{"Move", []key.Binding{k.NextPanel, k.PrevPanel, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Open, k.Back}},
 		{"Selected stage", []key.Binding{k.WorkersUp, k.WorkersDown, k.PrefetchUp, k.PrefetchDown, k.Slow, k.Restore, k.ErrorUp, k.ErrorDown, k.StopStage}},
 		{"Faults and load", []key.Binding{k.Outage, k.DeclineUp, k.DeclineDown, k.Backlog, k.PauseLoad, k.StartLoad, k.RateDown, k.RateUp}},
-		{"Trace and more", []key.Binding{k.Filter, k.FilterType, k.Report, k.Help, k.Quit}},
+		{"Trace and more", []key.Binding{k.Filter, k.FilterType, k.Report, k.Why, k.Help, k.Quit}},
 	}
 }
 

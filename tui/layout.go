@@ -85,11 +85,12 @@ func planMain(w, b int, activityFocused bool) mainPlan {
 // layout sizes every component for the current window and content.
 func (m *Model) layout() {
 	w, h := m.width, m.height
-	m.header.SetSize(w)
+	m.header.SetSize(w, h)
 	m.help.SetSize(w, max(h-1, 0))
 	body := m.bodyHeight()
 	m.timeline.SetSize(w, body)
 	m.report.SetSize(w, body)
+	m.why.SetSize(w, body)
 	m.prompt.SetWidth(w)
 
 	p := planMain(w, body, m.focus == focusActivity)

@@ -25,6 +25,7 @@ const (
 	screenTimeline
 	screenHelp
 	screenReport
+	screenWhy
 )
 
 // panel is a focusable panel of the main screen.
@@ -72,6 +73,7 @@ type Model struct {
 	activity activityPanel
 	help     helpView
 	report   reportView
+	why      whyView
 	prompt   prompt
 
 	snap    engine.Snapshot
@@ -109,6 +111,7 @@ func New(src Source, ctl engine.Control, load loadgen.Controller, opts Options) 
 		activity: newActivityPanel(&st),
 		help:     newHelpView(&st, &km),
 		report:   newReportView(&st),
+		why:      newWhyView(&st),
 		prompt:   newPrompt(&st),
 		slowed:   map[string]engine.Dist{},
 		seq:      1, // Init's poll
@@ -184,6 +187,8 @@ func (m Model) applyData(d dataMsg) (tea.Model, tea.Cmd) {
 	m.snap, m.hasSnap, m.prog = d.snap, true, d.progress
 	m.noteChanges(now)
 	m.header.Update(d.snap, d.progress, m.outage, now)
+	m.help.SetNote(d.snap.Broker.Note)
+	m.why.Update(d.snap)
 	m.queues.Update(d.snap)
 	m.stages.Update(d.snap, m.slowedSet(), m.outage != nil)
 	m.stages.limit = nil
@@ -336,6 +341,8 @@ func (m *Model) render() string {
 		body = m.timeline.View()
 	case screenReport:
 		body = m.report.View()
+	case screenWhy:
+		body = m.why.View()
 	default:
 		body = m.mainBody()
 	}

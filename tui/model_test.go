@@ -464,3 +464,55 @@ func TestLimitElsewhereShown(t *testing.T) {
 		t.Errorf("the broker limit is not shown:\n%s", v)
 	}
 }
+
+// TestNoticeAndPhaseBothShow (issue 11): the embedded broker's notice
+// shrinks to one short line and the running phase's text still shows,
+// wrapped, at both sizes; ? has the notice in full.
+func TestNoticeAndPhaseBothShow(t *testing.T) {
+	t.Parallel()
+	const note = "EMBEDDED BROKER: no RabbitMQ at amqp://guest:***@localhost:5672/ (dial tcp 127.0.0.1:5672: connect: connection refused); messages live in this process only"
+	const phase = "250 orders/s is more than payment's two workers can take. Watch oms.payment grow and payment's utilisation pass 100%."
+	for _, size := range [][2]int{{140, 45}, {80, 24}} {
+		h := newHarness(t, size[0], size[1])
+		s := fakeSnapshot()
+		s.Broker = engine.BrokerStatus{Kind: "embedded", QueueType: "classic", Connected: true, Note: note}
+		h.src.setSnapshot(s)
+		h.load.setProgress(loadgen.Progress{State: loadgen.StateRunning, Scenario: "tour", Phase: "rush", Phases: 7, PhaseIndex: 1,
+			PhaseDescription: phase, TargetRate: 250, AchievedRate: 250})
+		h.refresh()
+		v := ansi.Strip(h.view())
+		checkScreen(t, v, size[0], size[1])
+		for _, want := range []string{"⚠ embedded broker — no RabbitMQ at localhost:5672", "▸ 250 orders/s", "100%."} {
+			if !strings.Contains(v, want) {
+				t.Errorf("%v: screen lacks %q:\n%s", size, want, v)
+			}
+		}
+		if strings.Contains(v, "dial tcp") {
+			t.Errorf("%v: the header shows the dial error; it belongs to the log and ?:\n%s", size, v)
+		}
+		h.press("?")
+		seen := ansi.Strip(h.view())
+		for range 40 { // a small terminal scrolls the help
+			h.press("down")
+			seen += ansi.Strip(h.view())
+		}
+		for _, want := range []string{"connection refused", "GLOSSARY", "unacked", "dead letter"} {
+			if !strings.Contains(seen, want) {
+				t.Errorf("%v: ? lacks %q:\n%s", size, want, seen)
+			}
+		}
+	}
+}
+
+func TestShortNote(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, want string }{
+		{"EMBEDDED BROKER: no RabbitMQ at amqp://guest:***@rabbit:5673/ (dial tcp: refused); messages live in this process only", "embedded broker — no RabbitMQ at rabbit:5673"},
+		{"embedded broker (--broker embedded)", "embedded broker (--broker embedded)"},
+		{"event log in memory (why)", "event log in memory"},
+	} {
+		if got := shortNote(c.in); got != c.want {
+			t.Errorf("shortNote(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

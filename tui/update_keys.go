@@ -42,6 +42,11 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.timeline.Scroll(1)
 			return m, nil
 		}
+	case screenWhy:
+		if key.Matches(msg, k.Why, k.Back) {
+			m.screen = screenMain
+			return m, nil
+		}
 	case screenReport:
 		switch {
 		case key.Matches(msg, k.Report, k.Back):
@@ -93,6 +98,8 @@ func (m Model) mainKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.setFocus(m.focus - 1)
 	case key.Matches(msg, k.Report) && k.Report.Enabled():
 		m.screen = screenReport
+	case key.Matches(msg, k.Why):
+		m.screen = screenWhy
 	case key.Matches(msg, k.Filter):
 		m.trace.CycleFilter()
 		m.setFocus(focusTrace)
@@ -236,6 +243,8 @@ func (m *Model) helpBar() string {
 		b = []key.Binding{sh(k.Down, "↑/↓", "scroll"), k.Back, sh(k.Outage, "o", "outage"), sh(k.Help, "?", "help"), k.Quit}
 	case m.screen == screenReport:
 		b = []key.Binding{sh(k.Down, "↑/↓", "scroll"), sh(k.Report, "r", "dashboard"), sh(k.Help, "?", "help"), k.Quit}
+	case m.screen == screenWhy:
+		b = []key.Binding{sh(k.Why, "w/esc", "dashboard"), sh(k.Outage, "o", "outage"), sh(k.Help, "?", "help"), k.Quit}
 	case m.focus == focusTrace:
 		b = []key.Binding{sh(k.NextPanel, "tab", "panel"), sh(k.Down, "↑/↓", "move"), sh(k.Open, "enter", "timeline"),
 			sh(k.Filter, "f", "filter"), sh(k.FilterType, "/", "type filter"), sh(k.Top, "g", "newest"),
@@ -246,7 +255,7 @@ func (m *Model) helpBar() string {
 	default:
 		b = []key.Binding{sh(k.NextPanel, "tab", "panel"), sh(k.Down, "↑/↓", "stage"), sh(k.WorkersUp, "+/-", "workers"),
 			sh(k.Slow, "s/S", "slow/restore"), sh(k.StopStage, "x", "stop"), sh(k.Outage, "o", "outage"),
-			sh(k.PauseLoad, "space", "pause load"), sh(k.StartLoad, "l", "load rate"), sh(k.Help, "?", "full help"), k.Quit}
+			sh(k.PauseLoad, "space", "pause load"), sh(k.StartLoad, "l", "load rate"), sh(k.Why, "w", "why"), sh(k.Help, "?", "full help"), k.Quit}
 	}
 	return m.help.ShortView(b, 2)
 }

@@ -4,37 +4,56 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/logs"
 )
 
-// SetClientLogger sends the stream client's own log lines (by default
-// printed to stderr with the standard log package) to l. The client has
-// one logger per process, so main calls this once, before Open; a TUI
-// that owns the terminal must.
+// The stream client logs through one package-level logger that it reads
+// without synchronisation and, by default, prints with the standard log
+// package — raw lines such as "[warn] - error during Send client close"
+// on the terminal of a command or under the dashboard. It is replaced
+// once, with an adapter reading the current slog.Logger atomically, so
+// SetClientLogger may be called again (tests, several commands in one
+// process) while a client goroutine logs.
+var (
+	clientLog     atomic.Pointer[slog.Logger]
+	installClient sync.Once
+)
+
+// SetClientLogger sends the stream client's own log lines to l, every one
+// at debug level (attribute client_level keeps the client's own): the
+// client reports what oms-sim already handles — a connection closed while
+// closing, a response for a consumer just removed — and oms-sim says what
+// matters in its own words. So they appear only with --log-level debug,
+// in the log file or on stderr. nil discards them.
 func SetClientLogger(l *slog.Logger) {
-	logs.SetLogger(clientLogger{l.With("component", "rabbitmq-stream-client")})
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	clientLog.Store(l.With("component", "rabbitmq-stream-client"))
+	installClient.Do(func() { logs.SetLogger(clientLogger{}) })
+}
+
+func init() {
+	// Until main says otherwise, nothing of the client's reaches the
+	// terminal.
+	SetClientLogger(nil)
 }
 
 // clientLogger adapts slog to the client's printf-style Logger.
-type clientLogger struct{ l *slog.Logger }
+type clientLogger struct{}
 
-func (c clientLogger) log(level slog.Level, format string, v ...any) {
-	if !c.l.Enabled(context.Background(), level) {
+func (clientLogger) log(level string, format string, v ...any) {
+	l := clientLog.Load()
+	if !l.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}
-	msg := fmt.Sprintf(format, v...)
-	// Closing a connection, the client answers the broker's close frame
-	// on the socket it has just shut and reports that as an error, every
-	// time: it is not one.
-	if level == slog.LevelError && strings.Contains(msg, "use of closed network connection") {
-		level = slog.LevelDebug
-	}
-	c.l.Log(context.Background(), level, msg)
+	l.Debug(fmt.Sprintf(format, v...), "client_level", level)
 }
 
-func (c clientLogger) Info(format string, v ...any)  { c.log(slog.LevelInfo, format, v...) }
-func (c clientLogger) Error(format string, v ...any) { c.log(slog.LevelError, format, v...) }
-func (c clientLogger) Debug(format string, v ...any) { c.log(slog.LevelDebug, format, v...) }
-func (c clientLogger) Warn(format string, v ...any)  { c.log(slog.LevelWarn, format, v...) }
+func (c clientLogger) Info(format string, v ...any)  { c.log("info", format, v...) }
+func (c clientLogger) Error(format string, v ...any) { c.log("error", format, v...) }
+func (c clientLogger) Debug(format string, v ...any) { c.log("debug", format, v...) }
+func (c clientLogger) Warn(format string, v ...any)  { c.log("warn", format, v...) }

@@ -17,6 +17,8 @@ import (
 const (
 	DefaultURL    = "rabbitmq-stream://guest:guest@localhost:5552/"
 	DefaultStream = "oms.events"
+	// DefaultRunStream is the stream of run records beside DefaultStream.
+	DefaultRunStream = "oms.runs"
 	// DefaultBuffer bounds the events held in memory while they wait for
 	// the broker's confirmation (queued, in flight, or buffered across a
 	// reconnection).
@@ -63,6 +65,14 @@ type Config struct {
 	// certificate, server name); nil trusts the system's roots and
 	// verifies the URL's host. Each connection uses a copy.
 	TLS *tls.Config
+
+	// RunStream, when set, is a second, small stream that gets a copy of
+	// every run.started and run.finished event, so `oms-sim runs` lists
+	// the runs without reading every order's events (see ReadRuns). It is
+	// declared with the same retention as Stream.
+	RunStream string
+
+	writeOnly bool // no consumer: the run stream's Log only appends
 }
 
 func (c *Config) setDefaults() {

@@ -40,6 +40,7 @@ type Log struct {
 
 	pend    *pending
 	closing atomic.Bool
+	runs    *Log // the run records' stream, or nil
 
 	// Delivery: deliverMu serialises subscriber calls across consumer
 	// generations; subs is copied on write so Subscribe may be called from
@@ -113,6 +114,7 @@ const (
 	rpcTimeout    = 5 * time.Second
 	flushTimeout  = 5 * time.Second
 	stopTimeout   = 15 * time.Second
+	runBuffer     = 1000 // run records awaiting confirmation (two a run)
 )
 
 // Open connects to the stream listener, declares the stream (keeping an
@@ -143,23 +145,42 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := l.connectConsumer(stream.OffsetSpecification{}.Next())
-	if err != nil {
-		ps.close()
-		l.wg.Wait() // the confirmation drainer
-		return nil, err
+	var cs *consumerSession
+	if !cfg.writeOnly {
+		if cs, err = l.connectConsumer(stream.OffsetSpecification{}.Next()); err != nil {
+			ps.close()
+			l.wg.Wait() // the confirmation drainer
+			return nil, err
+		}
+	}
+	if cfg.RunStream != "" {
+		rc := cfg
+		rc.Stream, rc.RunStream, rc.writeOnly, rc.Buffer = cfg.RunStream, "", true, runBuffer
+		if l.runs, err = Open(ctx, rc); err != nil {
+			ps.close()
+			if cs != nil {
+				cs.close()
+			}
+			l.wg.Wait()
+			return nil, fmt.Errorf("run stream: %w", err)
+		}
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
-	l.wg.Add(2)
+	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
 		l.runProducer(runCtx, ps)
 	}()
-	go func() {
-		defer l.wg.Done()
-		l.runConsumer(runCtx, cs)
-	}()
+	if cs != nil {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			l.runConsumer(runCtx, cs)
+		}()
+	} else {
+		l.consumerUp.Store(true)
+	}
 	l.log.Info("event log open", "url", redact(cfg.URL), "producer", l.producer)
 	return l, nil
 }
@@ -294,6 +315,9 @@ var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // the broker: when the buffer is full (the broker is slow or away), the
 // event is dropped and counted.
 func (l *Log) Append(ev engine.Event) {
+	if l.runs != nil && (ev.Type == engine.EventRunStarted || ev.Type == engine.EventRunFinished) {
+		l.runs.Append(ev)
+	}
 	if l.closing.Load() {
 		l.dropped.Add(1)
 		return
@@ -400,6 +424,9 @@ func (l *Log) Close() error {
 		if n := l.pend.clear(); n > 0 {
 			l.dropped.Add(int64(n))
 			l.log.Warn("event log closed with unconfirmed events", "dropped", n)
+		}
+		if l.runs != nil {
+			l.closeErr = errors.Join(l.closeErr, l.runs.Close())
 		}
 	})
 	return l.closeErr

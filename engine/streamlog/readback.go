@@ -40,25 +40,68 @@ var ErrStalled = errors.New("event stream read stalled")
 // 0), up to the end of the stream as it was when called. It reads with
 // its own connections; cfg needs URL, Stream and perhaps SocketBuffer.
 func ReadBack(ctx context.Context, cfg Config, since time.Duration, match func(engine.Event) bool) ([]engine.Event, error) {
+	var w Window
+	if since > 0 {
+		w.From = time.Now().Add(-since)
+	}
+	return Read(ctx, cfg, w, match)
+}
+
+// Window bounds what Read reads, so that its cost follows what is asked
+// for, not the size of the stream.
+type Window struct {
+	// From is where reading starts: the broker attaches at the chunk it
+	// stored at that time (a stream offset by timestamp). Zero: the
+	// first event retained.
+	From time.Time
+	// Until stops reading at the first stream message whose first event
+	// is later than it. Zero: read to the end of the stream.
+	Until time.Time
+	// Needle, when set, skips every event line that does not contain it
+	// without decoding it: decoding is most of a reader's CPU.
+	Needle []byte
+	// Stop, when set, is called with each match; a non-zero time it
+	// returns lowers Until to it (e.g. a little after an order's last
+	// event).
+	Stop func(engine.Event) time.Time
+}
+
+// Read returns, in stream order, the events matching match (nil matches
+// all) in the window w, up to the end of the stream as it was when
+// called. It reads with its own connections; cfg needs URL, Stream and
+// perhaps SocketBuffer.
+func Read(ctx context.Context, cfg Config, w Window, match func(engine.Event) bool) ([]engine.Event, error) {
+	start := time.Now()
+	evs, n, err := read(ctx, cfg, w, match)
+	if cfg.Logger != nil {
+		cfg.Logger.Debug("read the event stream", "stream", cfg.Stream, "from", w.From, "until", w.Until,
+			"messages", n, "matches", len(evs), "took", time.Since(start), "err", err)
+	}
+	return evs, err
+}
+
+// read is Read, also counting the stream messages it read (for tests:
+// what a window saves is messages not read).
+func read(ctx context.Context, cfg Config, w Window, match func(engine.Event) bool) (evs []engine.Event, messages int, err error) {
 	ep, err := prepare(ctx, &cfg)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	env, err := newEnv(cfg, ep)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer env.Close()
 	exists, err := env.StreamExists(cfg.Stream)
 	if err != nil {
-		return nil, fmt.Errorf("stream %q: %w", cfg.Stream, err)
+		return nil, 0, fmt.Errorf("stream %q: %w", cfg.Stream, err)
 	}
 	if !exists {
-		return nil, fmt.Errorf("%w: %q", ErrNoStream, cfg.Stream)
+		return nil, 0, fmt.Errorf("%w: %q", ErrNoStream, cfg.Stream)
 	}
 
 	r := &reader{
-		match: match, end: -1, read: -1, probed: -1,
+		match: match, needle: w.Needle, until: w.Until, stop: w.Stop, end: -1, read: -1, probed: -1,
 		done: make(chan struct{}), progress: make(chan struct{}, 1), probeSeen: make(chan struct{}, 1),
 	}
 	probe, err := env.NewConsumer(cfg.Stream, func(cc stream.ConsumerContext, _ *amqp.Message) {
@@ -67,13 +110,13 @@ func ReadBack(ctx context.Context, cfg Config, since time.Duration, match func(e
 		SetOffset(stream.OffsetSpecification{}.Last()).
 		SetClientProvidedName(cfg.Name+"/events-probe"))
 	if err != nil {
-		return nil, fmt.Errorf("probe %q: %w", cfg.Stream, err)
+		return nil, 0, fmt.Errorf("probe %q: %w", cfg.Stream, err)
 	}
 	defer probe.Close()
 
 	spec := stream.OffsetSpecification{}.First()
-	if since > 0 {
-		spec = stream.OffsetSpecification{}.Timestamp(time.Now().Add(-since).UnixMilli())
+	if !w.From.IsZero() {
+		spec = stream.OffsetSpecification{}.Timestamp(w.From.UnixMilli())
 	}
 	cons, err := env.NewConsumer(cfg.Stream, func(cc stream.ConsumerContext, m *amqp.Message) {
 		r.handle(cc.Consumer.GetOffset(), m)
@@ -81,7 +124,7 @@ func ReadBack(ctx context.Context, cfg Config, since time.Duration, match func(e
 		SetOffset(spec).
 		SetClientProvidedName(cfg.Name+"/events-readback"))
 	if err != nil {
-		return nil, fmt.Errorf("consumer on %q: %w", cfg.Stream, err)
+		return nil, 0, fmt.Errorf("consumer on %q: %w", cfg.Stream, err)
 	}
 	defer cons.Close()
 
@@ -93,7 +136,7 @@ func ReadBack(ctx context.Context, cfg Config, since time.Duration, match func(e
 	for {
 		select {
 		case <-r.done:
-			return r.result(), nil
+			return r.result()
 		case <-r.progress:
 			idle.Reset(readIdle)
 		case <-r.probeSeen:
@@ -118,15 +161,15 @@ func ReadBack(ctx context.Context, cfg Config, since time.Duration, match func(e
 				// The reader has had nothing for a while: an empty
 				// stream (the probe neither), or nothing newer than
 				// since (the reader then starts after the end).
-				return r.result(), nil
+				return r.result()
 			case time.Since(r.lastReadAt()) > readStall:
-				return r.result(), fmt.Errorf("%w: at offset %d of %d", ErrStalled, read, end)
+				return r.resultErr(fmt.Errorf("%w: at offset %d of %d", ErrStalled, read, end))
 			}
 			// Reading, towards an end known or about to be: a slow
 			// link delivers a chunk at a time.
 			idle.Reset(readIdle)
 		case <-ctx.Done():
-			return r.result(), ctx.Err()
+			return r.resultErr(ctx.Err())
 		}
 	}
 }
@@ -134,6 +177,8 @@ func ReadBack(ctx context.Context, cfg Config, since time.Duration, match func(e
 // reader collects ReadBack's matches up to the end the probe finds.
 type reader struct {
 	match     func(engine.Event) bool
+	needle    []byte
+	stop      func(engine.Event) time.Time
 	done      chan struct{}
 	progress  chan struct{}
 	probeSeen chan struct{}
@@ -147,6 +192,8 @@ type reader struct {
 	finished bool
 	events   []engine.Event
 	readAt   time.Time // when the reader last delivered
+	until    time.Time // stop at a message later than this; zero: the end
+	messages int       // messages read
 }
 
 // state returns the end (or -1) and the last offset read (or -1).
@@ -217,12 +264,35 @@ func (r *reader) handle(offset int64, m *amqp.Message) {
 		r.finish()
 		return
 	}
+	data := m.GetData()
+	if !r.until.IsZero() {
+		if t, ok := messageTime(data); ok && t.After(r.until) {
+			r.finish()
+			return
+		}
+	}
 	r.read = offset
 	r.readAt = time.Now()
-	for _, line := range bytes.Split(m.GetData(), []byte{'\n'}) {
+	r.messages++
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if r.needle != nil && !bytes.Contains(line, r.needle) {
+			continue
+		}
 		var ev engine.Event
-		if err := json.Unmarshal(line, &ev); err == nil && (r.match == nil || r.match(ev)) {
-			r.events = append(r.events, ev)
+		if err := json.Unmarshal(line, &ev); err != nil || (r.match != nil && !r.match(ev)) {
+			continue
+		}
+		r.events = append(r.events, ev)
+		if r.stop != nil {
+			if t := r.stop(ev); !t.IsZero() && (r.until.IsZero() || t.Before(r.until)) {
+				r.until = t
+			}
 		}
 	}
 	if r.end >= 0 && offset == r.end {
@@ -239,9 +309,31 @@ func (r *reader) finish() {
 	}
 }
 
-func (r *reader) result() []engine.Event {
+func (r *reader) result() ([]engine.Event, int, error) {
+	return r.resultErr(nil)
+}
+
+func (r *reader) resultErr(err error) ([]engine.Event, int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.finished = true // the consumers' goroutines may still be dispatching
-	return r.events
+	return r.events, r.messages, err
+}
+
+// messageTime returns the time of a stream message's first event without
+// decoding it: every event's JSON has a "time" field (engine's
+// AppendJSON), and a message holds consecutive events of one process.
+func messageTime(data []byte) (time.Time, bool) {
+	const key = `"time":"`
+	i := bytes.Index(data, []byte(key))
+	if i < 0 {
+		return time.Time{}, false
+	}
+	rest := data[i+len(key):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(rest[:j]))
+	return t, err == nil
 }
