@@ -65,11 +65,7 @@ func TestFaults(t *testing.T) {
 			time.Sleep(f.hold)
 			removing := time.Now()
 			if f.restart {
-				proxy.Stop()
-				proxy.Toxics.ResetToxics(context.Background())
-				if err := proxy.Start(); err != nil {
-					t.Fatal(err)
-				}
+				proxy = brokertest.ReplaceProxy(t, proxy)
 			}
 			for _, tx := range f.toxics {
 				if f.restart {

@@ -33,3 +33,20 @@ func Proxy(t testing.TB) (p *toxiproxy.Proxy, amqpURL string) {
 	u.Host = p.Listen
 	return p, u.String()
 }
+
+// ReplaceProxy stops p, dropping its connections, and starts a proxy
+// without toxics on the same address. Toxiproxy removes a latency toxic
+// from a busy link only once the delayed data has passed (minutes at a
+// latency of seconds), so a test that must end such a fault promptly
+// replaces the proxy.
+func ReplaceProxy(t testing.TB, p *toxiproxy.Proxy) *toxiproxy.Proxy {
+	t.Helper()
+	p.Stop()
+	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
+	np := toxiproxy.NewProxy(srv, p.Name+"-2", p.Listen, p.Upstream)
+	if err := np.Start(); err != nil {
+		t.Fatalf("restart fault proxy: %v", err)
+	}
+	t.Cleanup(np.Stop)
+	return np
+}
