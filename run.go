@@ -54,6 +54,7 @@ type runOptions struct {
 
 	scenario     string
 	report       string
+	series       bool
 	driver       string
 	target       string
 	drainTimeout time.Duration
@@ -105,6 +106,7 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.DurationVar(&o.statusEvery, "status-every", 2*time.Second, "headless status line interval (no scenario)")
 	f.StringVar(&o.scenario, "scenario", "", "scenario to run: a shipped name (see 'oms-sim scenarios') or a YAML file")
 	f.StringVar(&o.report, "report", "", "write the run's report to FILE (.json, .md or .txt)")
+	f.BoolVar(&o.series, "series", true, "record the run once a second for the report (series; --series=false leaves it out)")
 	f.StringVar(&o.target, "target", "", "with --driver http: the order API to load (default: this process's own API)")
 }
 
@@ -367,7 +369,7 @@ func newRunner(o runOptions, sc *scenario.Scenario, eng *engine.Engine, srv *htt
 	return loadgen.New(loadgen.Config{
 		Scenario: sc, Engine: eng, Driver: drv, Broker: snap.Broker,
 		DrainTimeout: o.drainTimeout, Progress: progress, MaxInFlight: o.maxInFlight,
-		Record: record, Replay: o.replayArrivals,
+		Record: record, Replay: o.replayArrivals, NoSeries: !o.series,
 	})
 }
 

@@ -37,9 +37,15 @@ func (r *Runner) runActions(ctx context.Context, start time.Time) {
 		}
 		if err := st.do(); err != nil {
 			r.cfg.Engine.Note("scenario", fmt.Sprintf("at %v: %s failed: %v", st.at, st.text, err))
+			if r.series != nil {
+				r.series.mark(time.Since(start), MarkerAction, st.text+" (failed: "+err.Error()+")")
+			}
 			continue
 		}
 		r.cfg.Engine.Note("scenario", fmt.Sprintf("at %v: %s", st.at, st.text))
+		if r.series != nil {
+			r.series.mark(time.Since(start), MarkerAction, st.text)
+		}
 	}
 }
 

@@ -20,7 +20,11 @@ import (
 // when a field changes meaning or goes away. Version 2: a phase's
 // achieved rate counts only orders sent during the phase; dropped,
 // overdue, shed and retries are new, and failed sends exclude shed ones.
-const ReportVersion = 2
+//
+// Version 3 adds series (the run over time) and scenario_yaml (the
+// scenario as run, for replay and comparison); nothing else changed, so
+// version 2 reports are read as they are.
+const ReportVersion = 3
 
 // Report is a run's result. Its JSON form is a stable, documented schema
 // (see README "Report schema"); durations are in milliseconds as floats.
@@ -72,6 +76,14 @@ type Report struct {
 	Events     engine.EventLogStats `json:"events"`
 	Thresholds []ThresholdResult    `json:"thresholds"`
 	Passed     bool                 `json:"passed"`
+
+	// Series is the run once a second (coarser past an hour), with its
+	// phases and fired actions; absent when turned off (--series=false)
+	// and in reports before version 3.
+	Series *Series `json:"series,omitempty"`
+	// ScenarioYAML is the scenario file as run (absent for a scenario
+	// built in code); oms-sim replay re-applies it.
+	ScenarioYAML string `json:"scenario_yaml,omitempty"`
 }
 
 // BrokerOf is what a report says of the broker in b.
@@ -233,6 +245,12 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 		rep.Stages = append(rep.Stages, sr)
 	}
 	rep.Events = snap.Events
+	if r.series != nil {
+		rep.Series = r.series.series()
+	}
+	if _, src := s.Source(); src != nil {
+		rep.ScenarioYAML = string(src)
+	}
 	rep.Passed = rep.Audit.Lost == 0
 	for _, t := range s.Thresholds {
 		v, display := rep.metric(t.Metric)

@@ -97,6 +97,15 @@ func (rep *Report) render(md bool) string {
 		latRow("e2e", rep.E2E), latRow("accept", rep.Accept), latRow("send lateness", rep.Lateness),
 	})
 
+	if charts := rep.Series.charts(); charts != "" {
+		title("Over time")
+		if md {
+			b.WriteString("```\n" + charts + "```\n")
+		} else {
+			b.WriteString(charts)
+		}
+	}
+
 	title("Audit")
 	a := rep.Audit
 	fmt.Fprintf(&b, "  accepted %d · confirmed %d · payment_failed %d · refunded %d · dead_lettered %d · LOST %d · DUPLICATED %d\n",

@@ -1,0 +1,154 @@
+package loadgen
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"oms-sim/engine"
+)
+
+// TestSeriesStaysBoundedPastAnHour feeds more than MaxSeriesPoints
+// seconds: the points never pass the bound, the interval doubles, and the
+// merged rates keep the mean (the total count) while p99 keeps the peak.
+func TestSeriesStaysBoundedPastAnHour(t *testing.T) {
+	t.Parallel()
+	sr := newSeriesRecorder([]string{"payment"}, []PhaseSpan{{Name: "long", End: 3 * 3600}})
+	var tot seriesTotals
+	const seconds = 2*MaxSeriesPoints + 100
+	snap := engine.Snapshot{Stages: []engine.StageSnapshot{{Name: "payment"}}, Queues: []engine.QueueSnapshot{{}}}
+	for i := 1; i <= seconds; i++ {
+		tot.sent += 10
+		tot.offered += 10
+		snap.E2ERecent.P99 = time.Millisecond
+		if i == 1234 {
+			snap.E2ERecent.P99 = 900 * time.Millisecond
+		}
+		snap.Queues[0].Ready = i % 7
+		sr.sample(time.Duration(i)*time.Second, tot, 0, 0, snap)
+		if n := len(sr.s.Points); n > MaxSeriesPoints {
+			t.Fatalf("after %d s the series holds %d points, bound %d", i, n, MaxSeriesPoints)
+		}
+	}
+	s := sr.series()
+	if s.IntervalMs != 4000 {
+		t.Errorf("interval %v ms after %d s, want 4000", s.IntervalMs, seconds)
+	}
+	var sent, peak float64
+	for _, p := range s.Points {
+		sent += p.Sent * s.IntervalMs / 1000
+		peak = math.Max(peak, p.E2EP99)
+		if p.Stages[0].Ready > 6 {
+			t.Fatalf("merged ready %d, never above 6", p.Stages[0].Ready)
+		}
+	}
+	covered := float64(len(s.Points)) * s.IntervalMs / 1000
+	if math.Abs(sent-10*covered) > 1e-6 {
+		t.Errorf("merged points hold %v sends over %v s, want %v", sent, covered, 10*covered)
+	}
+	if peak != 900 {
+		t.Errorf("the 900 ms p99 spike became %v ms after merging", peak)
+	}
+	if last := s.Points[len(s.Points)-1].T; last > seconds || last < seconds-8 {
+		t.Errorf("last point at %v s of %d", last, seconds)
+	}
+}
+
+// TestSeriesRatesFromCounters checks one point's arithmetic.
+func TestSeriesRatesFromCounters(t *testing.T) {
+	t.Parallel()
+	sr := newSeriesRecorder(nil, nil)
+	sr.sample(2*time.Second, seriesTotals{offered: 200, sent: 190, accepted: 180, completed: 100, shed: 4}, 30*time.Millisecond, 12, engine.Snapshot{})
+	sr.sample(3*time.Second, seriesTotals{offered: 300, sent: 290, accepted: 270, completed: 200, shed: 4}, 0, 3, engine.Snapshot{})
+	s := sr.series()
+	want := []SeriesPoint{
+		{T: 2, Offered: 100, Sent: 95, Accepted: 90, Completed: 50, Shed: 2, LatenessMax: 30, InFlight: 12},
+		{T: 3, Offered: 100, Sent: 100, Accepted: 90, Completed: 100, Shed: 0, LatenessMax: 0, InFlight: 3},
+	}
+	if len(s.Points) != 2 {
+		t.Fatalf("%d points: %+v", len(s.Points), s.Points)
+	}
+	for i, w := range want {
+		if g := s.Points[i]; g.T != w.T || g.Offered != w.Offered || g.Sent != w.Sent || g.Accepted != w.Accepted ||
+			g.Completed != w.Completed || g.Shed != w.Shed || g.LatenessMax != w.LatenessMax || g.InFlight != w.InFlight {
+			t.Errorf("point %d = %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+func TestSparklineBucketsKeepTheSpike(t *testing.T) {
+	t.Parallel()
+	vals := make([]float64, 600)
+	vals[333] = 50
+	got := sparkline(vals, 60, 50)
+	if n := len([]rune(got)); n != 60 {
+		t.Fatalf("width %d, want 60: %q", n, got)
+	}
+	if strings.Count(got, "█") != 1 || strings.Count(got, "▁") != 59 {
+		t.Errorf("sparkline %q: want one full bar among 59 empty ones", got)
+	}
+}
+
+// TestRunRecordsSeries runs a short scenario with an action on the real
+// broker: the report has a point a second with the scenario's rates, the
+// phases, the action as a marker, and charts in the text report.
+func TestRunRecordsSeries(t *testing.T) {
+	t.Parallel()
+	sc := parse(t, `
+name: series
+seed: 5
+phases:
+  - {name: slow, duration: 2s, rate: 50/s}
+  - {name: fast, duration: 2s, rate: 150/s}
+actions:
+  - {at: 1s, scale: {stage: email, workers: 3}}
+`)
+	e := startEngine(t, sc)
+	rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}})
+	s := rep.Series
+	if s == nil {
+		t.Fatal("no series in the report")
+	}
+	if len(s.Points) < 3 || len(s.Points) > 5 || s.IntervalMs != 1000 {
+		t.Fatalf("%d points of %v ms for a 4 s run: %+v", len(s.Points), s.IntervalMs, s.Points)
+	}
+	if len(s.Phases) != 2 || s.Phases[1].Name != "fast" || s.Phases[1].Start != 2 || s.Phases[1].End != 4 {
+		t.Errorf("phases %+v", s.Phases)
+	}
+	if len(s.Markers) != 1 || s.Markers[0].Kind != MarkerAction || !strings.Contains(s.Markers[0].Text, "email scaled to 3") ||
+		s.Markers[0].T < 1 || s.Markers[0].T > 3 {
+		t.Errorf("markers %+v", s.Markers)
+	}
+	var offered, sent float64
+	for _, p := range s.Points {
+		offered += p.Offered
+		sent += p.Sent
+		if len(p.Stages) != len(s.Stages) || len(s.Stages) != 3 {
+			t.Fatalf("point %+v for stages %v", p, s.Stages)
+		}
+	}
+	// The points cover all but the last part second: ~50 + 50 + 150 + …
+	if offered < 200 || offered > 400 || sent < 200 {
+		t.Errorf("offered %v, sent %v over the points; the schedule offers 400 in 4 s", offered, sent)
+	}
+	last := s.Points[len(s.Points)-1]
+	if last.Stages[2].Workers != 3 {
+		t.Errorf("email workers %d at the end, scaled to 3 at 1 s", last.Stages[2].Workers)
+	}
+	if txt := rep.Text(); !strings.Contains(txt, "OVER TIME") || !strings.Contains(txt, "offered/s") || !strings.Contains(txt, "payment ready") {
+		t.Errorf("text report without charts:\n%s", txt)
+	}
+	if md := rep.Markdown(); !strings.Contains(md, "## Over time\n\n```\n") {
+		t.Errorf("markdown report without charts:\n%s", md)
+	}
+	if rep.ScenarioYAML == "" || !strings.Contains(rep.ScenarioYAML, "name: series") {
+		t.Errorf("scenario_yaml %q", rep.ScenarioYAML)
+	}
+	var back Report
+	data, _ := json.Marshal(rep)
+	if err := json.Unmarshal(data, &back); err != nil || back.Series == nil || len(back.Series.Points) != len(s.Points) {
+		t.Fatalf("series did not round-trip: %v", err)
+	}
+}
