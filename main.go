@@ -62,8 +62,9 @@ embedded in-process broker when none answers.
   oms-sim                              dashboard + API on :5000, no load until started
   oms-sim --headless                   the same with a status line instead of a dashboard
   oms-sim --scenario burst             run a shipped scenario (or a YAML file) with the dashboard
-  oms-sim --scenario burst --headless --report out.json
+  oms-sim --scenario burst --headless --report out.json --report out.html
                                        progress lines, the final report, exit 1 if it failed
+                                       (--report repeats: .json, .md, .txt, .html with charts)
   oms-sim validate FILE...             check scenario files (exit 2 on errors)
   oms-sim scenarios                    list the shipped scenarios
   oms-sim trace ORDER_ID               an order's timeline from the event stream

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -391,39 +392,84 @@ func fmtMs(v float64) string {
 	return fmt.Sprintf("%.0fµs", v*1000)
 }
 
-// WriteFile writes the report as .json, .md or .txt by the file's
+// WriteFile writes the report as .json, .md, .txt or .html by the file's
 // extension.
 func (rep *Report) WriteFile(path string) error {
-	return WriteReport(path, rep, rep.Markdown, rep.Text)
+	return WriteReport(path, rep, Forms{Markdown: rep.Markdown, Text: rep.Text, HTML: rep.HTML})
 }
 
-// WriteReport writes a report to path as .json (v encoded), .md
-// (markdown()) or .txt (text()) by the file's extension; every report
-// oms-sim writes goes through it.
-func WriteReport(path string, v any, markdown, text func() string) error {
+// Forms are the renderings of a report besides its JSON; a nil one is a
+// format that report does not have.
+type Forms struct {
+	Markdown, Text func() string
+	HTML           func() (string, error)
+}
+
+// WriteReport writes a report to path by the file's extension: .json (v
+// encoded), .md, .txt or .html (from f); every report oms-sim writes goes
+// through it.
+func WriteReport(path string, v any, f Forms) error {
 	var data []byte
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
+	ext := strings.ToLower(filepath.Ext(path))
+	switch {
+	case ext == ".json":
 		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
 			return fmt.Errorf("encode report %s: %w", path, err)
 		}
 		data = append(b, '\n')
-	case ".md":
-		data = []byte(markdown())
-	case ".txt":
-		data = []byte(text())
+	case ext == ".md" && f.Markdown != nil:
+		data = []byte(f.Markdown())
+	case ext == ".txt" && f.Text != nil:
+		data = []byte(f.Text())
+	case ext == ".html" && f.HTML != nil:
+		page, err := f.HTML()
+		if err != nil {
+			return fmt.Errorf("report %s: %w", path, err)
+		}
+		data = []byte(page)
 	default:
-		return fmt.Errorf("report %s: unknown format %q: use .json, .md or .txt", path, filepath.Ext(path))
+		return fmt.Errorf("report %s: unknown format %q: use %s", path, filepath.Ext(path), formatList(f.HTML != nil))
 	}
 	return os.WriteFile(path, data, 0o644)
 }
 
-// CheckReportPath validates a --report path before a run starts.
-func CheckReportPath(path string) error {
+// CheckReportPath validates a --report path before a run starts; html
+// says whether the report has an HTML form.
+func CheckReportPath(path string, html bool) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json", ".md", ".txt":
 		return nil
+	case ".html":
+		if html {
+			return nil
+		}
 	}
-	return fmt.Errorf("--report %s: unknown format %q: use .json, .md or .txt", path, filepath.Ext(path))
+	return fmt.Errorf("--report %s: unknown format %q: use %s", path, filepath.Ext(path), formatList(html))
+}
+
+// CheckReportPaths validates repeated --report paths: each a known
+// format, one file per format.
+func CheckReportPaths(paths []string, html bool) error {
+	var errs []error
+	seen := map[string]string{}
+	for _, p := range paths {
+		if err := CheckReportPath(p, html); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ext := strings.ToLower(filepath.Ext(p))
+		if first, ok := seen[ext]; ok {
+			errs = append(errs, fmt.Errorf("--report %s: %s already writes the %s report (one file per format)", p, first, ext))
+		}
+		seen[ext] = p
+	}
+	return errors.Join(errs...)
+}
+
+func formatList(html bool) string {
+	if html {
+		return ".json, .md, .txt or .html"
+	}
+	return ".json, .md or .txt"
 }
