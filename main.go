@@ -88,6 +88,6 @@ Exit codes: 0 ok · 1 thresholds failed or orders lost · 2 usage or config erro
 		},
 	}
 	o.register(cmd)
-	cmd.AddCommand(newScenariosCmd(), newValidateCmd(), newTraceCmd(), newRunsCmd(), newReplayCmd(), newBenchCmd(), newCapacityCmd())
+	cmd.AddCommand(newScenariosCmd(), newValidateCmd(), newTraceCmd(), newRunsCmd(), newReplayCmd(), newBenchCmd(), newCapacityCmd(), newCompareCmd())
 	return cmd
 }
