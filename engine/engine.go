@@ -26,6 +26,8 @@ var ErrBrokerUnreachable = errors.New("broker unreachable")
 // stop it with Close.
 type Engine struct {
 	cfg   Config
+	// hists are the latencies as Prometheus histograms (/metrics).
+	hists *promHists
 	names Names
 	// ordersX is names.Of(ExchangeOrders), built once: every message
 	// goes there.
@@ -91,6 +93,8 @@ func New(cfg Config) (*Engine, error) {
 		e.stages[name] = newStage(e, name, cfg.Stages[name])
 	}
 	e.mon = newMonitor(e)
+	e.hists = newPromHists()
+	e.hists.wire(e)
 	e.adm.max.Store(int64(cfg.MaxBacklog))
 	if cfg.IdempotencyKeys > 0 {
 		e.idem = newIdemKeys(cfg.IdempotencyKeys, cfg.IdempotencyTTL)
