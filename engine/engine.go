@@ -25,7 +25,7 @@ var ErrBrokerUnreachable = errors.New("broker unreachable")
 // Engine runs the order pipeline. Create it with New, start it with Start,
 // stop it with Close.
 type Engine struct {
-	cfg   Config
+	cfg Config
 	// hists are the latencies as Prometheus histograms (/metrics).
 	hists *promHists
 	names Names
