@@ -33,6 +33,9 @@ const (
 	// arrival (Time: the intended send time; Order: what was sent) and
 	// its end (Detail: the audit). They carry RunID and no OrderID.
 	EventRunStarted  = "run.started"
+	// EventRunScenario carries the scenario file a recorded run ran
+	// (Detail: JSON {file, yaml}), for replay.
+	EventRunScenario = "run.scenario"
 	EventArrival     = "arrival"
 	EventRunFinished = "run.finished"
 )

@@ -152,3 +152,44 @@ actions:
 		t.Fatalf("series did not round-trip: %v", err)
 	}
 }
+
+// TestReplayRecordedKeepsTheScenario: a replay re-applies the recorded
+// scenario, its actions' times scaled by the speed, the original intact.
+func TestReplayRecordedKeepsTheScenario(t *testing.T) {
+	t.Parallel()
+	orig := parse(t, `
+name: rec
+seed: 9
+catalog: {products: 300, stock: 5}
+stages: {payment: {workers: 3, decline_rate: 0.3}}
+phases:
+  - {name: a, duration: 2s, rate: 10/s}
+  - {name: b, duration: 2s, rate: 20/s}
+actions:
+  - {at: 1s, fault: {stage: payment, decline_rate: 1, for: 2s}}
+thresholds:
+  - {metric: e2e_p99, max: 500ms}
+`)
+	arrivals := []Arrival{{At: 100 * time.Millisecond}, {At: 3 * time.Second}}
+	same, _, err := ReplayRecorded(orig, arrivals, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.Seed != 9 || same.Catalog.Products != 300 || *same.Stages.Payment.Workers != 3 || len(same.Phases) != 2 ||
+		len(same.Thresholds) != 2 || same.Actions[0].At.Std() != time.Second || !strings.HasPrefix(same.Name, "replay of rec") {
+		t.Errorf("1x replay lost part of the scenario: %+v", same)
+	}
+	fast, out, err := ReplayRecorded(orig, arrivals, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fast.Phases) != 1 || fast.Actions[0].At.Std() != 500*time.Millisecond || fast.Actions[0].Fault.For.Std() != time.Second || out[1].At != 1500*time.Millisecond {
+		t.Errorf("2x replay: phases %d, action at %v for %v, last arrival %v", len(fast.Phases), fast.Actions[0].At, fast.Actions[0].Fault.For, out[1].At)
+	}
+	if orig.Actions[0].Fault.For.Std() != 2*time.Second || orig.Actions[0].At.Std() != time.Second {
+		t.Errorf("the original scenario changed: %+v", orig.Actions[0])
+	}
+	if err := fast.Validate(); err != nil {
+		t.Errorf("the 2x replay scenario does not validate: %v", err)
+	}
+}
