@@ -32,7 +32,7 @@ const (
 	// A load generator's run: its start (Detail: the scenario), every
 	// arrival (Time: the intended send time; Order: what was sent) and
 	// its end (Detail: the audit). They carry RunID and no OrderID.
-	EventRunStarted  = "run.started"
+	EventRunStarted = "run.started"
 	// EventRunScenario carries the scenario file a recorded run ran
 	// (Detail: JSON {file, yaml}), for replay.
 	EventRunScenario = "run.scenario"
