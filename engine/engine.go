@@ -140,7 +140,12 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.mon.sample(runCtx)
 	}()
 	if e.cfg.ManagementURL != "" && e.cfg.BrokerKind != "embedded" {
-		e.mgmt = newMgmtPoller(e.cfg.ManagementURL)
+		var queues []string
+		for _, st := range StageNames {
+			queues = append(queues, e.names.Queue(st))
+		}
+		queues = append(queues, e.names.Of(QueueDead))
+		e.mgmt = newMgmtPoller(e.cfg.ManagementURL, queues, e.cfg.Process+"/")
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()

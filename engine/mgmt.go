@@ -50,27 +50,36 @@ type mgmtPoller struct {
 	base   string // with credentials; never printed
 	client *http.Client
 
+	// queues are the pipeline's queue names to read; connPrefix starts
+	// this process's connection names.
+	queues     []string
+	connPrefix string
+
 	mu   sync.Mutex
 	load NodeLoad
+	side BrokerSide
 }
 
 const mgmtEvery = 2 * time.Second
 
-func newMgmtPoller(base string) *mgmtPoller {
-	return &mgmtPoller{base: base, client: &http.Client{Timeout: time.Second}, load: NodeLoad{RunQueue: -1}}
+func newMgmtPoller(base string, queues []string, connPrefix string) *mgmtPoller {
+	return &mgmtPoller{base: base, client: &http.Client{Timeout: time.Second}, load: NodeLoad{RunQueue: -1},
+		queues: queues, connPrefix: connPrefix, side: sideOff("management API not read yet")}
 }
 
 // run polls until ctx ends.
 func (p *mgmtPoller) run(ctx context.Context) {
 	t := time.NewTicker(mgmtEvery)
 	defer t.Stop()
+	defer p.client.CloseIdleConnections() // no keep-alive goroutines outlive the engine
 	for {
 		l, err := p.poll(ctx)
 		if err != nil {
 			l = NodeLoad{RunQueue: -1}
 		}
+		side := p.pollSide(ctx)
 		p.mu.Lock()
-		p.load = l
+		p.load, p.side = l, side
 		p.mu.Unlock()
 		select {
 		case <-ctx.Done():

@@ -82,6 +82,11 @@ type Report struct {
 	// phases and fired actions; absent when turned off (--series=false)
 	// and in reports before version 3.
 	Series *Series `json:"series,omitempty"`
+	// BrokerSide is the broker's own view at the end of the load (the
+	// management API): every consumer's unacked messages per queue,
+	// publish and deliver rates, connections in flow control; Available
+	// false with a Note when it could not be read.
+	BrokerSide *engine.BrokerSide `json:"broker_side,omitempty"`
 	// ScenarioYAML is the scenario file as run (absent for a scenario
 	// built in code); oms-sim replay re-applies it.
 	ScenarioYAML string `json:"scenario_yaml,omitempty"`
@@ -246,6 +251,7 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 		rep.Stages = append(rep.Stages, sr)
 	}
 	rep.Events = snap.Events
+	rep.BrokerSide = r.brokerSide
 	if r.series != nil {
 		rep.Series = r.series.series()
 	}

@@ -128,6 +128,9 @@ type Runner struct {
 	// (guarded by mu).
 	series  *seriesRecorder
 	lateMax time.Duration
+	// brokerSide is the management API's view as the load ended (before
+	// the drain empties the queues).
+	brokerSide *engine.BrokerSide
 }
 
 // New checks cfg and builds a Runner.
@@ -227,6 +230,8 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	stopLoad()
 	wg.Wait()
 	loadDur := time.Since(start)
+	side := r.cfg.Engine.Snapshot().Broker.Side
+	r.brokerSide = &side
 
 	r.mu.Lock()
 	r.state = StateDraining
