@@ -73,6 +73,8 @@ embedded in-process broker when none answers.
                                        broker throughput and latency by queue type
   oms-sim capacity --slo 'e2e_p99<500ms'
                                        the highest rate sustained under the SLO (the knee)
+  oms-sim compare A.json B.json [--tolerance 10%] [--report diff.html]
+                                       run B against run A metric by metric; exit 1 when B regressed
   oms-sim --role payment               run only some parts; processes on one broker form one pipeline
   oms-sim --role none                  watch a pipeline that runs elsewhere (queues and events)
 
