@@ -123,7 +123,7 @@ func runCapacity(cmd *cobra.Command, o runOptions, co capacityOptions) error {
 		errs = append(errs, fmt.Errorf("--warmup %v: must be 0 or more", co.warmup))
 	}
 	if co.report != "" {
-		if err := loadgen.CheckReportPath(co.report); err != nil {
+		if err := loadgen.CheckReportPath(co.report, false); err != nil {
 			errs = append(errs, err)
 		}
 	}

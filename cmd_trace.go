@@ -238,10 +238,12 @@ func newReplayCmd() *cobra.Command {
 	var speed string
 	cmd := &cobra.Command{
 		Use:   "replay --run RUN_ID [--speed 2x]",
-		Short: "Re-drive a recorded run's arrivals, with the same timing, against the current system",
-		Long: `Replay reads a run's recorded arrivals (intended send time and order) from the
-event stream and sends exactly those again — scaled by --speed — through the
-current pipeline, then drains, audits and reports like a scenario run.
+		Short: "Re-drive a recorded run — its scenario and its arrivals, with the same timing — against the current system",
+		Long: `Replay reads a run's recorded scenario and arrivals (intended send time and
+order) from the event stream, re-applies the scenario (seed, catalog, stage
+settings, actions scaled by --speed, thresholds) and sends exactly those
+arrivals again — scaled by --speed — through the current pipeline, then
+drains, audits and reports like a scenario run.
 'oms-sim runs' lists the recorded runs. Every main-command flag applies.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -276,7 +278,17 @@ func loadReplay(ctx context.Context, o runOptions) (*scenario.Scenario, []loadge
 	if err != nil {
 		return nil, nil, exitWith(exitUsage, err)
 	}
-	sc, arrivals, err := loadgen.ReplayScenario(name, arrivals, o.replaySpeed)
+	orig, err := loadgen.ScenarioOf(o.replayRun, evs)
+	if err != nil {
+		return nil, nil, exitWith(exitUsage, err)
+	}
+	var sc *scenario.Scenario
+	if orig != nil {
+		sc, arrivals, err = loadgen.ReplayRecorded(orig, arrivals, o.replaySpeed)
+	} else {
+		fmt.Fprintf(os.Stderr, "oms-sim: run %s recorded no scenario (an older oms-sim): replaying its arrivals with this command's catalog and stages\n", o.replayRun)
+		sc, arrivals, err = loadgen.ReplayScenario(name, arrivals, o.replaySpeed)
+	}
 	if err != nil {
 		return nil, nil, exitWith(exitUsage, err)
 	}

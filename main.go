@@ -62,8 +62,9 @@ embedded in-process broker when none answers.
   oms-sim                              dashboard + API on localhost:5000, no load until started
   oms-sim --headless                   the same with a status line instead of a dashboard
   oms-sim --scenario burst             run a shipped scenario (or a YAML file) with the dashboard
-  oms-sim --scenario burst --headless --report out.json
+  oms-sim --scenario burst --headless --report out.json --report out.html
                                        progress lines, the final report, exit 1 if it failed
+                                       (--report repeats: .json, .md, .txt, .html with charts)
   oms-sim validate FILE...             check scenario files (exit 2 on errors)
   oms-sim scenarios                    list the shipped scenarios
   oms-sim trace ORDER_ID               an order's timeline from the event stream
@@ -72,6 +73,8 @@ embedded in-process broker when none answers.
                                        broker throughput and latency by queue type
   oms-sim capacity --slo 'e2e_p99<500ms'
                                        the highest rate sustained under the SLO (the knee)
+  oms-sim compare A.json B.json [--tolerance 10%] [--report diff.html]
+                                       run B against run A metric by metric; exit 1 when B regressed
   oms-sim --role payment               run only some parts; processes on one broker form one pipeline
   oms-sim --role none                  watch a pipeline that runs elsewhere (queues and events)
 
@@ -92,6 +95,6 @@ Exit codes: 0 ok · 1 thresholds failed or orders lost · 2 usage or config erro
 		},
 	}
 	o.register(cmd)
-	cmd.AddCommand(newScenariosCmd(), newValidateCmd(), newTraceCmd(), newRunsCmd(), newReplayCmd(), newBenchCmd(), newCapacityCmd())
+	cmd.AddCommand(newScenariosCmd(), newValidateCmd(), newTraceCmd(), newRunsCmd(), newReplayCmd(), newBenchCmd(), newCapacityCmd(), newCompareCmd())
 	return cmd
 }

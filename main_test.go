@@ -74,7 +74,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"bad broker mode", []string{"--broker", "kafka", "--headless"}, "valid are auto, rabbitmq, embedded"},
 		{"bad scenario file", []string{"validate", bad}, "bad.yaml:3:"},
 		{"unknown scenario", []string{"--scenario", "no-such-scenario", "--headless"}, "no-such-scenario"},
-		{"bad report extension", []string{"--scenario", "steady", "--report", "x.pdf", "--headless"}, "use .json, .md or .txt"},
+		{"bad report extension", []string{"--scenario", "steady", "--report", "x.pdf", "--headless"}, "use .json, .md, .txt or .html"},
 		{"bad driver", []string{"--scenario", "steady", "--driver", "grpc", "--headless"}, "valid are http, publish"},
 		{"no in-flight sends", []string{"--scenario", "steady", "--max-inflight", "0", "--headless"}, "--max-inflight 0: must be 1 or more"},
 		{"bad service time", []string{"--broker", "embedded", "--headless", "--payment-service-time", "gamma:1ms"}, "unknown distribution"},

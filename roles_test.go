@@ -220,11 +220,15 @@ func TestPipelineAcrossProcesses(t *testing.T) {
 }
 
 // TestRecordAndReplayThroughTheStream records a run in the event stream and
-// replays it from there with the CLI: the same orders, at twice the speed.
+// replays it from there with the CLI: the same orders, at twice the speed,
+// with the recorded scenario re-applied — its catalog of 300 products (the
+// default has 50, so orders for the others would be dead-lettered as
+// unknown products), its decline rate and its seed.
 func TestRecordAndReplayThroughTheStream(t *testing.T) {
 	requireStream(t)
 	ns := cliNamespace(t)
-	sc := writeFile(t, "rec.yaml", "name: rec\nseed: 4\norders: {product: {dist: zipf, s: 1.3}}\nphases: [{duration: 2s, rate: 100/s, arrivals: poisson}]\n")
+	sc := writeFile(t, "rec.yaml", "name: rec\nseed: 4\ncatalog: {products: 300, stock: 100000}\nstages: {payment: {decline_rate: 0.2}}\n"+
+		"orders: {product: {dist: uniform}}\nphases: [{duration: 2s, rate: 100/s, arrivals: poisson}]\n")
 	dir := t.TempDir()
 	first, second := dir+"/first.json", dir+"/second.json"
 	common := []string{"--headless", "--http", "127.0.0.1:0", "--namespace", ns, "--events", "stream", "--driver", "publish"}
@@ -252,13 +256,22 @@ func TestRecordAndReplayThroughTheStream(t *testing.T) {
 	}
 	var rep struct {
 		Scenario   string  `json:"scenario"`
+		Seed       uint64  `json:"seed"`
 		Sent       int64   `json:"sent"`
 		DurationMs float64 `json:"duration_ms"`
-		Audit      struct{ Accepted, Lost int64 }
+		Audit      struct {
+			Accepted, Lost int64
+			DeadLettered   int64 `json:"dead_lettered"`
+			PaymentFailed  int64 `json:"payment_failed"`
+		}
 	}
 	readJSON(t, second, &rep)
 	if rep.Sent != rec.Sent || rep.Audit.Accepted != rec.Audit.Accepted || rep.Audit.Lost != 0 {
 		t.Fatalf("replay sent %d accepted %d lost %d; the recording sent %d accepted %d", rep.Sent, rep.Audit.Accepted, rep.Audit.Lost, rec.Sent, rec.Audit.Accepted)
+	}
+	if rep.Audit.DeadLettered != 0 || rep.Audit.PaymentFailed == 0 || rep.Seed != 4 {
+		t.Errorf("replay dead-lettered %d, declined %d, seed %d: the recorded catalog (300 products), decline rate 0.2 and seed 4 were not re-applied",
+			rep.Audit.DeadLettered, rep.Audit.PaymentFailed, rep.Seed)
 	}
 	if !strings.HasPrefix(rep.Scenario, "replay of rec") || rep.DurationMs > 1500 {
 		t.Errorf("replay %q took %.0fms; want about 1s for a 2s recording at 2x", rep.Scenario, rep.DurationMs)

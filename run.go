@@ -59,7 +59,8 @@ type runOptions struct {
 	privateLog    bool // logFile is the dashboard's default in $TMPDIR
 
 	scenario     string
-	report       string
+	reports      []string
+	series       bool
 	driver       string
 	target       string
 	drainTimeout time.Duration
@@ -113,7 +114,8 @@ func (o *runOptions) register(cmd *cobra.Command) {
 	f.BoolVar(&o.headless, "headless", false, "no dashboard: print a status line every few seconds")
 	f.DurationVar(&o.statusEvery, "status-every", 2*time.Second, "headless status line interval (no scenario)")
 	f.StringVar(&o.scenario, "scenario", "", "scenario to run: a shipped name (see 'oms-sim scenarios') or a YAML file")
-	f.StringVar(&o.report, "report", "", "write the run's report to FILE (.json, .md or .txt)")
+	f.StringArrayVar(&o.reports, "report", nil, "write the run's report to FILE (.json, .md, .txt or .html, a self-contained page with charts); repeat for several formats, one file each")
+	f.BoolVar(&o.series, "series", true, "record the run once a second for the report (series; --series=false leaves it out)")
 	f.StringVar(&o.target, "target", "", "with --driver http: the order API to load (default: this process's own API)")
 }
 
@@ -317,11 +319,11 @@ func run(parent context.Context, o runOptions) error {
 		}
 		sc = s
 	}
-	if o.report != "" {
+	if len(o.reports) > 0 {
 		if sc == nil {
 			return exitWith(exitUsage, errors.New("--report needs --scenario"))
 		}
-		if err := loadgen.CheckReportPath(o.report); err != nil {
+		if err := loadgen.CheckReportPaths(o.reports, true); err != nil {
 			return exitWith(exitUsage, err)
 		}
 	}
@@ -400,7 +402,7 @@ func newRunner(o runOptions, sc *scenario.Scenario, eng *engine.Engine, srv *htt
 	return loadgen.New(loadgen.Config{
 		Scenario: sc, Engine: eng, Driver: drv, Broker: snap.Broker,
 		DrainTimeout: o.drainTimeout, Progress: progress, MaxInFlight: o.maxInFlight,
-		Record: record, Replay: o.replayArrivals,
+		Record: record, Replay: o.replayArrivals, NoSeries: !o.series,
 	})
 }
 
@@ -428,11 +430,11 @@ func finish(o runOptions, rep *loadgen.Report) error {
 	if !rep.Passed {
 		verdict = exitWith(exitFailed, fmt.Errorf("scenario %s failed: %s", rep.Scenario, failSummary(rep)))
 	}
-	if o.report != "" {
-		if err := rep.WriteFile(o.report); err != nil {
-			return reportFailed(o.report, err, verdict)
+	for _, path := range o.reports {
+		if err := rep.WriteFile(path); err != nil {
+			return reportFailed(path, err, verdict)
 		}
-		fmt.Fprintf(os.Stderr, "oms-sim: report written to %s\n", o.report)
+		fmt.Fprintf(os.Stderr, "oms-sim: report written to %s\n", path)
 	}
 	return verdict
 }

@@ -25,7 +25,9 @@ var ErrBrokerUnreachable = errors.New("broker unreachable")
 // Engine runs the order pipeline. Create it with New, start it with Start,
 // stop it with Close.
 type Engine struct {
-	cfg   Config
+	cfg Config
+	// hists are the latencies as Prometheus histograms (/metrics).
+	hists *promHists
 	names Names
 	// ordersX is names.Of(ExchangeOrders), built once: every message
 	// goes there.
@@ -93,6 +95,8 @@ func New(cfg Config) (*Engine, error) {
 		e.stages[name] = newStage(e, name, cfg.Stages[name])
 	}
 	e.mon = newMonitor(e)
+	e.hists = newPromHists()
+	e.hists.wire(e)
 	e.adm.max.Store(int64(cfg.MaxBacklog))
 	if cfg.IdempotencyKeys > 0 {
 		e.idem = newIdemKeys(cfg.IdempotencyKeys, cfg.IdempotencyTTL)
@@ -150,7 +154,12 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.mon.sample(runCtx)
 	}()
 	if e.cfg.ManagementURL != "" && e.cfg.BrokerKind != "embedded" {
-		e.mgmt = newMgmtPoller(e.cfg.ManagementURL, e.cfg.ManagementTLS)
+		var queues []string
+		for _, st := range StageNames {
+			queues = append(queues, e.names.Queue(st))
+		}
+		queues = append(queues, e.names.Of(QueueDead))
+		e.mgmt = newMgmtPoller(e.cfg.ManagementURL, e.cfg.ManagementTLS, queues, e.cfg.Process+"/")
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()

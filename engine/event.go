@@ -32,7 +32,10 @@ const (
 	// A load generator's run: its start (Detail: the scenario), every
 	// arrival (Time: the intended send time; Order: what was sent) and
 	// its end (Detail: the audit). They carry RunID and no OrderID.
-	EventRunStarted  = "run.started"
+	EventRunStarted = "run.started"
+	// EventRunScenario carries the scenario file a recorded run ran
+	// (Detail: JSON {file, yaml}), for replay.
+	EventRunScenario = "run.scenario"
 	EventArrival     = "arrival"
 	EventRunFinished = "run.finished"
 )
@@ -117,7 +120,7 @@ type EventLog interface {
 // killed at any moment then never leaves the audit without the record
 // of work it acked — the delivery is either acked with its events kept,
 // or redelivered and done again (Event.Redone). This costs each delivery
-// the stream's confirm round trip before its ack (bench/RESULTS.md §18).
+// the stream's confirm round trip before its ack (bench/RESULTS.md §21).
 type DurableLog interface {
 	EventLog
 	// Durable returns a channel closed once every event appended so far

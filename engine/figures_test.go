@@ -260,7 +260,8 @@ func TestManagementURL(t *testing.T) {
 func TestManagementPoll(t *testing.T) {
 	t.Parallel()
 	rabbitDialer(t)
-	p := newMgmtPoller(ManagementURL(brokertest.URL()), nil)
+	p := newMgmtPoller(ManagementURL(brokertest.URL()), nil, nil, "none/")
+	t.Cleanup(p.client.CloseIdleConnections)
 	l, err := p.poll(context.Background())
 	if err != nil {
 		t.Skipf("no management API at the test broker: %v", err)
@@ -268,8 +269,45 @@ func TestManagementPoll(t *testing.T) {
 	if l.RunQueue < 0 || l.Schedulers < 1 || len(l.Alarms) != 0 {
 		t.Errorf("node load %+v: want a run queue, schedulers, no alarms", l)
 	}
-	bad := newMgmtPoller("http://guest:s3cret-pw@localhost:15672/api/", nil)
+	bad := newMgmtPoller("http://guest:s3cret-pw@localhost:15672/api/", nil, []string{"oms.payment"}, "none/")
+	t.Cleanup(bad.client.CloseIdleConnections)
 	if _, err := bad.poll(context.Background()); err == nil || strings.Contains(err.Error(), "s3cret-pw") {
 		t.Errorf("wrong password: err %v (must fail, without the password)", err)
+	}
+	if side := bad.pollSide(context.Background()); side.Available || !strings.Contains(side.Note, "answered 401") || strings.Contains(side.Note, "s3cret-pw") {
+		t.Errorf("wrong password: broker side %+v (must say it is unavailable, plainly, without the password)", side)
+	}
+}
+
+// TestBrokerSideFigures: with the management API polled, the snapshot
+// has the broker's view of the pipeline's queues — every consumer, of
+// any process — and this process's connections; without it, it says so.
+func TestBrokerSideFigures(t *testing.T) {
+	t.Parallel()
+	mgmt := ManagementURL(brokertest.URL())
+	probe := newMgmtPoller(mgmt, nil, nil, "")
+	_, err := probe.poll(context.Background())
+	probe.client.CloseIdleConnections()
+	if err != nil {
+		t.Skipf("no management API at the test broker: %v", err)
+	}
+	e := startEngine(t, rabbitDialer(t), func(c *Config) {
+		c.ManagementURL = mgmt
+		c.Stages = map[string]StageConfig{StagePayment: {Workers: 3, Prefetch: 10}}
+	})
+	var side BrokerSide
+	waitFor(t, 30*time.Second, "the broker side read", func() bool {
+		side = e.Snapshot().Broker.Side
+		return side.Available && len(side.Queues) == 4 && side.Queues[0].Consumers == 3 && side.Connections > 0
+	})
+	if side.Queues[0].Name != e.names.Queue(StagePayment) || side.Queues[3].Name != e.names.Of(QueueDead) {
+		t.Errorf("queues %+v", side.Queues)
+	}
+	if side.Flow != 0 || side.Blocked != 0 {
+		t.Errorf("an idle pipeline's connections in flow %d, blocked %d", side.Flow, side.Blocked)
+	}
+	off := startEngine(t, rabbitDialer(t), func(c *Config) { c.ManagementURL = "" })
+	if s := off.Snapshot().Broker.Side; s.Available || !strings.Contains(s.Note, "management API off") {
+		t.Errorf("without the management API: %+v", s)
 	}
 }

@@ -14,6 +14,7 @@ func (e *Engine) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(&snapshotCollector{e: e})
+	reg.MustRegister(e.hists.collectors()...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 

@@ -51,33 +51,44 @@ type mgmtPoller struct {
 	base   string // with credentials; never printed
 	client *http.Client
 
+	// queues are the pipeline's queue names to read; connPrefix starts
+	// this process's connection names.
+	queues     []string
+	connPrefix string
+
 	mu   sync.Mutex
 	load NodeLoad
+	side BrokerSide
 }
 
 const mgmtEvery = 2 * time.Second
 
-// newMgmtPoller polls base; tlsConf (nil: the system's roots) is the
-// broker's TLS settings, used for an https:// management API.
-func newMgmtPoller(base string, tlsConf *tls.Config) *mgmtPoller {
+// newMgmtPoller polls base for the node's load and, for the queues named
+// and this process's connections (names starting connPrefix), the
+// broker-side figures; tlsConf (nil: the system's roots) is the broker's
+// TLS settings, used for an https:// management API.
+func newMgmtPoller(base string, tlsConf *tls.Config, queues []string, connPrefix string) *mgmtPoller {
 	client := &http.Client{Timeout: time.Second}
 	if tlsConf != nil {
 		client.Transport = &http.Transport{TLSClientConfig: tlsConf.Clone(), Proxy: http.ProxyFromEnvironment}
 	}
-	return &mgmtPoller{base: base, client: client, load: NodeLoad{RunQueue: -1}}
+	return &mgmtPoller{base: base, client: client, load: NodeLoad{RunQueue: -1},
+		queues: queues, connPrefix: connPrefix, side: sideOff("management API not read yet")}
 }
 
 // run polls until ctx ends.
 func (p *mgmtPoller) run(ctx context.Context) {
 	t := time.NewTicker(mgmtEvery)
 	defer t.Stop()
+	defer p.client.CloseIdleConnections() // no keep-alive goroutines outlive the engine
 	for {
 		l, err := p.poll(ctx)
 		if err != nil {
 			l = NodeLoad{RunQueue: -1}
 		}
+		side := p.pollSide(ctx)
 		p.mu.Lock()
-		p.load = l
+		p.load, p.side = l, side
 		p.mu.Unlock()
 		select {
 		case <-ctx.Done():

@@ -272,8 +272,14 @@ func (e *Engine) Snapshot() Snapshot {
 
 	snap.Broker.Blocked, snap.Broker.BlockedReason = e.live.blocked()
 	snap.Broker.Nodes = NodeLoad{RunQueue: -1}
-	if e.mgmt != nil {
+	switch {
+	case e.mgmt != nil:
 		snap.Broker.Nodes = e.mgmt.get()
+		snap.Broker.Side = e.mgmt.getSide()
+	case e.cfg.BrokerKind == "embedded":
+		snap.Broker.Side = sideOff("embedded broker: no management API")
+	default:
+		snap.Broker.Side = sideOff("management API off (--management-url off)")
 	}
 	m.mu.Lock()
 	snap.Broker.CPU, snap.ProcessCPU, snap.MachineCPU = m.brokerCPU.cores, m.selfCPU.cores, m.machineCPU.cores

@@ -66,6 +66,10 @@ type BrokerStatus struct {
 	// Nodes is the busiest node's run queue and every alarm, from the
 	// management API (RunQueue -1 when it is not polled or not reached).
 	Nodes NodeLoad `json:"nodes"`
+	// Side is the broker's own view of the pipeline's queues (unacked
+	// across every consumer, publish and deliver rates) and of this
+	// process's connections (flow control), from the management API.
+	Side BrokerSide `json:"management"`
 	// BodyBytes, Persistent and Connections are the benchmark knobs:
 	// Config.BodyBytes (0: the natural order JSON), !Config.Transient and
 	// Config.Connections.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Percentiles summarises a latency distribution.
@@ -33,6 +34,9 @@ type latency struct {
 	prev    *hdrhistogram.Histogram
 	scratch *hdrhistogram.Histogram // for Recent, reused: no garbage per snapshot
 	rotated time.Time
+	// obs, when set (before the first record), also gets every duration:
+	// the Prometheus histogram, which is never reset.
+	obs prometheus.Observer
 }
 
 // windowLen is how long a live-view window lasts; live percentiles cover
@@ -56,6 +60,9 @@ func (l *latency) record(d time.Duration) {
 	_ = l.total.RecordValue(us)
 	_ = l.cur.RecordValue(us)
 	l.mu.Unlock()
+	if l.obs != nil {
+		l.obs.Observe(d.Seconds())
+	}
 }
 
 func (l *latency) rotateLocked(now time.Time) {

@@ -24,7 +24,11 @@ type worker struct {
 	s        *stage
 	name     string
 	prefetch int
-	rng      *rand.Rand
+	// rng draws service times from pcg, which is re-seeded for each
+	// message from the seed and the order (drawSeed), never carried
+	// from one message to the next.
+	rng *rand.Rand
+	pcg *rand.PCG
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed by stop: drain and exit
@@ -36,13 +40,15 @@ type worker struct {
 
 func newWorker(s *stage, id, prefetch int) *worker {
 	ctx, cancel := context.WithCancel(context.Background())
+	pcg := rand.NewPCG(0, 0)
 	return &worker{
 		ctx:      ctx,
 		cancel:   cancel,
 		s:        s,
 		name:     fmt.Sprintf("%s-%d", s.name, id),
 		prefetch: prefetch,
-		rng:      rand.New(rand.NewPCG(s.e.cfg.Seed, uint64(id)<<8|uint64(len(s.name)))),
+		rng:      rand.New(pcg),
+		pcg:      pcg,
 		stopping: make(chan struct{}),
 	}
 }
@@ -397,10 +403,13 @@ func (w *worker) work(d broker.Delivery, key string, arr arrival) (outcome, erro
 	}
 	s.e.emit(started)
 	cfg := s.config()
+	seed := s.e.cfg.Seed
+	attempt, _ := headerInt(d.Headers, HeaderAttempt)
+	w.pcg.Seed(drawSeed(seed, o.OrderID, s.name, key, attempt, drawService))
 	if dur := cfg.ServiceTime.Sample(w.rng); dur > 0 {
 		time.Sleep(dur)
 	}
-	if cfg.ErrorRate > 0 && w.rng.Float64() < cfg.ErrorRate {
+	if cfg.ErrorRate > 0 && drawUniform(seed, o.OrderID, s.name, key, attempt, drawError) < cfg.ErrorRate {
 		return outcome{}, errTransient
 	}
 	out, err := s.e.step(w, s.name, key, o, cfg)

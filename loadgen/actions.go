@@ -47,29 +47,36 @@ func (r *Runner) runActions(ctx context.Context, start time.Time) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			r.undoRest(steps[i:])
+			r.undoRest(start, steps[i:])
 			return
 		case <-t.C:
 		}
-		r.apply(st, fmt.Sprintf("at %v: %s", st.at, st.text))
+		r.apply(start, st, fmt.Sprintf("at %v: %s", st.at, st.text))
 	}
 }
 
 // apply runs one step and notes it in the change log.
-func (r *Runner) apply(st scheduled, what string) {
+// It marks the series too.
+func (r *Runner) apply(start time.Time, st scheduled, what string) {
 	if err := st.do(); err != nil {
 		r.cfg.Engine.Note("scenario", what+" failed: "+err.Error())
+		if r.series != nil {
+			r.series.mark(time.Since(start), MarkerAction, st.text+" (failed: "+err.Error()+")")
+		}
 		return
 	}
 	*st.applied = !st.undo
 	r.cfg.Engine.Note("scenario", what)
+	if r.series != nil {
+		r.series.mark(time.Since(start), MarkerAction, st.text)
+	}
 }
 
 // undoRest runs the reverts of applied actions among the steps left.
-func (r *Runner) undoRest(rest []scheduled) {
+func (r *Runner) undoRest(start time.Time, rest []scheduled) {
 	for _, st := range rest {
 		if st.undo && *st.applied {
-			r.apply(st, fmt.Sprintf("load ended before %v: %s", st.at, st.text))
+			r.apply(start, st, fmt.Sprintf("load ended before %v: %s", st.at, st.text))
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -65,4 +66,97 @@ func ReplayScenario(name string, arrivals []Arrival, speed float64) (*scenario.S
 	}
 	sc.SetDefaults()
 	return sc, out, nil
+}
+
+// recordedScenario is a run.scenario event's detail: the scenario file the
+// run ran, so a replay re-applies all of it.
+type recordedScenario struct {
+	File string `json:"file"`
+	YAML string `json:"yaml"`
+}
+
+// ScenarioOf returns the scenario a recorded run ran, parsed from its
+// run.scenario event; nil (and no error) when the run recorded none (runs
+// recorded before it was stored, or a scenario built in code).
+func ScenarioOf(runID string, events []engine.Event) (*scenario.Scenario, error) {
+	for _, ev := range events {
+		if ev.RunID != runID || ev.Type != engine.EventRunScenario {
+			continue
+		}
+		var rec recordedScenario
+		if err := json.Unmarshal([]byte(ev.Detail), &rec); err != nil {
+			return nil, fmt.Errorf("run %s: malformed recorded scenario: %w", runID, err)
+		}
+		sc, err := scenario.Parse(rec.File, []byte(rec.YAML))
+		if err != nil {
+			return nil, fmt.Errorf("run %s: its recorded scenario no longer parses: %w", runID, err)
+		}
+		return sc, nil
+	}
+	return nil, nil
+}
+
+// ReplayRecorded is ReplayScenario with the recorded run's whole scenario
+// re-applied: its seed, catalog and stock, stage settings, order mix,
+// broker knobs, retries, actions (their times divided by speed) and
+// thresholds. At 1x the original phases stay, so each phase's figures
+// compare with the recording's; at another speed the arrivals form one
+// phase. A lost-order threshold is added when the scenario had none.
+func ReplayRecorded(orig *scenario.Scenario, arrivals []Arrival, speed float64) (*scenario.Scenario, []Arrival, error) {
+	one, out, err := ReplayScenario(orig.Name, arrivals, speed)
+	if err != nil {
+		return nil, nil, err
+	}
+	re := *orig
+	re.Name = one.Name
+	re.Description = fmt.Sprintf("%d recorded arrivals of %s at %gx speed, with its catalog, stages, actions and thresholds", len(out), orig.Name, speed)
+	if speed != 1 || out[len(out)-1].At >= orig.TotalDuration() {
+		re.Phases = one.Phases
+	}
+	re.Actions = nil
+	for _, a := range orig.Actions {
+		re.Actions = append(re.Actions, scaleAction(a, speed))
+	}
+	re.Thresholds = append([]scenario.Threshold(nil), orig.Thresholds...)
+	hasLost := false
+	for _, t := range re.Thresholds {
+		hasLost = hasLost || t.Metric == scenario.MetricLostOrders
+	}
+	if !hasLost {
+		re.Thresholds = append(re.Thresholds, one.Thresholds...)
+	}
+	return &re, out, nil
+}
+
+// scaleAction divides an action's time and duration by speed (a copy; the
+// original is not changed).
+func scaleAction(a scenario.Action, speed float64) scenario.Action {
+	div := func(d scenario.Duration) scenario.Duration { return scenario.Duration(float64(d) / speed) }
+	a.At = div(a.At)
+	if a.Set != nil {
+		s := *a.Set
+		s.For = div(s.For)
+		a.Set = &s
+	}
+	if a.Fault != nil {
+		s := *a.Fault
+		s.For = div(s.For)
+		a.Fault = &s
+	}
+	if a.Stop != nil {
+		s := *a.Stop
+		s.For = div(s.For)
+		a.Stop = &s
+	}
+	if a.Pause != nil {
+		p := *a.Pause
+		p.For = div(p.For)
+		a.Pause = &p
+	}
+	if a.Backlog != nil {
+		b := *a.Backlog
+		b.For = div(b.For)
+		a.Backlog = &b
+	}
+	return a
 }

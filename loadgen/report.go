@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -20,7 +21,11 @@ import (
 // when a field changes meaning or goes away. Version 2: a phase's
 // achieved rate counts only orders sent during the phase; dropped,
 // overdue, shed and retries are new, and failed sends exclude shed ones.
-const ReportVersion = 2
+//
+// Version 3 adds series (the run over time) and scenario_yaml (the
+// scenario as run, for replay and comparison); nothing else changed, so
+// version 2 reports are read as they are.
+const ReportVersion = 3
 
 // Report is a run's result. Its JSON form is a stable, documented schema
 // (see README "Report schema"); durations are in milliseconds as floats.
@@ -72,6 +77,19 @@ type Report struct {
 	Events     engine.EventLogStats `json:"events"`
 	Thresholds []ThresholdResult    `json:"thresholds"`
 	Passed     bool                 `json:"passed"`
+
+	// Series is the run once a second (coarser past an hour), with its
+	// phases and fired actions; absent when turned off (--series=false)
+	// and in reports before version 3.
+	Series *Series `json:"series,omitempty"`
+	// BrokerSide is the broker's own view at the end of the load (the
+	// management API): every consumer's unacked messages per queue,
+	// publish and deliver rates, connections in flow control; Available
+	// false with a Note when it could not be read.
+	BrokerSide *engine.BrokerSide `json:"broker_side,omitempty"`
+	// ScenarioYAML is the scenario file as run (absent for a scenario
+	// built in code); oms-sim replay re-applies it.
+	ScenarioYAML string `json:"scenario_yaml,omitempty"`
 }
 
 // BrokerOf is what a report says of the broker in b.
@@ -239,6 +257,13 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 		rep.Stages = append(rep.Stages, sr)
 	}
 	rep.Events = snap.Events
+	rep.BrokerSide = r.brokerSide
+	if r.series != nil {
+		rep.Series = r.series.series()
+	}
+	if _, src := s.Source(); src != nil {
+		rep.ScenarioYAML = string(src)
+	}
 	// An interrupted run did not run its scenario: it fails, whatever
 	// its figures so far say.
 	rep.Passed = rep.Audit.Lost == 0 && !interrupted
@@ -381,39 +406,84 @@ func fmtMs(v float64) string {
 	return fmt.Sprintf("%.0fµs", v*1000)
 }
 
-// WriteFile writes the report as .json, .md or .txt by the file's
+// WriteFile writes the report as .json, .md, .txt or .html by the file's
 // extension.
 func (rep *Report) WriteFile(path string) error {
-	return WriteReport(path, rep, rep.Markdown, rep.Text)
+	return WriteReport(path, rep, Forms{Markdown: rep.Markdown, Text: rep.Text, HTML: rep.HTML})
 }
 
-// WriteReport writes a report to path as .json (v encoded), .md
-// (markdown()) or .txt (text()) by the file's extension; every report
-// oms-sim writes goes through it.
-func WriteReport(path string, v any, markdown, text func() string) error {
+// Forms are the renderings of a report besides its JSON; a nil one is a
+// format that report does not have.
+type Forms struct {
+	Markdown, Text func() string
+	HTML           func() (string, error)
+}
+
+// WriteReport writes a report to path by the file's extension: .json (v
+// encoded), .md, .txt or .html (from f); every report oms-sim writes goes
+// through it.
+func WriteReport(path string, v any, f Forms) error {
 	var data []byte
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
+	ext := strings.ToLower(filepath.Ext(path))
+	switch {
+	case ext == ".json":
 		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
 			return fmt.Errorf("encode report %s: %w", path, err)
 		}
 		data = append(b, '\n')
-	case ".md":
-		data = []byte(markdown())
-	case ".txt":
-		data = []byte(text())
+	case ext == ".md" && f.Markdown != nil:
+		data = []byte(f.Markdown())
+	case ext == ".txt" && f.Text != nil:
+		data = []byte(f.Text())
+	case ext == ".html" && f.HTML != nil:
+		page, err := f.HTML()
+		if err != nil {
+			return fmt.Errorf("report %s: %w", path, err)
+		}
+		data = []byte(page)
 	default:
-		return fmt.Errorf("report %s: unknown format %q: use .json, .md or .txt", path, filepath.Ext(path))
+		return fmt.Errorf("report %s: unknown format %q: use %s", path, filepath.Ext(path), formatList(f.HTML != nil))
 	}
 	return os.WriteFile(path, data, 0o644)
 }
 
-// CheckReportPath validates a --report path before a run starts.
-func CheckReportPath(path string) error {
+// CheckReportPath validates a --report path before a run starts; html
+// says whether the report has an HTML form.
+func CheckReportPath(path string, html bool) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json", ".md", ".txt":
 		return nil
+	case ".html":
+		if html {
+			return nil
+		}
 	}
-	return fmt.Errorf("--report %s: unknown format %q: use .json, .md or .txt", path, filepath.Ext(path))
+	return fmt.Errorf("--report %s: unknown format %q: use %s", path, filepath.Ext(path), formatList(html))
+}
+
+// CheckReportPaths validates repeated --report paths: each a known
+// format, one file per format.
+func CheckReportPaths(paths []string, html bool) error {
+	var errs []error
+	seen := map[string]string{}
+	for _, p := range paths {
+		if err := CheckReportPath(p, html); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ext := strings.ToLower(filepath.Ext(p))
+		if first, ok := seen[ext]; ok {
+			errs = append(errs, fmt.Errorf("--report %s: %s already writes the %s report (one file per format)", p, first, ext))
+		}
+		seen[ext] = p
+	}
+	return errors.Join(errs...)
+}
+
+func formatList(html bool) string {
+	if html {
+		return ".json, .md, .txt or .html"
+	}
+	return ".json, .md or .txt"
 }

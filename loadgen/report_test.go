@@ -3,6 +3,9 @@ package loadgen
 import (
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -23,5 +26,44 @@ func TestThresholdResultNaNIsNull(t *testing.T) {
 	}
 	if back.Thresholds[0]["observed_display"] != "not measured" || back.Thresholds[1]["observed"] != 2.0 {
 		t.Errorf("other fields lost: %v", back.Thresholds)
+	}
+}
+
+func TestCheckReportPaths(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		paths []string
+		html  bool
+		want  string // "" for no error, else part of it
+	}{
+		{[]string{"a.json", "a.html", "a.md", "a.TXT"}, true, ""},
+		{[]string{"a.html"}, false, "unknown format \".html\": use .json, .md or .txt"},
+		{[]string{"a.json", "b.json"}, true, "a.json already writes the .json report"},
+		{[]string{"a.pdf", "b.csv"}, true, "a.pdf"},
+	} {
+		err := CheckReportPaths(c.paths, c.html)
+		if (err == nil) != (c.want == "") || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("CheckReportPaths(%v, %v) = %v, want %q", c.paths, c.html, err, c.want)
+		}
+	}
+	// Every problem at once.
+	if err := CheckReportPaths([]string{"a.pdf", "b.csv"}, true); !strings.Contains(err.Error(), "b.csv") {
+		t.Errorf("second bad path not reported: %v", err)
+	}
+}
+
+func TestWriteEveryFormat(t *testing.T) {
+	t.Parallel()
+	rep := sampleReport()
+	dir := t.TempDir()
+	for ext, want := range map[string]string{".json": `"series": {`, ".md": "## Over time", ".txt": "OVER TIME", ".html": "report-data"} {
+		path := filepath.Join(dir, "r"+ext)
+		if err := rep.WriteFile(path); err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(path)
+		if !strings.Contains(string(data), want) {
+			t.Errorf("%s lacks %q", ext, want)
+		}
 	}
 }

@@ -83,7 +83,9 @@ type Config struct {
 	Replay []Arrival
 	// LateThreshold is how late a send may leave before it counts late.
 	LateThreshold time.Duration
-	Logger        *slog.Logger
+	// NoSeries turns off the per-second time series (Report.Series).
+	NoSeries bool
+	Logger   *slog.Logger
 }
 
 // Runner runs a scenario (or manual load) against an engine. It
@@ -122,6 +124,14 @@ type Runner struct {
 	// answer is send → accepted of first attempts over the last 5–10 s:
 	// the time an order spends in the driver, the API and the broker.
 	answer *engine.Recorder
+	// series records the run once a second (nil: off, or manual load);
+	// lateMax is the latest send's lateness since its last sample
+	// (guarded by mu).
+	series  *seriesRecorder
+	lateMax time.Duration
+	// brokerSide is the management API's view as the load ended (before
+	// the drain empties the queues).
+	brokerSide *engine.BrokerSide
 }
 
 // New checks cfg and builds a Runner.
@@ -195,6 +205,13 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 
 	start := time.Now()
 	r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventRunStarted, Time: start, Detail: s.Name})
+	if file, src := s.Source(); r.cfg.Record && src != nil {
+		rec, _ := json.Marshal(recordedScenario{File: file, YAML: string(src)})
+		r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventRunScenario, Time: start, Detail: string(rec)})
+	}
+	if !r.cfg.NoSeries {
+		r.series = newSeriesRecorder(r.stageNames(), phaseSpans(r.phases))
+	}
 	r.mu.Lock()
 	r.start, r.state = start, StateRunning
 	r.mu.Unlock()
@@ -215,6 +232,8 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	stopLoad()
 	wg.Wait()
 	loadDur := time.Since(start)
+	side := r.cfg.Engine.Snapshot().Broker.Side
+	r.brokerSide = &side
 
 	r.mu.Lock()
 	r.state = StateDraining
@@ -289,6 +308,7 @@ func (r *Runner) progressLoop(ctx context.Context) {
 				if l, ok := r.judge(p, snap); ok {
 					p.Limit = l
 				}
+				r.sampleSeries(now, c, snap)
 			}
 			if printNow {
 				lastPrint = now
@@ -296,6 +316,42 @@ func (r *Runner) progressLoop(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// sampleSeries adds a point to the run's series from the totals c and
+// the snapshot snap taken at now.
+func (r *Runner) sampleSeries(now time.Time, c counts, snap engine.Snapshot) {
+	if r.series == nil {
+		return
+	}
+	r.mu.Lock()
+	start, lateMax := r.start, r.lateMax
+	r.lateMax = 0
+	r.mu.Unlock()
+	t := now.Sub(start)
+	o := snap.Orders
+	tot := seriesTotals{offered: r.phases.Hits(min(t, r.phases.Duration())), sent: c.Sent, accepted: c.Accepted,
+		completed: o.Confirmed + o.PaymentFailed + o.Refunded + o.DeadLettered, shed: c.Shed}
+	r.series.sample(t, tot, lateMax, r.inflight.Load(), snap)
+}
+
+// stageNames are the engine's stages, in the snapshot's order.
+func (r *Runner) stageNames() []string {
+	var names []string
+	for _, st := range r.cfg.Engine.Snapshot().Stages {
+		names = append(names, st.Name)
+	}
+	return names
+}
+
+// phaseSpans places the schedule's phases in seconds from the start.
+func phaseSpans(p *pace.Phases) []PhaseSpan {
+	spans := []PhaseSpan{}
+	for i := range p.Len() {
+		s := p.Start(i)
+		spans = append(spans, PhaseSpan{Name: p.Phase(i).Name, Start: s.Seconds(), End: (s + p.Phase(i).Duration).Seconds()})
+	}
+	return spans
 }
 
 // judge decides what limits the load now, from the progress p and the

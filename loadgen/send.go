@@ -67,6 +67,7 @@ func (r *Runner) launch(ctx context.Context, wg *sync.WaitGroup, req engine.Orde
 func (r *Runner) recordLateness(late time.Duration) {
 	r.mu.Lock()
 	_ = r.lateHist.RecordValue(max(1, min(late.Microseconds(), r.lateHist.HighestTrackableValue())))
+	r.lateMax = max(r.lateMax, late)
 	r.mu.Unlock()
 }
 

@@ -102,6 +102,33 @@ func (rep *Report) render(md bool) string {
 		latRow("e2e", rep.E2E), latRow("accept", rep.Accept), latRow("send lateness", rep.Lateness),
 	})
 
+	if charts := rep.Series.charts(); charts != "" {
+		title("Over time")
+		if md {
+			b.WriteString("```\n" + charts + "```\n")
+		} else {
+			b.WriteString(charts)
+		}
+	}
+
+	if bs := rep.BrokerSide; bs != nil {
+		title("Broker side (management API, as the load ended)")
+		if !bs.Available {
+			fmt.Fprintf(&b, "  unavailable: %s\n", bs.Note)
+		} else {
+			rows = nil
+			for _, q := range bs.Queues {
+				rows = append(rows, []string{q.Name, fmt.Sprint(q.Ready), fmt.Sprint(q.Unacked), fmt.Sprint(q.Consumers),
+					fmt.Sprintf("%.0f/s", q.PublishRate), fmt.Sprintf("%.0f/s", q.DeliverRate)})
+			}
+			table([]string{"queue", "ready", "unacked (all consumers)", "consumers", "publish", "deliver"}, rows)
+			if md {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "  connections of this process: %d, in flow control %d, blocked %d\n", bs.Connections, bs.Flow, bs.Blocked)
+		}
+	}
+
 	title("Audit")
 	a := rep.Audit
 	fmt.Fprintf(&b, "  accepted %d · confirmed %d · payment_failed %d · refunded %d · dead_lettered %d · LOST %d · DUPLICATED %d\n",

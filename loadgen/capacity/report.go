@@ -236,5 +236,5 @@ func latency(count int64, v float64) string {
 // WriteFile writes the report as .json, .md or .txt by the file's
 // extension (check it first with loadgen.CheckReportPath).
 func (rep *Report) WriteFile(path string) error {
-	return loadgen.WriteReport(path, rep, rep.Markdown, rep.Text)
+	return loadgen.WriteReport(path, rep, loadgen.Forms{Markdown: rep.Markdown, Text: rep.Text})
 }

@@ -83,6 +83,7 @@ type pos struct{ line, col int }
 // decoding still point into the file.
 type source struct {
 	file string
+	data []byte          // the file as parsed, for Source
 	pos  map[string]pos  // field path → position of its value
 	bad  map[string]bool // field paths that already failed to decode
 

@@ -13,9 +13,9 @@ import (
 // it returns nil and an Errors listing every problem found, each as
 // file:line:column: field: message.
 func Parse(filename string, data []byte) (*Scenario, error) {
-	src := &source{file: filename, pos: map[string]pos{}, bad: map[string]bool{}, unknown: map[string]bool{}}
-	s := &Scenario{src: src}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte-order mark from some editors
+	src := &source{file: filename, data: bytes.Clone(data), pos: map[string]pos{}, bad: map[string]bool{}, unknown: map[string]bool{}}
+	s := &Scenario{src: src}
 	errs := decodeFile(src, data, s)
 	if len(errs) > 0 && errs[0].Field == "" && len(src.pos) == 0 {
 		return nil, errs // not YAML, or empty: nothing to validate
@@ -30,6 +30,16 @@ func Parse(filename string, data []byte) (*Scenario, error) {
 		return nil, errs
 	}
 	return s, nil
+}
+
+// Source returns the file a parsed scenario came from and its text (nil
+// for a scenario built in code): parsing the text again gives the same
+// scenario, so a run can store it and be re-driven later.
+func (s *Scenario) Source() (file string, data []byte) {
+	if s.src == nil {
+		return "", nil
+	}
+	return s.src.file, s.src.data
 }
 
 // Load reads and parses the scenario file at path.
