@@ -119,8 +119,10 @@ phases: [{name: over, duration: 6s, rate: 150/s}]
 	t.Run("generator", func(t *testing.T) {
 		sc := parse(t, "name: gen-limit\nphases: [{name: over, duration: 5s, rate: 200/s}]\n")
 		e := startEngine(t, sc)
-		// Two sends at a time, 50 ms each: at most 40/s of the 200/s.
-		rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: slowDriver{PublishDriver{P: e}, 50 * time.Millisecond}, MaxInFlight: 2})
+		// Two sends at a time, 500 ms each: at most 4/s of the 200/s. The
+		// send time is the driver's by far, even when a loaded machine
+		// slows the broker's confirms to 100 ms (a 50 ms driver was not).
+		rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: slowDriver{PublishDriver{P: e}, 500 * time.Millisecond}, MaxInFlight: 2})
 		l := rep.Phases[0].Limit
 		if l == nil || l.Kind != LimitGenerator || !strings.Contains(l.Evidence, "dropped") {
 			t.Errorf("phase limit %+v, want the generator, dropping", l)
