@@ -25,12 +25,30 @@ const (
 	responseOK         = 1
 )
 
-// Ping checks that a stream listener answers at rawURL: it connects and
-// exchanges the protocol's first frame (peer properties), without
-// authenticating. A closed port, a timeout or a listener that is not the
-// stream protocol (e.g. AMQP on 5672) gives an error wrapping
-// ErrUnreachable.
+// Ping checks that a stream listener answers at rawURL, or at one of
+// the URLs of a comma-separated list: it connects and exchanges the
+// protocol's first frame (peer properties), without authenticating. A
+// closed port, a timeout or a listener that is not the stream protocol
+// (e.g. AMQP on 5672) gives an error wrapping ErrUnreachable.
 func Ping(ctx context.Context, rawURL string) error {
+	if _, err := parseURLs(rawURL); err != nil {
+		return err
+	}
+	var errs []error
+	for _, u := range SplitURLs(rawURL) {
+		err := ping1(ctx, u)
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func ping1(ctx context.Context, rawURL string) error {
 	ep, err := parseURL(rawURL)
 	if err != nil {
 		return err
