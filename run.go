@@ -84,7 +84,7 @@ func defaultProcess() string {
 func (o *runOptions) registerEventFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.ev.events, "events", "auto", "event log: stream (RabbitMQ stream oms.events, shared by processes), memory, off (no timelines), or auto (stream when its port answers)")
-	f.StringVar(&o.ev.streamURL, "stream-url", "", "stream protocol URL (default: the --amqp host and credentials, port 5552)")
+	f.StringVar(&o.ev.streamURL, "stream-url", "", "stream protocol URL, or a comma-separated list of a cluster's nodes (default: the --amqp hosts and credentials, port 5552)")
 	f.DurationVar(&o.ev.maxAge, "events-max-age", 24*time.Hour, "event stream retention by age (applied when the stream is created)")
 	f.Int64Var(&o.ev.maxBytes, "events-max-bytes", 1<<30, "event stream retention by size in bytes (applied when the stream is created)")
 }
@@ -130,7 +130,7 @@ func (o runOptions) managementURL() string {
 func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f := cmd.Flags()
 	f.StringVar(&o.httpAddr, "http", httpAddr, "listen address of the HTTP API")
-	f.StringVar(&o.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL)")
+	f.StringVar(&o.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL, or a comma-separated list of the nodes of a cluster (env OMS_AMQP_URL)")
 	f.StringVar(&o.brokerMode, "broker", "auto", "auto|rabbitmq|embedded: auto uses RabbitMQ when it answers, else the embedded broker")
 	f.StringVar(&o.queueType, "queue-type", broker.Classic, "classic|quorum")
 	f.StringVar(&o.namespace, "namespace", "", "prefix for every exchange and queue name (ns.orders, ns.oms.payment, …), to run separate pipelines on one broker")
@@ -505,6 +505,9 @@ func statusLine(s engine.Snapshot) string {
 	}
 	if !s.Broker.Connected {
 		b.WriteString(" | RECONNECTING")
+	}
+	if strings.Contains(s.Broker.URL, ",") {
+		b.WriteString(" | on " + s.Broker.NodesLine())
 	}
 	if s.Broker.Kind == "embedded" {
 		b.WriteString(" | EMBEDDED BROKER")

@@ -37,9 +37,11 @@ const (
 	closeTimeout = 5 * time.Second
 )
 
-// Dialer opens named connections to one RabbitMQ URL.
+// Dialer opens named connections to RabbitMQ: to one URL, or to one of
+// the nodes of a comma-separated list (see nodes.go).
 type Dialer struct {
 	url         string
+	nodes       *nodes
 	heartbeat   time.Duration
 	dialTimeout time.Duration
 }
@@ -63,7 +65,7 @@ func WithDialTimeout(d time.Duration) Option {
 // New returns a Dialer for the AMQP URL rawURL, e.g.
 // "amqp://guest:guest@localhost:5672/". The URL is parsed on Dial.
 func New(rawURL string, opts ...Option) *Dialer {
-	d := &Dialer{url: rawURL, heartbeat: DefaultHeartbeat, dialTimeout: DefaultDialTimeout}
+	d := &Dialer{url: rawURL, nodes: newNodes(rawURL), heartbeat: DefaultHeartbeat, dialTimeout: DefaultDialTimeout}
 	for _, o := range opts {
 		o(d)
 	}
@@ -73,8 +75,8 @@ func New(rawURL string, opts ...Option) *Dialer {
 	return d
 }
 
-// Describe returns the URL without its password.
-func (d *Dialer) Describe() string { return Redact(d.url) }
+// Describe returns the URL (or the list) without passwords.
+func (d *Dialer) Describe() string { return d.nodes.describe() }
 
 // Dial opens a connection whose client property connection_name is name, so
 // that it shows up under that name in the management UI. (On RabbitMQ 3.10
@@ -88,9 +90,16 @@ func (d *Dialer) Dial(ctx context.Context, name string) (broker.Conn, error) {
 	return c, nil
 }
 
+// dial connects to the nodes in turn, starting with the one after the
+// last dial's (so sessions spread over the list and a reconnection tries
+// another node first), until one answers.
 func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
+	return d.nodes.each(ctx, func(rawURL string) (*Conn, error) { return d.dial1(ctx, rawURL, name) })
+}
+
+func (d *Dialer) dial1(ctx context.Context, rawURL, name string) (*Conn, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("dial %s as %q: %w", d.Describe(), name, err)
+		return nil, fmt.Errorf("dial %s as %q: %w", Redact(rawURL), name, err)
 	}
 	props := amqp.NewConnectionProperties()
 	props.SetClientConnectionName(name)
@@ -134,7 +143,7 @@ func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
 			_ = netConn.Close() // makes the blocked handshake return
 		}
 	})
-	ac, err := amqp.DialConfig(d.url, cfg)
+	ac, err := amqp.DialConfig(rawURL, cfg)
 	stopped := stop()
 	if err != nil {
 		// A reply from the server (e.g. 530 unknown vhost) says more than
@@ -153,18 +162,21 @@ func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
 		if cerr != nil && !(errors.As(err, &ae) && ae.Server) {
 			err = fmt.Errorf("%w (%w)", cerr, err)
 		}
-		return nil, fmt.Errorf("dial %s as %q: %w", d.Describe(), name, err)
+		return nil, fmt.Errorf("dial %s as %q: %w", Redact(rawURL), name, err)
 	}
 	if !stopped {
 		// ctx ended while the handshake finished: the socket may already be
 		// closed under the new connection, so do not hand it out.
 		_ = ac.Close() // already failing; ctx.Err is the error to report
-		return nil, fmt.Errorf("dial %s as %q: %w", d.Describe(), name, ctx.Err())
+		return nil, fmt.Errorf("dial %s as %q: %w", Redact(rawURL), name, ctx.Err())
 	}
-	return newConn(ac, name), nil
+	c := newConn(ac, name)
+	c.node = nodeName(rawURL)
+	return c, nil
 }
 
-// Ping reports whether a broker answers at rawURL: it dials, completes the
+// Ping reports whether a broker answers at rawURL (at one node of a
+// list): it dials, completes the
 // AMQP handshake (so credentials and vhost are checked too) and closes. It
 // gives up after PingTimeout unless ctx ends sooner. It is what --broker
 // auto uses to choose between RabbitMQ and the embedded broker. An error
