@@ -174,14 +174,9 @@ stop_node() {
 	# rabbitmqctl stop returns once the VM is gone.
 }
 
-# beam_pid NAME prints the pid of NAME's Erlang VM (its -sname argument).
+# beam_pid NAME prints the OS pid of NAME's Erlang VM, as the node says.
 beam_pid() {
-	local p
-	for p in $(pgrep -f 'beam.smp' || true); do
-		if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "-sname $1@localhost "; then
-			echo "$p"
-		fi
-	done
+	ctl "$1" -q eval 'os:getpid().' 2>/dev/null | tr -dc '0-9'
 }
 
 kill_node() {
@@ -193,7 +188,7 @@ kill_node() {
 	kill -9 $pids
 	local i
 	for ((i = 0; i < 50; i++)); do
-		[ -z "$(beam_pid "$name")" ] && return
+		kill -0 "$pids" 2>/dev/null || return 0
 		sleep 0.2
 	done
 	die "$name@localhost still running after SIGKILL"
