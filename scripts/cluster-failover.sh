@@ -75,9 +75,10 @@ snapshot() { curl -fsS --max-time 2 "$api/api/snapshot" 2>/dev/null || true; }
 
 # The API's accepted count ten times a second, for the failover time.
 (
+	# Light on purpose (curl and sed only): CI's machine is busy.
 	while kill -0 $pid 2>/dev/null; do
-		acc=$(snapshot | python3 -c 'import json,sys; print(json.load(sys.stdin)["api"]["accepted"])' 2>/dev/null || echo "?")
-		echo "$(echo "$(date +%s.%N) - $t0" | bc) $acc"
+		acc=$(snapshot | sed -n 's/.*"api":{"accepted":\([0-9]*\).*/\1/p')
+		echo "$(date +%s.%N) ${acc:-?}"
 		sleep 0.1
 	done
 ) >"$work/accepted.txt" &
@@ -110,9 +111,10 @@ $RMQ cluster start-node "$victim"
 status=0
 wait $pid || status=$?
 wait $sampler || true
+cp "$work/accepted.txt" "${OMS_FAILOVER_SAMPLES:-/dev/null}" 2>/dev/null || true
 # Failover time: the longest stretch after the stop began in which no
 # order was accepted (last accepted before it -> first after).
-failover=$(python3 - "$work/accepted.txt" 15 <<'EOF'
+failover=$(python3 - "$work/accepted.txt" "$(echo "$t0 + 15" | bc)" <<'EOF'
 import sys
 rows = []
 for line in open(sys.argv[1]):
@@ -123,13 +125,13 @@ start = float(sys.argv[2])
 gap, last_t, last_a = 0.0, None, None
 for t, a in rows:
     if last_a is None or a > last_a:
-        if last_t is not None and t >= start and last_t < 45:
+        if last_t is not None and t >= start and last_t < start + 30:
             gap = max(gap, t - last_t)
         last_t, last_a = t, a
 print("%.1f" % gap)
 EOF
 )
-echo "failover: at most ${failover} s without an accepted order after the stop (sampled every ~0.1 s)"
+echo "failover: at most ${failover} s without an accepted order after the stop ($(wc -l <"$work/accepted.txt") samples over the run)"
 tail -n 25 "$work/out.txt"
 python3 - "$work/report.json" <<'EOF'
 import json, sys

@@ -151,3 +151,66 @@ func routeEnv(env *stream.Environment, cfg Config, r role) (*stream.Environment,
 	_ = env.Close()
 	return dialEnv(cfg, res)
 }
+
+// DialEnv opens a stream client environment on the first URL of rawURL
+// (a comma-separated list for a cluster) that answers, with no address
+// resolver: for declaring and deleting streams. Follow it with RouteEnv
+// before creating producers or consumers.
+func DialEnv(rawURL string, socketBuffer int) (*stream.Environment, error) {
+	cfg := Config{URL: rawURL, SocketBuffer: socketBuffer}
+	cfg.setDefaults()
+	if _, err := parseURLs(cfg.URL); err != nil {
+		return nil, err
+	}
+	cfg.URL = withPorts(cfg.URL)
+	return dialEnv(cfg, nil)
+}
+
+// RouteEnv turns env, from DialEnv on rawURL, into an environment whose
+// producers and consumers of streamName both reach the nodes holding it
+// (see route): env itself when the advertised addresses resolve here,
+// else a new one (env is closed). It fails when producers and consumers
+// would need different routes.
+func RouteEnv(env *stream.Environment, rawURL, streamName string, socketBuffer int) (*stream.Environment, error) {
+	cfg := Config{URL: rawURL, Stream: streamName, SocketBuffer: socketBuffer}
+	cfg.setDefaults()
+	cfg.URL = withPorts(cfg.URL)
+	md, err := env.StreamMetaData(streamName)
+	if err != nil {
+		_ = env.Close()
+		return nil, fmt.Errorf("where is stream %q: %w", streamName, err)
+	}
+	leader, err := nodeOf(md.Leader)
+	if err != nil {
+		_ = env.Close()
+		return nil, err
+	}
+	var replicas []node
+	for _, b := range md.Replicas {
+		if b != nil {
+			if n, err := nodeOf(b); err == nil {
+				replicas = append(replicas, n)
+			}
+		}
+	}
+	eps, _ := parseURLs(cfg.URL)
+	p, err := route(leader, replicas, roleProducer, eps, hostResolves)
+	if err != nil {
+		_ = env.Close()
+		return nil, err
+	}
+	c, err := route(leader, replicas, roleConsumer, eps, hostResolves)
+	if err != nil {
+		_ = env.Close()
+		return nil, err
+	}
+	switch {
+	case p == nil && c == nil:
+		return env, nil
+	case p != nil && c != nil && *p == *c:
+		_ = env.Close()
+		return dialEnv(cfg, p)
+	}
+	_ = env.Close()
+	return nil, fmt.Errorf("%w: the leader and the replicas of %q need different addresses; set stream.advertised_host on the nodes to a name this machine resolves", ErrUnroutable, streamName)
+}

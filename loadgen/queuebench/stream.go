@@ -19,23 +19,22 @@ const batchSize = 100
 // confirmations (at most InFlight unconfirmed) and a consumer from the
 // stream's start.
 func runStream(ctx context.Context, cfg Config) (Result, error) {
-	host, port, err := streamlog.HostPort(cfg.StreamURL)
-	if err != nil {
-		return Result{}, err
-	}
-	env, err := stream.NewEnvironment(stream.NewEnvironmentOptions().
-		SetUri(cfg.StreamURL).
-		SetAddressResolver(stream.AddressResolver{Host: host, Port: port}).
-		SetReadBuffer(cfg.SocketBuffer).
-		SetWriteBuffer(cfg.SocketBuffer))
+	// The producer and consumer go to the nodes holding the stream, as
+	// the event log's do (streamlog/route.go): on a cluster, not
+	// necessarily the URL's node.
+	env, err := streamlog.DialEnv(cfg.StreamURL, cfg.SocketBuffer)
 	if err != nil {
 		return Result{}, fmt.Errorf("stream connect: %w", err)
 	}
-	defer env.Close()
 	name := queueName(cfg, Stream)
 	if err := env.DeclareStream(name, stream.NewStreamOptions().SetMaxLengthBytes(stream.ByteCapacity{}.GB(2))); err != nil {
+		_ = env.Close()
 		return Result{}, fmt.Errorf("declare stream %s: %w", name, err)
 	}
+	if env, err = streamlog.RouteEnv(env, cfg.StreamURL, name, cfg.SocketBuffer); err != nil {
+		return Result{}, fmt.Errorf("stream %s: %w", name, err)
+	}
+	defer env.Close()
 	defer func() { _ = env.DeleteStream(name) }()
 
 	m := newMeter(cfg.Warmup, cfg.Duration)
