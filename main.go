@@ -74,9 +74,12 @@ embedded in-process broker when none answers.
                                        the highest rate sustained under the SLO (the knee)
   oms-sim --role payment               run only some parts; processes on one broker form one pipeline
   oms-sim --role none                  watch a pipeline that runs elsewhere (queues and events)
+  oms-sim --amqp URL1,URL2,URL3 --stream-url SURL1,SURL2,SURL3
+                                       a cluster: sessions spread over the nodes and fail over to any other
 
-Exit codes: 0 ok · 1 thresholds failed or orders lost · 2 usage or config error ·
-3 broker unreachable.`,
+Exit codes: 0 ok · 1 thresholds failed or orders lost (or not stopped within
+--drain-timeout + 10 s of a signal) · 2 usage or config error · 3 broker unreachable
+(or --events stream that cannot be set up).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
