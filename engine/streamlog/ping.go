@@ -48,7 +48,8 @@ func Ping(ctx context.Context, rawURL string) error {
 	return errors.Join(errs...)
 }
 
-func ping1(ctx context.Context, rawURL string) error {
+func ping1(parent context.Context, rawURL string) error {
+	ctx := parent
 	ep, err := parseURL(rawURL)
 	if err != nil {
 		return err
@@ -56,6 +57,10 @@ func ping1(ctx context.Context, rawURL string) error {
 	ctx, cancel := context.WithTimeout(ctx, PingTimeout)
 	defer cancel()
 	fail := func(err error) error {
+		if cerr := parent.Err(); cerr != nil {
+			// Cut short by the caller, not by the broker: say so.
+			return fmt.Errorf("%w: %s: %w", ErrUnreachable, redact(rawURL), cerr)
+		}
 		return fmt.Errorf("%w: %s: %v", ErrUnreachable, redact(rawURL), err)
 	}
 	var conn net.Conn
