@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/loadgen/queuebench"
 )
@@ -118,7 +117,7 @@ func writeBench(path string, cfg queuebench.Config, results []queuebench.Result)
 	case ".json":
 		enc := json.NewEncoder(f)
 		enc.SetIndent("", "  ")
-		cfg.AMQPURL, cfg.StreamURL = amqpbroker.Redact(cfg.AMQPURL), broker.Redact(cfg.StreamURL)
+		cfg.AMQPURL, cfg.StreamURL = amqpbroker.Redact(cfg.AMQPURL), amqpbroker.Redact(cfg.StreamURL)
 		return enc.Encode(map[string]any{"config": cfg, "results": results})
 	case ".md":
 		printBench(f, cfg, results, true)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"oms-sim/engine"
-	"oms-sim/engine/broker"
+	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/streamlog"
 )
 
@@ -81,7 +81,7 @@ func openEvents(ctx context.Context, o runOptions, brokerKind string, names engi
 		}
 		cfg := o.streamConfig(names, log)
 		if err := streamlog.Ping(ctx, cfg.URL); err != nil {
-			note := fmt.Sprintf("event log in memory: no stream protocol at %s (%v); traces cover this process only — enable it with: rabbitmq-plugins enable rabbitmq_stream", broker.Redact(cfg.URL), err)
+			note := fmt.Sprintf("event log in memory: no stream protocol at %s (%v); traces cover this process only — enable it with: rabbitmq-plugins enable rabbitmq_stream", amqpbroker.Redact(cfg.URL), err)
 			log.Warn(note)
 			return nil, engine.EventsMemory, note, nil
 		}
@@ -102,7 +102,7 @@ func openEvents(ctx context.Context, o runOptions, brokerKind string, names engi
 			// The port answered but the stream could not be set up in
 			// time (a node down, a leader not elected, advertised
 			// addresses that do not lead here): run, but say so.
-			note := fmt.Sprintf("EVENT LOG IN MEMORY: the stream at %s could not be set up (%v); traces cover this process only (--events stream makes this an error)", broker.Redact(cfg.URL), err)
+			note := fmt.Sprintf("EVENT LOG IN MEMORY: the stream at %s could not be set up (%v); traces cover this process only (--events stream makes this an error)", amqpbroker.Redact(cfg.URL), err)
 			log.Warn(note)
 			return nil, engine.EventsMemory, note, nil
 		}

@@ -236,5 +236,12 @@ func withPort(raw string, ep endpoint) string {
 	return u.String()
 }
 
-// redact returns raw with any password removed.
-func redact(raw string) string { return broker.Redact(raw) }
+// redact returns raw (a URL or a comma-separated list) with any password
+// removed.
+func redact(raw string) string {
+	parts := strings.Split(raw, ",")
+	for i, u := range parts {
+		parts[i] = broker.Redact(strings.TrimSpace(u))
+	}
+	return strings.Join(parts, ",")
+}

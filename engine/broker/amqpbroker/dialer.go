@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -199,5 +200,15 @@ func Ping(ctx context.Context, rawURL string) error {
 
 // Redact returns rawURL with any password removed, e.g.
 // "amqp://guest:guest@localhost:5672/" becomes "amqp://guest@localhost:5672/".
-// It never returns the password, even for a URL that does not parse.
-func Redact(rawURL string) string { return broker.Redact(rawURL) }
+// It never returns the password, even for a URL that does not parse; a
+// comma-separated list is redacted URL by URL.
+func Redact(rawURL string) string {
+	if !strings.Contains(rawURL, ",") {
+		return broker.Redact(rawURL)
+	}
+	parts := strings.Split(rawURL, ",")
+	for i, u := range parts {
+		parts[i] = broker.Redact(strings.TrimSpace(u))
+	}
+	return strings.Join(parts, ",")
+}

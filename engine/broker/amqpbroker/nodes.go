@@ -44,11 +44,7 @@ func SplitURLs(raw string) []string {
 
 // describe returns the list without passwords.
 func (n *nodes) describe() string {
-	out := make([]string, len(n.urls))
-	for i, u := range n.urls {
-		out[i] = Redact(u)
-	}
-	return strings.Join(out, ",")
+	return Redact(strings.Join(n.urls, ","))
 }
 
 // each calls dial with each URL in turn, from the next one on, until one

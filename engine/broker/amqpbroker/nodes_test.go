@@ -87,3 +87,14 @@ func TestDialListSkipsDeadNode(t *testing.T) {
 		t.Errorf("Ping of a list with one live node: %v", err)
 	}
 }
+
+func TestRedactList(t *testing.T) {
+	t.Parallel()
+	got := Redact("amqp://u:pw1@a:5681/, amqp://u:pw2@b:5682/,amqp://u:p%zz@c/")
+	if strings.Contains(got, "pw1") || strings.Contains(got, "pw2") || strings.Contains(got, "p%zz") {
+		t.Errorf("Redact of a list kept a password: %q", got)
+	}
+	if strings.Count(got, ",") != 2 {
+		t.Errorf("Redact of a list = %q, want three URLs", got)
+	}
+}
