@@ -145,5 +145,9 @@ msgs=$($RMQ cluster ctl -q list_queues name messages --formatter json |
 	python3 -c "import json,sys; print(sum(q.get('messages') or 0 for q in json.load(sys.stdin) if q['name']=='$ns.oms.events'))")
 echo "event stream $ns.oms.events: $msgs messages (each up to 100 events)"
 [ "$msgs" -gt 0 ] || status=1
+# The cluster outlives the run: take the run's queues and stream away.
+for q in $($RMQ cluster ctl -q list_queues name --formatter json | python3 -c "import json,sys; print(' '.join(q['name'] for q in json.load(sys.stdin) if q['name'].startswith('$ns.')))"); do
+	$RMQ cluster ctl -q delete_queue "$q" >/dev/null 2>&1 || true
+done
 echo "failover ($mode): exit $status, longest stall of accepted orders ${failover} s"
 exit $status
