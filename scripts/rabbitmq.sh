@@ -136,7 +136,8 @@ ctl() {
 
 node_up() { ctl "$1" -q status >/dev/null 2>&1; }
 
-# start_node SPEC starts one node unless it is running, and waits for it.
+# start_node SPEC [nowait] starts one node unless it is running, and
+# waits for it unless told not to.
 start_node() {
 	read -r name amqp stream mgmt dist <<<"$1"
 	if node_up "$name"; then
@@ -150,16 +151,16 @@ start_node() {
 	say "starting $name@localhost (AMQP $amqp, stream $stream, management $mgmt)"
 	# shellcheck disable=SC2046
 	in_chroot env $(node_env "$name" "$amqp" "$stream" "$mgmt" "$dist") rabbitmq-server -detached
-	wait_node "$name"
+	[ "${2:-}" = nowait ] || wait_node "$name"
 }
 
 wait_node() {
-	local name=$1 i
-	for ((i = 0; i < START_TIMEOUT; i += 2)); do
-		if ctl "$name" -q await_startup --timeout 2 >/dev/null 2>&1; then
+	local name=$1 deadline=$((SECONDS + START_TIMEOUT))
+	while [ $SECONDS -lt $deadline ]; do
+		if ctl "$name" -q await_startup --timeout 5 >/dev/null 2>&1; then
 			return
 		fi
-		sleep 2
+		sleep 1
 	done
 	tail -n 30 "$ROOT/var/log/rabbitmq/oms/$1/$1@localhost.log" >&2 2>/dev/null || true
 	die "$name@localhost did not start within ${START_TIMEOUT}s"
@@ -207,8 +208,13 @@ node_spec() {
 
 cluster_up() {
 	local spec
+	# All at once: a clustered node that was not the last to stop waits
+	# for its peers before it finishes booting.
 	for spec in "${CLUSTER_NODES[@]}"; do
-		start_node "$spec"
+		start_node "$spec" nowait
+	done
+	for spec in "${CLUSTER_NODES[@]}"; do
+		wait_node "${spec%% *}"
 	done
 	local first=rabbit-a
 	for spec in "${CLUSTER_NODES[@]:1}"; do
