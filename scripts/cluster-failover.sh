@@ -77,7 +77,7 @@ snapshot() { curl -fsS --max-time 2 "$api/api/snapshot" 2>/dev/null || true; }
 (
 	# Light on purpose (curl and sed only): CI's machine is busy.
 	while kill -0 $pid 2>/dev/null; do
-		acc=$(snapshot | sed -n 's/.*"api":{"accepted":\([0-9]*\).*/\1/p')
+		acc=$(snapshot | tr -d ' \n' | sed -n 's/.*"api":{"accepted":\([0-9]*\).*/\1/p')
 		echo "$(date +%s.%N) ${acc:-?}"
 		sleep 0.1
 	done
@@ -119,6 +119,7 @@ import sys
 rows = []
 for line in open(sys.argv[1]):
     t, a = line.split()
+
     if a != "?":
         rows.append((float(t), int(a)))
 start = float(sys.argv[2])
@@ -128,7 +129,10 @@ for t, a in rows:
         if last_t is not None and t >= start and last_t < start + 30:
             gap = max(gap, t - last_t)
         last_t, last_a = t, a
-print("%.1f" % gap)
+if not rows:
+    print("unknown (no sample read the accepted count)")
+else:
+    print("%.1f" % gap)
 EOF
 )
 echo "failover: at most ${failover} s without an accepted order after the stop ($(wc -l <"$work/accepted.txt") samples over the run)"
