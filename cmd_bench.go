@@ -94,9 +94,9 @@ over the stream protocol. The queues are deleted afterwards.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&types, "queue-types", "classic,quorum,stream", "queue types to measure, comma-separated")
-	f.StringVar(&amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL)")
+	f.StringVar(&amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL, or a comma-separated list of the nodes of a cluster (env OMS_AMQP_URL)")
 	redactDefault(cmd, "amqp")
-	f.StringVar(&streamURL, "stream-url", "", "stream protocol URL (default: the --amqp host and credentials, port 5552)")
+	f.StringVar(&streamURL, "stream-url", "", "stream protocol URL, or a comma-separated list of a cluster's nodes (default: the --amqp hosts and credentials, port 5552)")
 	f.DurationVar(&cfg.Duration, "duration", 20*time.Second, "measured time per queue type")
 	f.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "unmeasured time before it")
 	f.IntVar(&cfg.Size, "size", queuebench.DefaultSize, "message body bytes")
@@ -153,7 +153,7 @@ func writeBench(path string, cfg queuebench.Config, results []queuebench.Result)
 	case ".json":
 		enc := json.NewEncoder(f)
 		enc.SetIndent("", "  ")
-		cfg.AMQPURL, cfg.StreamURL = amqpbroker.Redact(cfg.AMQPURL), broker.Redact(cfg.StreamURL)
+		cfg.AMQPURL, cfg.StreamURL = amqpbroker.Redact(cfg.AMQPURL), amqpbroker.Redact(cfg.StreamURL)
 		return enc.Encode(map[string]any{"config": cfg, "results": results})
 	case ".md":
 		printBench(f, cfg, results, true)

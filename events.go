@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"oms-sim/engine"
-	"oms-sim/engine/broker"
+	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/streamlog"
 )
 
@@ -23,8 +25,22 @@ type eventFlags struct {
 }
 
 // streamURLFor derives the stream protocol URL from the AMQP one: same
-// user, password, host and vhost, port 5552 (5551 over TLS for amqps).
+// user, password, host and vhost, port 5552 (5551 over TLS for amqps);
+// for a list, one per distinct host.
 func streamURLFor(amqpURL string) string {
+	var out []string
+	for _, a := range streamlog.SplitURLs(amqpURL) {
+		if s := streamURLFor1(a); !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return streamlog.DefaultURL
+	}
+	return strings.Join(out, ",")
+}
+
+func streamURLFor1(amqpURL string) string {
 	u, err := url.Parse(amqpURL)
 	if err != nil || u.Host == "" {
 		return streamlog.DefaultURL
@@ -70,7 +86,7 @@ func openEvents(ctx context.Context, o runOptions, brokerKind string, names engi
 		}
 		cfg := o.streamConfig(names, log)
 		if err := streamlog.PingTLS(ctx, cfg.URL, cfg.TLS); err != nil {
-			note := fmt.Sprintf("event log in memory: no stream protocol at %s (%v); traces cover this process only — enable it with: rabbitmq-plugins enable rabbitmq_stream", broker.Redact(cfg.URL), err)
+			note := fmt.Sprintf("event log in memory: no stream protocol at %s (%v); traces cover this process only — enable it with: rabbitmq-plugins enable rabbitmq_stream", amqpbroker.Redact(cfg.URL), err)
 			log.Warn(note)
 			return nil, engine.EventsMemory, note, nil
 		}
@@ -84,8 +100,17 @@ func openEvents(ctx context.Context, o runOptions, brokerKind string, names engi
 	default:
 		return nil, "", "", exitWith(exitUsage, fmt.Errorf("--events %q: valid are auto, stream, memory, off", mode))
 	}
-	l, err := streamlog.Open(ctx, o.streamConfig(names, log))
+	cfg := o.streamConfig(names, log)
+	l, err := streamlog.Open(ctx, cfg)
 	if err != nil {
+		if o.ev.events == "auto" && ctx.Err() == nil {
+			// The port answered but the stream could not be set up in
+			// time (a node down, a leader not elected, advertised
+			// addresses that do not lead here): run, but say so.
+			note := fmt.Sprintf("EVENT LOG IN MEMORY: the stream at %s could not be set up (%v); traces cover this process only (--events stream makes this an error)", amqpbroker.Redact(cfg.URL), err)
+			log.Warn(note)
+			return nil, engine.EventsMemory, note, nil
+		}
 		return nil, "", "", exitWith(exitUnreachable, fmt.Errorf("event stream: %w", err))
 	}
 	return statsLog{l}, engine.EventsStream, "", nil

@@ -77,14 +77,18 @@ embedded in-process broker when none answers.
                                        run B against run A metric by metric; exit 1 when B regressed
   oms-sim --role payment               run only some parts; processes on one broker form one pipeline
   oms-sim --role none                  watch a pipeline that runs elsewhere (queues and events)
+  oms-sim --amqp URL1,URL2,URL3 --stream-url SURL1,SURL2,SURL3
+                                       a cluster: sessions spread over the nodes and fail over to any other
 
 The API listens on localhost only unless --http says otherwise; beyond loopback,
 PATCH /api/stages and POST /api/inventory/restock need --admin-token (sent as
 Authorization: Bearer TOKEN), or --insecure-admin. TLS to RabbitMQ: an amqps://
 --amqp with --tls-ca, --tls-cert/--tls-key, --tls-server-name.
 
-Exit codes: 0 ok · 1 thresholds failed or orders lost · 2 usage or config error
-(a malformed URL included) · 3 broker unreachable (or refused our credentials or TLS).`,
+Exit codes: 0 ok · 1 thresholds failed or orders lost (or not stopped within
+--drain-timeout + 10 s of a signal) · 2 usage or config error (a malformed URL
+included) · 3 broker unreachable (or refused our credentials or TLS, or
+--events stream that cannot be set up).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,

@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
+	"time"
 
 	"oms-sim/engine"
 	"oms-sim/engine/broker/amqpbroker"
@@ -34,6 +36,10 @@ func (o runOptions) checkLoadFlags() error {
 	}
 	return nil
 }
+
+// stopGrace is what a signalled process gets beyond --drain-timeout to
+// close its connections and write its report.
+const stopGrace = 10 * time.Second
 
 // setupProcess sets up what the whole process shares: the logger, the CPU
 // profile, and a context cancelled by the first SIGINT or SIGTERM (a
@@ -63,12 +69,34 @@ func setupProcess(parent context.Context, o runOptions) (ctx context.Context, lo
 	setClientLoggers(log)
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	watched := make(chan struct{})
+	finished := make(chan struct{})
 	go func() {
 		defer close(watched)
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-finished:
+			return
+		}
 		stop() // from now on a second Ctrl+C kills the process at once
+		if parent.Err() != nil {
+			return // not a signal: the caller ends the run
+		}
+		// A signal: the drain gets --drain-timeout, whatever the broker
+		// does (a node that neither answers nor closes, a stream client
+		// that does not return); then the process ends anyway.
+		limit := o.drainTimeout + stopGrace
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		select {
+		case <-finished:
+		case <-t.C:
+			fmt.Fprintf(os.Stderr, "oms-sim: not stopped %v after the signal (--drain-timeout %v + %v); exiting without a clean drain\n", limit, o.drainTimeout, stopGrace)
+			log.Error("forced exit: the drain did not finish in time", "limit", limit)
+			os.Exit(exitFailed)
+		}
 	}()
 	done = func() {
+		close(finished)
 		stop()
 		<-watched
 		stopProfile()
@@ -112,6 +140,10 @@ func startPipeline(ctx context.Context, o runOptions, sc *scenario.Scenario, log
 		return nil, err
 	}
 	cfg.Events = evMode
+	if evNote != "" {
+		// Shown with the broker's in the header and the report.
+		cfg.BrokerNote = strings.TrimPrefix(cfg.BrokerNote+"; "+evNote, "; ")
+	}
 	eng, err := engine.New(cfg)
 	if err != nil {
 		if evLog != nil {

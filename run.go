@@ -94,7 +94,7 @@ func defaultProcess() string {
 func (o *runOptions) registerEventFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.ev.events, "events", "auto", "event log: stream (RabbitMQ stream oms.events, shared by processes), memory, off (no timelines), or auto (stream when its port answers)")
-	f.StringVar(&o.ev.streamURL, "stream-url", "", "stream protocol URL (default: the --amqp host and credentials, port 5552)")
+	f.StringVar(&o.ev.streamURL, "stream-url", "", "stream protocol URL, or a comma-separated list of a cluster's nodes (default: the --amqp hosts and credentials, port 5552)")
 	f.DurationVar(&o.ev.maxAge, "events-max-age", 24*time.Hour, "event stream retention by age (applied when the stream is created)")
 	f.Int64Var(&o.ev.maxBytes, "events-max-bytes", 1<<30, "event stream retention by size in bytes (applied when the stream is created)")
 }
@@ -143,7 +143,7 @@ func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f.StringVar(&o.httpAddr, "http", httpAddr, "listen address of the HTTP API (beyond loopback it needs --admin-token or --insecure-admin)")
 	f.StringVar(&o.adminTok, "admin-token", "", "bearer token the changing endpoints (PATCH /api/stages, POST /api/inventory/restock) require (env OMS_ADMIN_TOKEN; at least 16 characters); placing orders and reading stay open")
 	f.BoolVar(&o.insecureAdmin, "insecure-admin", false, "let anyone who reaches a non-loopback --http change stages and stock, without a token (said in the header and the log)")
-	f.StringVar(&o.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL (env OMS_AMQP_URL)")
+	f.StringVar(&o.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL, or a comma-separated list of the nodes of a cluster (env OMS_AMQP_URL)")
 	redactDefault(cmd, "amqp")
 	f.StringVar(&o.brokerMode, "broker", "auto", "auto|rabbitmq|embedded: auto uses RabbitMQ when it answers, else the embedded broker")
 	f.StringVar(&o.queueType, "queue-type", broker.Classic, "classic|quorum")
@@ -551,6 +551,9 @@ func statusLine(s engine.Snapshot) string {
 	}
 	if !s.Broker.Connected {
 		b.WriteString(" | RECONNECTING")
+	}
+	if strings.Contains(s.Broker.URL, ",") {
+		b.WriteString(" | on " + s.Broker.NodesLine())
 	}
 	if s.Broker.Kind == "embedded" {
 		b.WriteString(" | EMBEDDED BROKER")

@@ -222,3 +222,23 @@ func listeningInodes(port int) map[string]bool {
 	}
 	return out
 }
+
+// noder is a connection that knows which node of the broker it is on.
+type noder interface{ Node() string }
+
+// nodes returns the node each connected session is on (session name →
+// host:port), nil when the connections cannot tell (embedded broker).
+func (l *liveConns) nodes() map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out map[string]string
+	for name, c := range l.m {
+		if n, ok := c.(noder); ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[name] = n.Node()
+		}
+	}
+	return out
+}

@@ -120,7 +120,7 @@ type EventLog interface {
 // killed at any moment then never leaves the audit without the record
 // of work it acked — the delivery is either acked with its events kept,
 // or redelivered and done again (Event.Redone). This costs each delivery
-// the stream's confirm round trip before its ack (bench/RESULTS.md §21).
+// the stream's confirm round trip before its ack (bench/RESULTS.md §22).
 type DurableLog interface {
 	EventLog
 	// Durable returns a channel closed once every event appended so far

@@ -21,6 +21,9 @@ import (
 // host and credentials, port 15672 (http, or https for amqps). It returns
 // "" when the URL cannot be read.
 func ManagementURL(amqpURL string) string {
+	if i := strings.IndexByte(amqpURL, ','); i >= 0 {
+		amqpURL = amqpURL[:i] // a list of nodes: the first one's
+	}
 	u, err := url.Parse(amqpURL)
 	if err != nil || u.Hostname() == "" {
 		return ""

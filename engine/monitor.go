@@ -240,6 +240,7 @@ func (e *Engine) Snapshot() Snapshot {
 			Kind: e.cfg.BrokerKind, URL: e.cfg.Dialer.Describe(), Note: e.cfg.BrokerNote,
 			QueueType: e.cfg.QueueType, Connected: e.Connected(), Reconnects: e.reconnects.Load(),
 			BodyBytes: e.cfg.BodyBytes, Persistent: !e.cfg.Transient, Connections: e.cfg.Connections,
+			Sessions: e.live.nodes(),
 		},
 		E2E:       e.ledger.e2e.Total(),
 		E2ERecent: e.ledger.e2e.Recent(),

@@ -1,6 +1,11 @@
 package engine
 
-import "time"
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
 
 // Snapshot is a copy of every live figure of the engine, cheap enough to
 // take several times a second. Nothing in it is shared with the engine.
@@ -76,6 +81,32 @@ type BrokerStatus struct {
 	BodyBytes   int    `json:"body_bytes"`
 	Persistent  bool   `json:"persistent"`
 	Connections string `json:"connections"`
+	// Sessions maps each connected session (api, payment, …) to the node
+	// it is on (host:port of the --amqp URL that answered): on a cluster,
+	// where the process is connected.
+	Sessions map[string]string `json:"sessions,omitempty"`
+}
+
+// NodesLine summarises Sessions: "localhost:5681 (api, monitor) localhost:5682 (payment)".
+func (b BrokerStatus) NodesLine() string {
+	by := map[string][]string{}
+	for s, n := range b.Sessions {
+		by[n] = append(by[n], s)
+	}
+	nodes := make([]string, 0, len(by))
+	for n := range by {
+		nodes = append(nodes, n)
+	}
+	sort.Strings(nodes)
+	var sb strings.Builder
+	for i, n := range nodes {
+		sort.Strings(by[n])
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		fmt.Fprintf(&sb, "%s (%s)", n, strings.Join(by[n], ", "))
+	}
+	return sb.String()
 }
 
 // StageSnapshot is one stage's live figures.

@@ -129,7 +129,7 @@ func (s *store) apply(ev Event) {
 		// accepted (logged after the broker's confirm), can arrive late.
 		if r.Events == nil {
 			// One allocation for a whole ordinary timeline instead of
-			// five as append doubles it (bench/RESULTS.md §21).
+			// five as append doubles it (bench/RESULTS.md §22).
 			r.Events = make([]Event, 0, typicalEventsPerOrder)
 		}
 		i := len(r.Events)

@@ -60,6 +60,17 @@ var stageKeys = map[string][]string{
 	StageEmail:     {KeyPaymentFailed, KeyInventoryUpdated, KeyPaymentRefunded},
 }
 
+// DeliveryLimit is the x-delivery-limit of quorum work queues. Handler
+// failures never count against it: they are retried by publishing a new
+// copy through the retry queues (x-attempt, up to MaxAttempts) and
+// dead-lettered by the engine with a reason. A delivery is requeued only
+// when its worker stops or its connection dies before the ack — a worker
+// scaled down, a node failing over — so the limit is far above what
+// failovers cause, and bounds only a message that kills whatever takes
+// it. Past it the broker dead-letters the message to orders.dlx with
+// routing key "<queue>.delivery-limit" (so it lands in oms.dead).
+const DeliveryLimit = 20
+
 // DefaultRetryDelays are the backoff levels, one retry queue each.
 var DefaultRetryDelays = []time.Duration{100 * time.Millisecond, time.Second, 10 * time.Second}
 
@@ -105,7 +116,15 @@ func (n Names) Topology(queueType string, delays []time.Duration) broker.Topolog
 	}
 	for _, stage := range StageNames {
 		q := n.Queue(stage)
-		t.Queues = append(t.Queues, broker.Queue{Name: q, Type: queueType})
+		work := broker.Queue{Name: q, Type: queueType}
+		if queueType == broker.Quorum {
+			// Set on every broker, so 3.x and 4.x behave alike, and
+			// dead-lettered to oms.dead, never dropped (4.x drops a message
+			// past its default limit of 20 when the queue has no DLX).
+			work.DeliveryLimit = DeliveryLimit
+			work.DeadLetterExchange, work.DeadLetterRoutingKey = dlx, q+".delivery-limit"
+		}
+		t.Queues = append(t.Queues, work)
 		for _, k := range stageKeys[stage] {
 			t.Bindings = append(t.Bindings, broker.Binding{Exchange: orders, Queue: q, Key: k})
 		}

@@ -78,7 +78,13 @@ func (h *header) brokerLine() string {
 	if b.Kind == "embedded" || where == "" {
 		where = "embedded"
 	}
-	if h.width < 100 { // room for what needs attention
+	if n := strings.Count(where, ",") + 1; n > 1 {
+		// A cluster: which node each session is on says more than the list.
+		where = fmt.Sprintf("%d nodes", n)
+		if on := b.NodesLine(); on != "" {
+			where += ", on " + on
+		}
+	} else if h.width < 100 { // room for what needs attention
 		where = strings.TrimSuffix(strings.TrimPrefix(where, "amqp://"), "/")
 	}
 	parts := []part{{brand, 0}, {st.Muted.Render("broker ") + st.Text.Render(where), 0}}

@@ -248,7 +248,9 @@ func main() {
 
 	props := amqp.NewConnectionProperties()
 	props.SetClientConnectionName("enginepipe-publisher")
-	conn, err := amqp.DialConfig(c.url, amqp.Config{Properties: props})
+	// Of a list of nodes (a cluster), the harness publishes through the
+	// first; the engine gets the whole list.
+	conn, err := amqp.DialConfig(amqpbroker.SplitURLs(c.url)[0], amqp.Config{Properties: props})
 	must(err, "dial")
 	ch, err := conn.Channel()
 	must(err, "channel")
@@ -307,7 +309,7 @@ func main() {
 	unsubscribe()
 	_ = conn.Close()
 	_ = e.Close()
-	if err := benchkit.Cleanup(c.url, names, c.queueType); err != nil {
+	if err := benchkit.Cleanup(amqpbroker.SplitURLs(c.url)[0], names, c.queueType); err != nil {
 		log.Printf("enginepipe: %v", err)
 	}
 

@@ -142,6 +142,11 @@ type Queue struct {
 	// messages that expire or are rejected without requeue.
 	DeadLetterExchange   string
 	DeadLetterRoutingKey string
+	// DeliveryLimit, for a quorum queue, is how many times one message may
+	// be delivered (x-delivery-limit) before the broker dead-letters it —
+	// or drops it, without a DeadLetterExchange. 0 leaves the broker's
+	// default (unlimited on 3.x, 20 on 4.x). Classic queues ignore it.
+	DeliveryLimit int
 }
 
 // Binding binds a queue to an exchange with a routing-key pattern.

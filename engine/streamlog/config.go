@@ -32,14 +32,23 @@ const (
 	DefaultName = "oms-sim"
 	// DefaultPort is the stream protocol's port.
 	DefaultPort = 5552
+	// DefaultOpenTimeout bounds Open: a few RPCs (each bounded at 5 s by
+	// the client) on a healthy broker take milliseconds.
+	DefaultOpenTimeout = 15 * time.Second
 )
 
 // Config configures a Log. The zero value plus a URL is usable.
 type Config struct {
 	// URL of the stream listener, e.g.
 	// "rabbitmq-stream://guest:guest@localhost:5552/" (the path is the
-	// vhost; "rabbitmq-stream+tls://" for TLS). Default DefaultURL.
+	// vhost; "rabbitmq-stream+tls://" for TLS), or a comma-separated list
+	// of the nodes of a cluster: the first that answers is asked where
+	// the stream lives (see route.go). Default DefaultURL.
 	URL string
+	// OpenTimeout bounds Open and each reconnection: a stream that cannot
+	// be reached in that time is an error wrapping ErrUnreachable, never a
+	// hang. Default DefaultOpenTimeout.
+	OpenTimeout time.Duration
 	// Stream is the stream's name. Default DefaultStream.
 	Stream string
 	// MaxAge is the stream's retention by age (whole seconds); 0 keeps
@@ -91,6 +100,9 @@ func (c *Config) setDefaults() {
 	if c.Name == "" {
 		c.Name = DefaultName
 	}
+	if c.OpenTimeout == 0 {
+		c.OpenTimeout = DefaultOpenTimeout
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -99,8 +111,11 @@ func (c *Config) setDefaults() {
 // Validate reports every problem with c at once.
 func (c Config) Validate() error {
 	var errs []error
-	if _, err := parseURL(c.URL); err != nil {
+	if _, err := parseURLs(c.URL); err != nil {
 		errs = append(errs, fmt.Errorf("URL: %w", err))
+	}
+	if c.OpenTimeout < 0 {
+		errs = append(errs, fmt.Errorf("OpenTimeout: %v is negative", c.OpenTimeout))
 	}
 	if strings.TrimSpace(c.Stream) == "" {
 		errs = append(errs, errors.New("Stream: empty"))
@@ -134,10 +149,47 @@ type endpoint struct {
 func (e endpoint) addr() string { return net.JoinHostPort(e.host, strconv.Itoa(e.port)) }
 
 // HostPort returns the host and port a stream URL names (5552 when it
-// names none), for an address resolver.
+// names none), for an address resolver; of a list, the first's.
 func HostPort(raw string) (string, int, error) {
-	ep, err := parseURL(raw)
-	return ep.host, ep.port, err
+	eps, err := parseURLs(raw)
+	if err != nil {
+		return "", 0, err
+	}
+	return eps[0].host, eps[0].port, nil
+}
+
+// SplitURLs splits a comma-separated list of URLs, dropping blanks.
+func SplitURLs(raw string) []string {
+	var out []string
+	for _, u := range strings.Split(raw, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// parseURLs parses a comma-separated list of stream URLs; all must use
+// the same scheme (TLS or not) and vhost.
+func parseURLs(raw string) ([]endpoint, error) {
+	urls := SplitURLs(raw)
+	if len(urls) == 0 {
+		return nil, errors.New("empty")
+	}
+	eps := make([]endpoint, 0, len(urls))
+	var errs []error
+	for i, u := range urls {
+		ep, err := parseURL(u)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if i > 0 && len(eps) > 0 && ep.tls != eps[0].tls {
+			errs = append(errs, fmt.Errorf("%s: mixes TLS and plain URLs", redact(u)))
+		}
+		eps = append(eps, ep)
+	}
+	return eps, errors.Join(errs...)
 }
 
 func parseURL(raw string) (endpoint, error) {
@@ -166,6 +218,18 @@ func parseURL(raw string) (endpoint, error) {
 	return ep, nil
 }
 
+// withPorts returns the list raw with each URL's default port made
+// explicit (see withPort).
+func withPorts(raw string) string {
+	urls := SplitURLs(raw)
+	for i, u := range urls {
+		if ep, err := parseURL(u); err == nil {
+			urls[i] = withPort(u, ep)
+		}
+	}
+	return strings.Join(urls, ",")
+}
+
 // withPort returns raw with the default port made explicit: the client
 // dials the URL's host and port as written, and an empty port fails.
 func withPort(raw string, ep endpoint) string {
@@ -177,5 +241,12 @@ func withPort(raw string, ep endpoint) string {
 	return u.String()
 }
 
-// redact returns raw with any password removed.
-func redact(raw string) string { return broker.Redact(raw) }
+// redact returns raw (a URL or a comma-separated list) with any password
+// removed.
+func redact(raw string) string {
+	parts := strings.Split(raw, ",")
+	for i, u := range parts {
+		parts[i] = broker.Redact(strings.TrimSpace(u))
+	}
+	return strings.Join(parts, ",")
+}

@@ -120,13 +120,62 @@ const (
 // Open connects to the stream listener, declares the stream (keeping an
 // existing one as it is), and starts the producer and a consumer that
 // reads from the next event on. An unreachable broker fails fast with an
-// error wrapping ErrUnreachable. ctx bounds that first check; the
-// client's own calls take at most its RPC timeout (5 s) each.
+// error wrapping ErrUnreachable; so does a stream that cannot be set up
+// within cfg.OpenTimeout or before ctx ends, whatever the client is
+// doing (a session it opens after that is closed at once).
 func Open(ctx context.Context, cfg Config) (*Log, error) {
 	ep, err := prepare(ctx, &cfg)
 	if err != nil {
 		return nil, err
 	}
+	return bounded(ctx, cfg.OpenTimeout, nil, "open event stream "+redact(cfg.URL),
+		func() (*Log, error) { return open(ctx, cfg, ep) },
+		func(l *Log) { _ = l.Close() })
+}
+
+// bounded runs connect in a goroutine of its own and waits for it at
+// most d, or until ctx ends. The stream client's calls cannot be
+// interrupted, so a connect that returns after that is discarded by
+// that goroutine, which wg (if not nil) tracks.
+func bounded[S any](ctx context.Context, d time.Duration, wg *sync.WaitGroup, what string, connect func() (S, error), discard func(S)) (S, error) {
+	type result struct {
+		s   S
+		err error
+	}
+	done := make(chan result) // unbuffered: handed over, or discarded below
+	abandon := make(chan struct{})
+	if wg != nil {
+		wg.Add(1)
+	}
+	go func() {
+		if wg != nil {
+			defer wg.Done()
+		}
+		s, err := connect()
+		select {
+		case done <- result{s, err}:
+		case <-abandon:
+			if err == nil {
+				discard(s)
+			}
+		}
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	var none S
+	select {
+	case r := <-done:
+		return r.s, r.err
+	case <-t.C:
+		close(abandon)
+		return none, fmt.Errorf("%w: %s: no answer within %v", ErrUnreachable, what, d)
+	case <-ctx.Done():
+		close(abandon)
+		return none, fmt.Errorf("%s: %w", what, ctx.Err())
+	}
+}
+
+func open(ctx context.Context, cfg Config, ep endpoint) (*Log, error) {
 	l := &Log{
 		cfg:       cfg,
 		ep:        ep,
@@ -192,9 +241,9 @@ func prepare(ctx context.Context, cfg *Config) (endpoint, error) {
 	if err := cfg.Validate(); err != nil {
 		return endpoint{}, fmt.Errorf("streamlog config: %w", err)
 	}
-	ep, _ := parseURL(cfg.URL)
-	cfg.URL = withPort(cfg.URL, ep)
-	return ep, PingTLS(ctx, cfg.URL, cfg.TLS)
+	eps, _ := parseURLs(cfg.URL)
+	cfg.URL = withPorts(cfg.URL)
+	return eps[0], PingTLS(ctx, cfg.URL, cfg.TLS)
 }
 
 // redial opens a new session with connect after a lost one, waiting
@@ -212,7 +261,11 @@ func redial[S any](ctx context.Context, l *Log, what string, connect func() (S, 
 		err := PingTLS(ctx, l.cfg.URL, l.cfg.TLS)
 		if err == nil {
 			var s S
-			if s, err = connect(); err == nil {
+			if s, err = bounded(ctx, l.cfg.OpenTimeout, &l.wg, "reconnect event "+what, connect, func(s S) {
+				if c, ok := any(s).(interface{ close() }); ok {
+					c.close()
+				}
+			}); err == nil {
 				l.reconnects.Add(1)
 				return s, true
 			}
@@ -240,22 +293,34 @@ func tlsFor(c *tls.Config, host string) *tls.Config {
 	return broker.ForHost(c, host)
 }
 
-// newEnv opens an environment for one producer or consumer session. The
-// address resolver sends every connection to the URL's host and port,
-// whatever host name the node advertises (it may not resolve here).
+// newEnv opens an environment whose consumers reach a node holding the
+// stream (see route.go); for a stream that does not exist yet, one for
+// the locator only.
 func (l *Log) newEnv() (*stream.Environment, error) {
 	return newEnv(l.cfg, l.ep)
 }
 
-func newEnv(cfg Config, ep endpoint) (*stream.Environment, error) {
+func newEnv(cfg Config, _ endpoint) (*stream.Environment, error) {
+	env, err := dialEnv(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	return routeEnv(env, cfg, roleConsumer)
+}
+
+// dialEnv opens an environment on the first of cfg's URLs that answers,
+// sending every connection to res when it is not nil.
+func dialEnv(cfg Config, res *stream.AddressResolver) (*stream.Environment, error) {
 	opts := stream.NewEnvironmentOptions().
-		SetUri(cfg.URL).
-		SetAddressResolver(stream.AddressResolver{Host: ep.host, Port: ep.port}).
+		SetUris(SplitURLs(cfg.URL)).
 		SetReadBuffer(cfg.SocketBuffer).
 		SetWriteBuffer(cfg.SocketBuffer).
 		SetRPCTimeout(rpcTimeout)
-	if ep.tls {
-		opts = opts.IsTLS(true).SetTLSConfig(tlsFor(cfg.TLS, ep.host))
+	if eps, _ := parseURLs(cfg.URL); len(eps) > 0 && eps[0].tls {
+		opts = opts.IsTLS(true).SetTLSConfig(tlsFor(cfg.TLS, eps[0].host))
+	}
+	if res != nil {
+		opts.SetAddressResolver(*res)
 	}
 	env, err := stream.NewEnvironment(opts)
 	if err != nil {
@@ -276,7 +341,7 @@ func newEnv(cfg Config, ep endpoint) (*stream.Environment, error) {
 // exists with other arguments is kept as it is: retention is the
 // operator's to change, not a restarted process's.
 func (l *Log) declare() error {
-	env, err := l.newEnv()
+	env, err := dialEnv(l.cfg, nil)
 	if err != nil {
 		return err
 	}

@@ -25,16 +25,35 @@ const (
 	responseOK         = 1
 )
 
-// Ping checks that a stream listener answers at rawURL: it connects and
-// exchanges the protocol's first frame (peer properties), without
-// authenticating. A closed port, a timeout or a listener that is not the
-// stream protocol (e.g. AMQP on 5672) gives an error wrapping
-// ErrUnreachable.
+// Ping checks that a stream listener answers at rawURL, or at one of
+// the URLs of a comma-separated list: it connects and exchanges the
+// protocol's first frame (peer properties), without authenticating. A
+// closed port, a timeout or a listener that is not the stream protocol
+// (e.g. AMQP on 5672) gives an error wrapping ErrUnreachable.
 func Ping(ctx context.Context, rawURL string) error { return PingTLS(ctx, rawURL, nil) }
 
-// PingTLS is Ping with the TLS configuration of a rabbitmq-stream+tls://
-// URL (nil: the system's roots).
+// PingTLS is Ping with the TLS configuration of rabbitmq-stream+tls://
+// URLs (nil: the system's roots).
 func PingTLS(ctx context.Context, rawURL string, tlsConf *tls.Config) error {
+	if _, err := parseURLs(rawURL); err != nil {
+		return err
+	}
+	var errs []error
+	for _, u := range SplitURLs(rawURL) {
+		err := ping1(ctx, u, tlsConf)
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func ping1(parent context.Context, rawURL string, tlsConf *tls.Config) error {
+	ctx := parent
 	ep, err := parseURL(rawURL)
 	if err != nil {
 		return err
@@ -42,6 +61,10 @@ func PingTLS(ctx context.Context, rawURL string, tlsConf *tls.Config) error {
 	ctx, cancel := context.WithTimeout(ctx, PingTimeout)
 	defer cancel()
 	fail := func(err error) error {
+		if cerr := parent.Err(); cerr != nil {
+			// Cut short by the caller, not by the broker: say so.
+			return fmt.Errorf("%w: %s: %w", ErrUnreachable, redact(rawURL), cerr)
+		}
 		return fmt.Errorf("%w: %s: %v", ErrUnreachable, redact(rawURL), err)
 	}
 	var conn net.Conn

@@ -48,7 +48,7 @@ type producerSession struct {
 }
 
 func (l *Log) connectProducer() (*producerSession, error) {
-	env, err := l.newEnv()
+	env, err := dialEnv(l.cfg, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +56,10 @@ func (l *Log) connectProducer() (*producerSession, error) {
 	// under us.
 	if _, err := declareOn(env, l.cfg); err != nil {
 		_ = env.Close()
+		return nil, err
+	}
+	// The producer talks to the stream's leader, wherever it is.
+	if env, err = routeEnv(env, l.cfg, roleProducer); err != nil {
 		return nil, err
 	}
 	opts := stream.NewProducerOptions().

@@ -104,8 +104,31 @@ func Vhost(t testing.TB) (amqpURL, streamURL string) {
 	u.Path = "/" + vhost
 	s := *u
 	s.Scheme = "rabbitmq-stream"
-	s.Host = net.JoinHostPort(u.Hostname(), "5552")
+	s.Host = net.JoinHostPort(u.Hostname(), StreamPort())
 	return u.String(), s.String()
+}
+
+// StreamPort is the test broker's stream port: OMS_STREAM_URL's, or 5552.
+func StreamPort() string {
+	if su, err := url.Parse(os.Getenv("OMS_STREAM_URL")); err == nil && su.Port() != "" {
+		return su.Port()
+	}
+	return "5552"
+}
+
+// StreamURL is the test broker's stream URL: OMS_STREAM_URL, or the
+// AMQP URL's host and credentials on the stream port.
+func StreamURL() string {
+	if s := os.Getenv("OMS_STREAM_URL"); s != "" {
+		return s
+	}
+	u, err := url.Parse(URL())
+	if err != nil {
+		return "rabbitmq-stream://guest:guest@localhost:5552/"
+	}
+	u.Scheme = "rabbitmq-stream"
+	u.Host = net.JoinHostPort(u.Hostname(), StreamPort())
+	return u.String()
 }
 
 func rabbitmqctl(t testing.TB, args ...string) {

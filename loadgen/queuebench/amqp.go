@@ -13,11 +13,20 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 	"golang.org/x/sync/errgroup"
+
+	"oms-sim/engine/broker/amqpbroker"
 )
 
 // runAMQP measures a classic or quorum queue: one publisher connection
 // with confirms, one consumer connection with manual acks.
+//
+// Of a list of nodes, the first is used: clients and the queue's leader
+// (declared there) on one node, as a client of a cluster usually is;
+// a quorum queue still replicates to the others.
 func runAMQP(ctx context.Context, cfg Config, typ string) (Result, error) {
+	if urls := amqpbroker.SplitURLs(cfg.AMQPURL); len(urls) > 0 {
+		cfg.AMQPURL = urls[0]
+	}
 	q := queueName(cfg, typ)
 	admin, err := amqp.DialConfig(cfg.AMQPURL, amqp.Config{TLSClientConfig: tlsFor(cfg)})
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 
 func TestRunMeasuresEachType(t *testing.T) {
 	brokertest.Dialer(t) // skips without RabbitMQ
-	u := strings.Replace(strings.Replace(brokertest.URL(), "amqp://", "rabbitmq-stream://", 1), ":5672", ":5552", 1)
+	u := brokertest.StreamURL()
 	types := []string{Classic, Quorum, Stream}
 	host, port, err := streamlog.HostPort(u)
 	if err != nil {

@@ -1,11 +1,6 @@
 package queuebench
 
 import (
-	"crypto/tls"
-	"strings"
-
-	"oms-sim/engine/broker"
-
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -24,31 +19,22 @@ const batchSize = 100
 // confirmations (at most InFlight unconfirmed) and a consumer from the
 // stream's start.
 func runStream(ctx context.Context, cfg Config) (Result, error) {
-	host, port, err := streamlog.HostPort(cfg.StreamURL)
-	if err != nil {
-		return Result{}, err
-	}
-	opts := stream.NewEnvironmentOptions().
-		SetUri(cfg.StreamURL).
-		SetAddressResolver(stream.AddressResolver{Host: host, Port: port}).
-		SetReadBuffer(cfg.SocketBuffer).
-		SetWriteBuffer(cfg.SocketBuffer)
-	if strings.HasPrefix(cfg.StreamURL, "rabbitmq-stream+tls:") {
-		tc := broker.ForHost(cfg.TLS, host)
-		if tc == nil {
-			tc = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
-		}
-		opts = opts.IsTLS(true).SetTLSConfig(tc)
-	}
-	env, err := stream.NewEnvironment(opts)
+	// The producer and consumer go to the nodes holding the stream, as
+	// the event log's do (streamlog/route.go): on a cluster, not
+	// necessarily the URL's node.
+	env, err := streamlog.DialEnv(cfg.StreamURL, cfg.SocketBuffer, cfg.TLS)
 	if err != nil {
 		return Result{}, fmt.Errorf("stream connect: %w", err)
 	}
-	defer env.Close()
 	name := queueName(cfg, Stream)
 	if err := env.DeclareStream(name, stream.NewStreamOptions().SetMaxLengthBytes(stream.ByteCapacity{}.GB(2))); err != nil {
+		_ = env.Close()
 		return Result{}, fmt.Errorf("declare stream %s: %w", name, err)
 	}
+	if env, err = streamlog.RouteEnv(env, cfg.StreamURL, name, cfg.SocketBuffer, cfg.TLS); err != nil {
+		return Result{}, fmt.Errorf("stream %s: %w", name, err)
+	}
+	defer env.Close()
 	defer func() { _ = env.DeleteStream(name) }()
 
 	m := newMeter(cfg.Warmup, cfg.Duration)

@@ -16,6 +16,7 @@ import (
 type Conn struct {
 	conn *amqp.Connection
 	name string
+	node string // host:port of the node this connection is on
 
 	closed chan struct{} // closed by watch once amqp091 reports the close
 	mu     sync.Mutex
@@ -77,6 +78,10 @@ func (c *Conn) watch(notify <-chan *amqp.Error) {
 	}
 	close(c.closed)
 }
+
+// Node returns the host:port of the node the connection is on (of a
+// list of URLs, the one that answered).
+func (c *Conn) Node() string { return c.node }
 
 // Name returns the connection name given to Dial.
 func (c *Conn) Name() string { return c.name }
@@ -249,6 +254,24 @@ func queueArgs(q broker.Queue) (amqp.Table, error) {
 	}
 	if q.DeadLetterRoutingKey != "" {
 		args["x-dead-letter-routing-key"] = q.DeadLetterRoutingKey
+	}
+	if q.DeliveryLimit < 0 {
+		return nil, fmt.Errorf("negative delivery limit %d", q.DeliveryLimit)
+	}
+	if typ == broker.Quorum {
+		if q.DeliveryLimit > 0 {
+			args["x-delivery-limit"] = int64(q.DeliveryLimit)
+		}
+		if q.DeadLetterExchange != "" {
+			// A quorum queue dead-letters at most once unless told
+			// otherwise: a message expiring from a retry queue while its
+			// target's leader is away would vanish. at-least-once keeps it
+			// until the target confirms; it needs reject-publish overflow.
+			// RabbitMQ 3.10 and later honour it; older brokers ignore the
+			// argument and dead-letter at most once (README, "Clusters").
+			args["x-dead-letter-strategy"] = "at-least-once"
+			args["x-overflow"] = "reject-publish"
+		}
 	}
 	return args, nil
 }

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,9 +41,11 @@ const (
 	closeTimeout = 5 * time.Second
 )
 
-// Dialer opens named connections to one RabbitMQ URL.
+// Dialer opens named connections to RabbitMQ: to one URL, or to one of
+// the nodes of a comma-separated list (see nodes.go).
 type Dialer struct {
 	url         string
+	nodes       *nodes
 	heartbeat   time.Duration
 	dialTimeout time.Duration
 	tls         *tls.Config // nil: amqp091's default for amqps://
@@ -73,7 +76,7 @@ func WithTLS(c *tls.Config) Option {
 // New returns a Dialer for the AMQP URL rawURL, e.g.
 // "amqp://guest:guest@localhost:5672/". The URL is parsed on Dial.
 func New(rawURL string, opts ...Option) *Dialer {
-	d := &Dialer{url: rawURL, heartbeat: DefaultHeartbeat, dialTimeout: DefaultDialTimeout}
+	d := &Dialer{url: rawURL, nodes: newNodes(rawURL), heartbeat: DefaultHeartbeat, dialTimeout: DefaultDialTimeout}
 	for _, o := range opts {
 		o(d)
 	}
@@ -83,8 +86,8 @@ func New(rawURL string, opts ...Option) *Dialer {
 	return d
 }
 
-// Describe returns the URL without its password.
-func (d *Dialer) Describe() string { return Redact(d.url) }
+// Describe returns the URL (or the list) without passwords.
+func (d *Dialer) Describe() string { return d.nodes.describe() }
 
 // Dial opens a connection whose client property connection_name is name, so
 // that it shows up under that name in the management UI. (On RabbitMQ 3.10
@@ -98,14 +101,21 @@ func (d *Dialer) Dial(ctx context.Context, name string) (broker.Conn, error) {
 	return c, nil
 }
 
+// dial connects to the nodes in turn, starting with the one after the
+// last dial's (so sessions spread over the list and a reconnection tries
+// another node first), until one answers.
 func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
+	return d.nodes.each(ctx, func(rawURL string) (*Conn, error) { return d.dial1(ctx, rawURL, name) })
+}
+
+func (d *Dialer) dial1(ctx context.Context, rawURL, name string) (*Conn, error) {
 	// amqp091's parse errors repeat the URL, password included: check it
 	// first, with errors that do not.
-	if err := CheckURL("AMQP URL", d.url); err != nil {
+	if err := CheckURL("AMQP URL", rawURL); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("dial %s as %q: %w", d.Describe(), name, err)
+		return nil, fmt.Errorf("dial %s as %q: %w", Redact(rawURL), name, err)
 	}
 	props := amqp.NewConnectionProperties()
 	props.SetClientConnectionName(name)
@@ -123,7 +133,7 @@ func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
 		Properties: props,
 		Locale:     "en_US",
 		// A copy per dial: amqp091 writes ServerName into it.
-		TLSClientConfig: broker.ForHost(d.tls, d.host()),
+		TLSClientConfig: broker.ForHost(d.tls, hostOf(rawURL)),
 		Dial: func(network, addr string) (net.Conn, error) {
 			nd := net.Dialer{Timeout: d.dialTimeout}
 			c, err := nd.DialContext(ctx, network, addr)
@@ -151,7 +161,7 @@ func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
 			_ = netConn.Close() // makes the blocked handshake return
 		}
 	})
-	ac, err := amqp.DialConfig(d.url, cfg)
+	ac, err := amqp.DialConfig(rawURL, cfg)
 	stopped := stop()
 	if err != nil {
 		// A reply from the server (e.g. 530 unknown vhost) says more than
@@ -171,18 +181,21 @@ func (d *Dialer) dial(ctx context.Context, name string) (*Conn, error) {
 			err = fmt.Errorf("%w (%w)", cerr, err)
 		}
 		err = explainTLS(err)
-		return nil, fmt.Errorf("dial %s as %q: %w", d.Describe(), name, err)
+		return nil, fmt.Errorf("dial %s as %q: %w", Redact(rawURL), name, err)
 	}
 	if !stopped {
 		// ctx ended while the handshake finished: the socket may already be
 		// closed under the new connection, so do not hand it out.
 		_ = ac.Close() // already failing; ctx.Err is the error to report
-		return nil, fmt.Errorf("dial %s as %q: %w", d.Describe(), name, ctx.Err())
+		return nil, fmt.Errorf("dial %s as %q: %w", Redact(rawURL), name, ctx.Err())
 	}
-	return newConn(ac, name), nil
+	c := newConn(ac, name)
+	c.node = nodeName(rawURL)
+	return c, nil
 }
 
-// Ping reports whether a broker answers at rawURL: it dials, completes the
+// Ping reports whether a broker answers at rawURL (at one node of a
+// list): it dials, completes the
 // AMQP handshake (so credentials and vhost are checked too) and closes. It
 // gives up after PingTimeout unless ctx ends sooner. It is what --broker
 // auto uses to choose between RabbitMQ and the embedded broker. An error
@@ -203,10 +216,10 @@ func Ping(ctx context.Context, rawURL string, opts ...Option) error {
 	return nil
 }
 
-// host is the URL's host name, what a TLS certificate is verified
+// hostOf is the URL's host name, what a TLS certificate is verified
 // against unless a server name is set.
-func (d *Dialer) host() string {
-	u, err := url.Parse(d.url)
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
 	if err != nil {
 		return ""
 	}
@@ -246,5 +259,15 @@ func CheckURL(name, rawURL string) error {
 
 // Redact returns rawURL with any password removed, e.g.
 // "amqp://guest:guest@localhost:5672/" becomes "amqp://guest@localhost:5672/".
-// It never returns the password, even for a URL that does not parse.
-func Redact(rawURL string) string { return broker.Redact(rawURL) }
+// It never returns the password, even for a URL that does not parse; a
+// comma-separated list is redacted URL by URL.
+func Redact(rawURL string) string {
+	if !strings.Contains(rawURL, ",") {
+		return broker.Redact(rawURL)
+	}
+	parts := strings.Split(rawURL, ",")
+	for i, u := range parts {
+		parts[i] = broker.Redact(strings.TrimSpace(u))
+	}
+	return strings.Join(parts, ",")
+}

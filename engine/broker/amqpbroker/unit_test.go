@@ -67,7 +67,12 @@ func TestQueueArgs(t *testing.T) {
 	}{
 		{"default classic", broker.Queue{Name: "q"}, amqp.Table{"x-queue-type": "classic"}, false},
 		{"quorum with retry", broker.Queue{Name: "q", Type: broker.Quorum, TTL: 100 * time.Millisecond, DeadLetterExchange: "orders", DeadLetterRoutingKey: "work"},
-			amqp.Table{"x-queue-type": "quorum", "x-message-ttl": int64(100), "x-dead-letter-exchange": "orders", "x-dead-letter-routing-key": "work"}, false},
+			amqp.Table{"x-queue-type": "quorum", "x-message-ttl": int64(100), "x-dead-letter-exchange": "orders", "x-dead-letter-routing-key": "work",
+				"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}, false},
+		{"quorum delivery limit", broker.Queue{Name: "q", Type: broker.Quorum, DeliveryLimit: 20},
+			amqp.Table{"x-queue-type": "quorum", "x-delivery-limit": int64(20)}, false},
+		{"classic ignores the delivery limit", broker.Queue{Name: "q", DeliveryLimit: 20}, amqp.Table{"x-queue-type": "classic"}, false},
+		{"negative delivery limit", broker.Queue{Name: "q", Type: broker.Quorum, DeliveryLimit: -1}, nil, true},
 		{"sub-ms ttl rounds up", broker.Queue{Name: "q", TTL: time.Microsecond}, amqp.Table{"x-queue-type": "classic", "x-message-ttl": int64(1)}, false},
 		{"unknown type", broker.Queue{Name: "q", Type: "stream"}, nil, true},
 		{"negative ttl", broker.Queue{Name: "q", TTL: -time.Second}, nil, true},
