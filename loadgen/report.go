@@ -394,7 +394,11 @@ func (rep *Report) metric(name string) (float64, string) {
 	return math.NaN(), "unknown metric"
 }
 
-func fmtMs(v float64) string {
+func fmtMs(v float64) string { return FormatMs(v) }
+
+// FormatMs shows a duration given in milliseconds with a unit that suits
+// it: 1.25s, 42ms, 3.1ms, 250µs.
+func FormatMs(v float64) string {
 	switch {
 	case v >= 1000:
 		return fmt.Sprintf("%.2fs", v/1000)

@@ -246,15 +246,7 @@ func (d *Diff) judge(r Row) (worse, better bool) {
 func fmtValue(v float64, unit string) string {
 	switch unit {
 	case "ms":
-		switch {
-		case v >= 1000:
-			return fmt.Sprintf("%.2fs", v/1000)
-		case v >= 10:
-			return fmt.Sprintf("%.0fms", v)
-		case v >= 1:
-			return fmt.Sprintf("%.1fms", v)
-		}
-		return fmt.Sprintf("%.0fµs", v*1000)
+		return loadgen.FormatMs(v)
 	case "/s":
 		return fmt.Sprintf("%.1f/s", v)
 	}
