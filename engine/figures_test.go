@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -260,7 +261,7 @@ func TestManagementURL(t *testing.T) {
 func TestManagementPoll(t *testing.T) {
 	t.Parallel()
 	rabbitDialer(t)
-	p := newMgmtPoller(ManagementURL(brokertest.URL()), nil, nil, "none/")
+	p := newMgmtPoller(testManagementURL(), nil, nil, "none/")
 	t.Cleanup(p.client.CloseIdleConnections)
 	l, err := p.poll(context.Background())
 	if err != nil {
@@ -284,7 +285,7 @@ func TestManagementPoll(t *testing.T) {
 // any process — and this process's connections; without it, it says so.
 func TestBrokerSideFigures(t *testing.T) {
 	t.Parallel()
-	mgmt := ManagementURL(brokertest.URL())
+	mgmt := testManagementURL()
 	probe := newMgmtPoller(mgmt, nil, nil, "")
 	_, err := probe.poll(context.Background())
 	probe.client.CloseIdleConnections()
@@ -310,4 +311,19 @@ func TestBrokerSideFigures(t *testing.T) {
 	if s := off.Snapshot().Broker.Side; s.Available || !strings.Contains(s.Note, "management API off") {
 		t.Errorf("without the management API: %+v", s)
 	}
+}
+
+// testManagementURL is the management API of the test broker:
+// OMS_MANAGEMENT_URL (scripts/rabbitmq.sh env sets it for a 4.0 node, whose
+// API is not on 15672), else the one derived from the AMQP URL.
+func testManagementURL() string {
+	u := os.Getenv("OMS_MANAGEMENT_URL")
+	if u == "" {
+		return ManagementURL(brokertest.URL())
+	}
+	u = strings.TrimRight(strings.Split(u, ",")[0], "/")
+	if !strings.HasSuffix(u, "/api") {
+		u += "/api"
+	}
+	return u + "/"
 }
