@@ -216,3 +216,19 @@ func TestPrivateLogRefusesSymlink(t *testing.T) {
 		t.Errorf("new log %v mode %v, want 0600", err, fi.Mode().Perm())
 	}
 }
+
+// TestURLListsAreChecked: a comma-separated list of a cluster's nodes is
+// checked URL by URL — good lists pass, a bad member fails naming itself
+// without its password.
+func TestURLListsAreChecked(t *testing.T) {
+	if err := checkAMQP("amqp://u:p@h1:5681/,amqp://u:p@h2:5682/"); err != nil {
+		t.Errorf("a list of good AMQP URLs: %v", err)
+	}
+	if err := checkStream("rabbitmq-stream://u:p@h1:5591/, rabbitmq-stream://u:p@h2:5592/"); err != nil {
+		t.Errorf("a list of good stream URLs: %v", err)
+	}
+	err := checkAMQP("amqp://u:s3cret@h1:5681/,amqp://u:s3cret@h2:port/")
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "h2") {
+		t.Errorf("a list with a bad port: %v; want an error naming h2, without the password", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -43,12 +44,24 @@ func checkAMQP(raw string) error {
 	if raw == os.Getenv("OMS_AMQP_URL") {
 		name = "--amqp (OMS_AMQP_URL)"
 	}
-	return amqpbroker.CheckURL(name, raw)
+	return eachURL(raw, func(u string) error { return amqpbroker.CheckURL(name, u) })
 }
 
 func checkStream(raw string) error {
-	_, err := broker.CheckURL("--stream-url", raw, "rabbitmq-stream", "rabbitmq-stream+tls")
-	return err
+	return eachURL(raw, func(u string) error {
+		_, err := broker.CheckURL("--stream-url", u, "rabbitmq-stream", "rabbitmq-stream+tls")
+		return err
+	})
+}
+
+// eachURL checks every URL of a comma-separated list of a cluster's nodes
+// (a single URL is a list of one).
+func eachURL(raw string, check func(string) error) error {
+	var errs []error
+	for _, u := range strings.Split(raw, ",") {
+		errs = append(errs, check(strings.TrimSpace(u)))
+	}
+	return errors.Join(errs...)
 }
 
 // checkReadURLs checks the URLs of the commands that read the event
