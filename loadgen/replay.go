@@ -133,30 +133,22 @@ func ReplayRecorded(orig *scenario.Scenario, arrivals []Arrival, speed float64) 
 func scaleAction(a scenario.Action, speed float64) scenario.Action {
 	div := func(d scenario.Duration) scenario.Duration { return scenario.Duration(float64(d) / speed) }
 	a.At = div(a.At)
-	if a.Set != nil {
-		s := *a.Set
-		s.For = div(s.For)
-		a.Set = &s
-	}
-	if a.Fault != nil {
-		s := *a.Fault
-		s.For = div(s.For)
-		a.Fault = &s
-	}
-	if a.Stop != nil {
-		s := *a.Stop
-		s.For = div(s.For)
-		a.Stop = &s
-	}
-	if a.Pause != nil {
-		p := *a.Pause
-		p.For = div(p.For)
-		a.Pause = &p
-	}
-	if a.Backlog != nil {
-		b := *a.Backlog
-		b.For = div(b.For)
-		a.Backlog = &b
-	}
+	a.Set = scaledCopy(a.Set, func(s *scenario.Set) *scenario.Duration { return &s.For }, div)
+	a.Fault = scaledCopy(a.Fault, func(s *scenario.Set) *scenario.Duration { return &s.For }, div)
+	a.Stop = scaledCopy(a.Stop, func(s *scenario.Stop) *scenario.Duration { return &s.For }, div)
+	a.Pause = scaledCopy(a.Pause, func(p *scenario.Pause) *scenario.Duration { return &p.For }, div)
+	a.Backlog = scaledCopy(a.Backlog, func(b *scenario.Backlog) *scenario.Duration { return &b.For }, div)
 	return a
+}
+
+// scaledCopy returns a copy of *p with the duration forOf names passed
+// through div, or nil for nil.
+func scaledCopy[T any](p *T, forOf func(*T) *scenario.Duration, div func(scenario.Duration) scenario.Duration) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	d := forOf(&c)
+	*d = div(*d)
+	return &c
 }
