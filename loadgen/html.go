@@ -16,7 +16,7 @@ var reportHTML string
 
 // htmlFuncs are the report template's formatting helpers.
 var htmlFuncs = template.FuncMap{
-	"ms":  fmtMs,
+	"ms":  FormatMs,
 	"pct": func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
 }
 

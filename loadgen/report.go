@@ -349,7 +349,7 @@ func (rep *Report) metric(name string) (float64, string) {
 		if math.IsNaN(v) {
 			return v, "not measured"
 		}
-		return v, fmtMs(v)
+		return v, FormatMs(v)
 	}
 	num := func(v float64) (float64, string) { return v, strings.TrimSuffix(fmt.Sprintf("%.4g", v), ".0") }
 	a := rep.Audit
@@ -393,8 +393,6 @@ func (rep *Report) metric(name string) (float64, string) {
 	}
 	return math.NaN(), "unknown metric"
 }
-
-func fmtMs(v float64) string { return FormatMs(v) }
 
 // FormatMs shows a duration given in milliseconds with a unit that suits
 // it: 1.25s, 42ms, 3.1ms, 250µs.

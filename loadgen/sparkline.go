@@ -87,8 +87,8 @@ func (s *Series) charts() string {
 		{"sent/s", sent, ratePeak, fmtRate},
 		{"accepted/s", accepted, ratePeak, fmtRate},
 		{"completed/s", completed, ratePeak, fmtRate},
-		{"e2e p50", p50, peakOf(p99), fmtMs},
-		{"e2e p99", p99, peakOf(p99), fmtMs},
+		{"e2e p50", p50, peakOf(p99), FormatMs},
+		{"e2e p99", p99, peakOf(p99), FormatMs},
 	}
 	for i, name := range s.Stages {
 		ready := col(func(p SeriesPoint) float64 {
@@ -116,7 +116,7 @@ func (s *Series) charts() string {
 		}
 		fmt.Fprintf(&b, "  %-16s %s  %s\n", "phases", string(axis), strings.Join(names, ", "))
 	}
-	fmt.Fprintf(&b, "  %-16s %d points of %s over %s", "", len(s.Points), fmtMs(s.IntervalMs), fmtMs(end*1000))
+	fmt.Fprintf(&b, "  %-16s %d points of %s over %s", "", len(s.Points), FormatMs(s.IntervalMs), FormatMs(end*1000))
 	if n := len(s.Markers); n > 0 {
 		fmt.Fprintf(&b, "; %d actions fired", n)
 	}

@@ -50,7 +50,7 @@ func (rep *Report) render(md bool) string {
 		broker = "EMBEDDED broker (in-process, not RabbitMQ)"
 	}
 	fmt.Fprintf(&b, "%s · %s queues · driver %s · seed %d · load %s + drain %s · run %s",
-		broker, rep.Broker.QueueType, rep.Driver, rep.Seed, fmtMs(rep.DurationMs), fmtMs(rep.DrainMs), rep.RunID)
+		broker, rep.Broker.QueueType, rep.Driver, rep.Seed, FormatMs(rep.DurationMs), FormatMs(rep.DrainMs), rep.RunID)
 	if rep.Interrupted {
 		b.WriteString(" · INTERRUPTED")
 	}
@@ -63,7 +63,7 @@ func (rep *Report) render(md bool) string {
 	title("Load by phase")
 	var rows [][]string
 	for _, p := range rep.Phases {
-		rows = append(rows, []string{p.Name, fmtMs(p.DurationMs), fmt.Sprintf("%.1f/s", p.TargetRate), fmt.Sprintf("%.1f/s", p.SentRate),
+		rows = append(rows, []string{p.Name, FormatMs(p.DurationMs), fmt.Sprintf("%.1f/s", p.TargetRate), fmt.Sprintf("%.1f/s", p.SentRate),
 			fmt.Sprintf("%.1f/s", p.AchievedRate), fmt.Sprintf("%.3f", p.Ratio), fmt.Sprint(p.Sent), fmt.Sprint(p.Overdue),
 			fmt.Sprint(p.Dropped), fmt.Sprint(p.Accepted), fmt.Sprint(p.Failed), fmt.Sprint(p.Shed), fmt.Sprint(p.Retries), fmt.Sprint(p.LateSends)})
 	}
@@ -203,11 +203,11 @@ func lat(l Latency) string {
 	if l.Count == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%s/%s/%s/%s", fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P99), fmtMs(l.Max))
+	return fmt.Sprintf("%s/%s/%s/%s", FormatMs(l.P50), FormatMs(l.P90), FormatMs(l.P99), FormatMs(l.Max))
 }
 
 func latRow(name string, l Latency) []string {
-	return []string{name, fmt.Sprint(l.Count), fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P99), fmtMs(l.P999), fmtMs(l.Max)}
+	return []string{name, fmt.Sprint(l.Count), FormatMs(l.P50), FormatMs(l.P90), FormatMs(l.P99), FormatMs(l.P999), FormatMs(l.Max)}
 }
 
 // ProgressLine renders one headless progress line.
