@@ -172,6 +172,11 @@ func (e *Engine) handlePlaceOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "", "%v", err)
 		return
 	}
+	if req.DrawKey, err = drawKeyOf(r); err != nil {
+		e.api.rejected.Add(1)
+		writeError(w, http.StatusBadRequest, HeaderDrawKey, "%v", err)
+		return
+	}
 	if _, keyed := r.Header[HeaderIdempotencyKey]; keyed && e.idem != nil {
 		e.placeKeyed(w, r, r.Header.Get(HeaderIdempotencyKey), req)
 		return

@@ -62,6 +62,8 @@ type Engine struct {
 	api  apiCounters
 	adm  admission
 	idem *idemKeys // nil: Idempotency-Key is ignored
+	// drawn, set only by tests, sees each service time a worker draws.
+	drawn func(o Order, stage, key string, attempt int64, d time.Duration)
 }
 
 // New validates cfg and builds an engine. It does not connect.
@@ -399,7 +401,7 @@ func (e *Engine) PlaceOrder(ctx context.Context, req OrderRequest) (Order, error
 
 // newOrder gives req an id and a creation time.
 func newOrder(req OrderRequest) Order {
-	return Order{OrderID: newOrderID(), ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID, CreatedAt: time.Now().UTC()}
+	return Order{OrderID: newOrderID(), ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID, CreatedAt: time.Now().UTC(), DrawKey: req.DrawKey}
 }
 
 // orderStatus returns an order's status from the ledger, else the store.

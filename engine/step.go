@@ -26,7 +26,7 @@ func (e *Engine) step(w *worker, stage, key string, o Order, cfg StageConfig) (o
 		}
 		o.AmountCents = price * int64(o.Quantity)
 		// Whatever the attempt: a retried payment decides as the first would have.
-		if cfg.DeclineRate > 0 && drawUniform(e.cfg.Seed, o.OrderID, stage, key, 0, drawDecline) < cfg.DeclineRate {
+		if cfg.DeclineRate > 0 && drawUniform(e.cfg.Seed, o.drawID(), stage, key, 0, drawDecline) < cfg.DeclineRate {
 			st.declined.Add(1)
 			o.Reason = "card declined"
 			return e.next(o, KeyPaymentFailed, ev(EventDeclined, fmt.Sprintf("%s charging %s", o.Reason, cents(o.AmountCents)))), nil

@@ -405,11 +405,15 @@ func (w *worker) work(d broker.Delivery, key string, arr arrival) (outcome, erro
 	cfg := s.config()
 	seed := s.e.cfg.Seed
 	attempt, _ := headerInt(d.Headers, HeaderAttempt)
-	w.pcg.Seed(drawSeed(seed, o.OrderID, s.name, key, attempt, drawService))
-	if dur := cfg.ServiceTime.Sample(w.rng); dur > 0 {
+	w.pcg.Seed(drawSeed(seed, o.drawID(), s.name, key, attempt, drawService))
+	dur := cfg.ServiceTime.Sample(w.rng)
+	if s.e.drawn != nil {
+		s.e.drawn(o, s.name, key, attempt, dur)
+	}
+	if dur > 0 {
 		time.Sleep(dur)
 	}
-	if cfg.ErrorRate > 0 && drawUniform(seed, o.OrderID, s.name, key, attempt, drawError) < cfg.ErrorRate {
+	if cfg.ErrorRate > 0 && drawUniform(seed, o.drawID(), s.name, key, attempt, drawError) < cfg.ErrorRate {
 		return outcome{}, errTransient
 	}
 	out, err := s.e.step(w, s.name, key, o, cfg)

@@ -34,7 +34,7 @@ func (r *Runner) send(ctx context.Context, start time.Time) (interrupted bool) {
 			continue
 		}
 		if r.cfg.Record {
-			o := engine.Order{ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID}
+			o := engine.Order{ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID, DrawKey: req.DrawKey}
 			r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventArrival, Time: start.Add(at),
 				Detail: strconv.FormatInt(int64(at), 10), Order: &o})
 		}
