@@ -65,6 +65,7 @@ seed: 5
 retry: {max: 1}
 phases: [{duration: 300ms, rate: 10/s}]
 `)
+	e := startDialed(t, embeddedDialer(t), sc)
 	for _, run := range []string{"run-a", "run-b"} {
 		// The engine only watches (its own API is not the one loaded);
 		// its audit of the fake's orders is not the point.

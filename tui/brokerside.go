@@ -87,37 +87,38 @@ func sideWhy(side engine.BrokerSide) string {
 	return "no answer from the management API yet"
 }
 
-// sideStatus is the one-line state of the broker's side: this process's
-// connections (in flow control, blocked) and the nodes' alarms, or why
-// there are no figures.
+// sideStatus is the one-line state of the broker's side: the nodes'
+// alarms first (they block every publisher), then this process's
+// connections in flow control and blocked; or why there are no figures.
 func (p *queuesPanel) sideStatus() string {
 	st := p.st
 	side, alarms := p.side, p.alarms
 	if !side.Available {
 		return st.Muted.Render("broker figures unavailable: " + sideWhy(side))
 	}
-	var parts []string
-	parts = append(parts, st.Muted.Render(fmt.Sprintf("broker: %d connections of this process", side.Connections)))
-	switch {
-	case side.Blocked > 0:
-		parts = append(parts, st.Bad.Render(fmt.Sprintf("%d blocked", side.Blocked)))
-	default:
-		parts = append(parts, st.Muted.Render("none blocked"))
-	}
-	if side.Flow > 0 {
-		parts = append(parts, st.Warn.Render(fmt.Sprintf("%d in flow control", side.Flow)))
-	} else {
-		parts = append(parts, st.Muted.Render("none in flow control"))
-	}
+	sep := st.Muted.Render(" · ")
+	b := st.Muted.Render("broker: ")
 	if len(alarms) > 0 {
-		parts = append(parts, st.Bad.Render("⚠ alarm: "+strings.Join(alarms, ", ")))
+		b += st.Bad.Render("⚠ alarm: " + strings.Join(alarms, ", "))
 	} else {
-		parts = append(parts, st.Muted.Render("no alarms"))
+		b += st.Muted.Render("no alarms")
+	}
+	b += sep + st.Muted.Render(fmt.Sprintf("our %d connections: ", side.Connections))
+	if side.Flow > 0 {
+		b += st.Warn.Render(fmt.Sprintf("%d in flow control", side.Flow))
+	} else {
+		b += st.Muted.Render("none in flow control")
+	}
+	b += st.Muted.Render(", ")
+	if side.Blocked > 0 {
+		b += st.Bad.Render(fmt.Sprintf("%d blocked", side.Blocked))
+	} else {
+		b += st.Muted.Render("none blocked")
 	}
 	if side.Note != "" {
-		parts = append(parts, st.Warn.Render(side.Note))
+		b += sep + st.Warn.Render(side.Note)
 	}
-	return strings.Join(parts, st.Muted.Render(" · "))
+	return b
 }
 
 // sideBrief is sideStatus in a few words, for a panel without room for

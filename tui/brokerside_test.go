@@ -45,7 +45,7 @@ func TestBrokerFiguresInQueuePanel(t *testing.T) {
 			h := newHarness(t, 140, 45, tc.opts...)
 			lines := queuesLines(t, h.view())
 			status := strings.Join(lines, "\n")
-			if !strings.Contains(status, "broker: 5 connections of this process · none blocked · 1 in flow control · no alarms") {
+			if !strings.Contains(status, "broker: no alarms · our 5 connections: 1 in flow control, none blocked") {
 				t.Errorf("no broker status line under the queues:\n%s", status)
 			}
 			if strings.Contains(status, "BROKER QUEUES") {
