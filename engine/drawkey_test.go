@@ -16,7 +16,7 @@ import (
 
 func TestDrawIDPrefersTheDrawKey(t *testing.T) {
 	t.Parallel()
-	o := Order{OrderID: "0193-a"}
+	o := Order{OrderID: "0193-a", ProductID: 2, Quantity: 1, UserID: 9, CreatedAt: time.Now().UTC()}
 	if o.drawID() != "0193-a" {
 		t.Errorf("without a draw key: %q, want the order id", o.drawID())
 	}
@@ -245,6 +245,7 @@ func TestSameDrawKeySameDrawsAcrossRuns(t *testing.T) {
 			if oneCounts != twoCounts {
 				t.Errorf("outcomes %+v in one process, %+v in two", oneCounts, twoCounts)
 			}
+			t.Logf("%d draws, %d second attempts, %d declines; outcomes %+v", len(one), retried, declined, oneCounts)
 			// The test means something only if there was something to draw.
 			if retried < 10 || declined < 10 {
 				t.Errorf("%d second attempts and %d declines among %d orders: too few to compare", retried, declined, n)
@@ -256,6 +257,7 @@ func TestSameDrawKeySameDrawsAcrossRuns(t *testing.T) {
 					same++
 				}
 			}
+			t.Logf("without draw keys %d of %d draws matched", same, len(one))
 			if same > len(one)/2 {
 				t.Errorf("without draw keys %d of %d draws matched: the keys made no difference", same, len(one))
 			}

@@ -24,7 +24,7 @@ var brokerCols = []column{
 	{title: "CONS", width: 4, right: true, drop: 3},
 	{title: "PUB/s", width: 6, right: true},
 	{title: "DLV/s", width: 6, right: true},
-	{title: "", width: 10, flex: true, drop: 1},
+	{title: "MGMT API, EVERY 2s", width: 10, flex: true, drop: 1},
 }
 
 // brokerView draws the broker's figures for each queue; mine are this
