@@ -284,7 +284,11 @@ func (r *Runner) drain(ctx context.Context) {
 
 // progressLoop prints headless progress lines until ctx ends.
 func (r *Runner) progressLoop(ctx context.Context) {
-	t := time.NewTicker(r.cfg.ProgressEvery / 4)
+	// The judge and the series sample once a second whatever the print
+	// interval; half a tick of slack keeps a tick that arrives a hair
+	// early from pushing a sample to the next tick (1.25 s).
+	tick := min(r.cfg.ProgressEvery, time.Second) / 4
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	lastPrint, lastJudge := time.Now(), time.Now()
 	for {
@@ -297,8 +301,8 @@ func (r *Runner) progressLoop(ctx context.Context) {
 			r.sentRate.add(now, c.Sent)
 			r.droppedRate.add(now, c.Dropped)
 			r.lateRate.add(now, c.Late)
-			judgeNow := now.Sub(lastJudge) >= time.Second
-			printNow := r.cfg.Progress != nil && now.Sub(lastPrint) >= r.cfg.ProgressEvery
+			judgeNow := now.Sub(lastJudge) >= time.Second-tick/2
+			printNow := r.cfg.Progress != nil && now.Sub(lastPrint) >= r.cfg.ProgressEvery-tick/2
 			if !judgeNow && !printNow {
 				continue
 			}
