@@ -19,6 +19,8 @@ func (r *Runner) send(ctx context.Context, start time.Time) (interrupted bool) {
 	next := r.schedule()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	record := r.recorder()
+	defer record.close()
 	for {
 		at, req, ok := next()
 		if !ok {
@@ -33,11 +35,7 @@ func (r *Runner) send(ctx context.Context, start time.Time) (interrupted bool) {
 			r.book.skip(phase)
 			continue
 		}
-		if r.cfg.Record {
-			o := engine.Order{ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID}
-			r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventArrival, Time: start.Add(at),
-				Detail: strconv.FormatInt(int64(at), 10), Order: &o})
-		}
+		record.add(start, at, req)
 		r.launch(ctx, &wg, req, start, at, late, phase)
 	}
 }
@@ -152,5 +150,55 @@ func (r *Runner) manualLoop(ctx context.Context, wg *sync.WaitGroup, rate float6
 			continue
 		}
 		r.launch(ctx, wg, r.mix.next(), start, at, max(time.Since(start)-at, 0), -1)
+	}
+}
+
+// arrivalRecorder writes the run's arrivals to the event log (for
+// replay) from a goroutine of its own, so that the pacer never waits on
+// the log and its listeners: emitting inline took the event log's and the
+// in-process listeners' locks once per send, contended by every worker's
+// events, and made sends late at a fraction of the pipeline's ceiling.
+// A nil recorder (recording off) does nothing.
+type arrivalRecorder struct {
+	ch   chan arrivalRecord
+	done chan struct{}
+}
+
+type arrivalRecord struct {
+	start time.Time
+	at    time.Duration
+	req   engine.OrderRequest
+}
+
+// recorder starts the recorder when the run records its arrivals; its
+// owner (send) closes it, which waits until every arrival is emitted.
+func (r *Runner) recorder() *arrivalRecorder {
+	if !r.cfg.Record {
+		return nil
+	}
+	// A second of arrivals at a high rate: the pacer blocks only if the
+	// event log falls that far behind.
+	rec := &arrivalRecorder{ch: make(chan arrivalRecord, 16384), done: make(chan struct{})}
+	go func() {
+		defer close(rec.done)
+		for a := range rec.ch {
+			o := engine.Order{ProductID: a.req.ProductID, Quantity: a.req.Quantity, UserID: a.req.UserID}
+			r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventArrival, Time: a.start.Add(a.at),
+				Detail: strconv.FormatInt(int64(a.at), 10), Order: &o})
+		}
+	}()
+	return rec
+}
+
+func (rec *arrivalRecorder) add(start time.Time, at time.Duration, req engine.OrderRequest) {
+	if rec != nil {
+		rec.ch <- arrivalRecord{start, at, req}
+	}
+}
+
+func (rec *arrivalRecorder) close() {
+	if rec != nil {
+		close(rec.ch)
+		<-rec.done
 	}
 }
