@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"oms-sim/loadgen/pace"
 )
 
 // Progress implements Controller.
@@ -99,7 +101,7 @@ func (r *Runner) SetManualRate(perSecond float64) error {
 
 // RunManual offers constant-rate load whenever SetManualRate set a rate
 // above zero, until ctx ends. Each rate change starts a fresh absolute
-// schedule at that rate.
+// schedule at that rate, walked by the scenarios' send loop.
 func (r *Runner) RunManual(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -108,21 +110,43 @@ func (r *Runner) RunManual(ctx context.Context) {
 		defer wg.Done()
 		r.progressLoop(ctx)
 	}()
-	for {
+	for ctx.Err() == nil {
 		r.mu.Lock()
 		rate := r.manual
 		r.mu.Unlock()
 		if rate <= 0 {
 			select {
 			case <-ctx.Done():
-				return
 			case <-r.manualSet:
-				continue
 			}
+			continue
 		}
-		r.manualLoop(ctx, &wg, rate)
-		if ctx.Err() != nil {
-			return
-		}
+		r.offerManual(ctx, &wg, rate)
 	}
+}
+
+// offerManual paces rate from now on (pace.Steady, its own absolute
+// schedule) through the send loop, until the rate changes or ctx ends.
+// So manual load is late, dropped and skipped exactly as a scenario's
+// is. Its sends join wg, which RunManual waits for: a rate change does
+// not wait for the old rate's answers.
+func (r *Runner) offerManual(ctx context.Context, wg *sync.WaitGroup, rate float64) {
+	pacing, stop := context.WithCancel(ctx)
+	defer stop()
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-r.manualSet:
+			stop()
+		case <-pacing.Done():
+		}
+	}()
+	start := time.Now()
+	r.mu.Lock()
+	r.start = start
+	r.mu.Unlock()
+	r.send(ctx, pacing, wg, start, r.paced(pace.Steady{PerSecond: rate}))
+	stop()
+	<-watched
 }

@@ -228,7 +228,9 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 		defer wg.Done()
 		r.progressLoop(loadCtx)
 	}()
-	interrupted := r.send(ctx, start)
+	var sends sync.WaitGroup
+	interrupted := r.send(ctx, ctx, &sends, start, r.schedule())
+	sends.Wait()
 	stopLoad()
 	wg.Wait()
 	loadDur := time.Since(start)
