@@ -14,6 +14,7 @@ import (
 	"oms-sim/engine/broker"
 	"oms-sim/engine/streamlog"
 	"oms-sim/internal/brokertest"
+	"oms-sim/internal/telemetry"
 )
 
 // binary is the oms-sim built once for the CLI tests.
@@ -184,7 +185,7 @@ func TestStatusLineSaysWhatItKnows(t *testing.T) {
 	if strings.Contains(line, "e2e p99") {
 		t.Errorf("no order has ended, yet the line shows a p99: %q", line)
 	}
-	s.E2E = engine.Percentiles{Count: 5, P99: 42 * time.Millisecond}
+	s.E2E = telemetry.Percentiles{Count: 5, P99: 42 * time.Millisecond}
 	if line := statusLine(s); !strings.Contains(line, "e2e p99 42ms (whole run; none ended lately)") {
 		t.Errorf("status line %q: want the whole run's p99 when none ended lately", line)
 	}

@@ -26,8 +26,8 @@ func (r *Runner) Progress() Progress {
 		LateSends:    c.Late,
 		InFlight:     r.inflight.Load(),
 		Paused:       r.paused,
-		AchievedRate: r.acceptedRate.per(time.Second),
-		SentRate:     r.sentRate.per(time.Second),
+		AchievedRate: r.acceptedRate.Per(time.Second),
+		SentRate:     r.sentRate.Per(time.Second),
 		Limit:        r.limit,
 	}
 	if s := r.cfg.Scenario; s != nil {

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-
 	"oms-sim/engine"
+	"oms-sim/internal/telemetry"
 	"oms-sim/loadgen/pace"
 	"oms-sim/loadgen/scenario"
 )
@@ -47,11 +46,11 @@ type Report struct {
 	Stages []StageReport `json:"stages"`
 	// E2E is intended send → terminal status (no coordinated omission);
 	// Accept is intended send → the API's answer.
-	E2E    Latency `json:"e2e"`
-	Accept Latency `json:"accept"`
+	E2E    telemetry.Millis `json:"e2e"`
+	Accept telemetry.Millis `json:"accept"`
 	// Lateness is intended send → actual send: how well the generator
 	// kept its schedule (a send counts late above 10 ms).
-	Lateness Latency `json:"send_lateness"`
+	Lateness telemetry.Millis `json:"send_lateness"`
 
 	// Sent = accepted + failed + shed; an arrival was sent, dropped or
 	// skipped.
@@ -115,16 +114,6 @@ type Broker struct {
 	Connections string `json:"connections"`
 }
 
-// Latency is a distribution in milliseconds.
-type Latency struct {
-	Count int64   `json:"count"`
-	P50   float64 `json:"p50_ms"`
-	P90   float64 `json:"p90_ms"`
-	P99   float64 `json:"p99_ms"`
-	P999  float64 `json:"p999_ms"`
-	Max   float64 `json:"max_ms"`
-}
-
 // PhaseReport is one phase's offered versus achieved load. Every count is
 // of the orders due in this phase, whenever they left.
 type PhaseReport struct {
@@ -169,9 +158,9 @@ type StageReport struct {
 	PeakQueue  int     `json:"peak_queue"`
 	// PeakUtilisation is the highest offered load ρ the stage saw (arrivals
 	// × mean service ÷ workers, over 5 s): above 1 it could not keep up.
-	PeakUtilisation float64 `json:"peak_utilisation"`
-	QueueWait       Latency `json:"queue_wait"`
-	Service         Latency `json:"service_time"`
+	PeakUtilisation float64          `json:"peak_utilisation"`
+	QueueWait       telemetry.Millis `json:"queue_wait"`
+	Service         telemetry.Millis `json:"service_time"`
 }
 
 // ThresholdResult is one threshold's verdict.
@@ -194,20 +183,6 @@ func (t ThresholdResult) MarshalJSON() ([]byte, error) {
 		plain
 		Observed *float64 `json:"observed"`
 	}{plain: plain(t)})
-}
-
-func latencyOf(p engine.Percentiles) Latency {
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	return Latency{Count: p.Count, P50: ms(p.P50), P90: ms(p.P90), P99: ms(p.P99), P999: ms(p.P999), Max: ms(p.Max)}
-}
-
-func latencyOfHist(h *hdrhistogram.Histogram) Latency {
-	ms := func(us int64) float64 { return float64(us) / 1000 }
-	if h.TotalCount() == 0 {
-		return Latency{}
-	}
-	return Latency{Count: h.TotalCount(), P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)),
-		P99: ms(h.ValueAtQuantile(99)), P999: ms(h.ValueAtQuantile(99.9)), Max: ms(h.Max())}
 }
 
 func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interrupted bool) *Report {
@@ -237,16 +212,16 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	}
 	rep.Limit = runLimit(rep.Phases)
 	rep.SendErrors = append([]string(nil), r.errs...)
-	rep.Accept = latencyOfHist(r.accept)
-	rep.Lateness = latencyOfHist(r.lateHist)
+	rep.Accept = telemetry.Summarize(r.accept).Millis()
+	rep.Lateness = telemetry.Summarize(r.lateHist).Millis()
 	r.mu.Unlock()
 	r.track.mu.Lock()
-	rep.E2E = latencyOfHist(r.track.e2e)
+	rep.E2E = telemetry.Summarize(r.track.e2e).Millis()
 	r.track.mu.Unlock()
 	for i, st := range snap.Stages {
 		sr := StageReport{
 			Name: st.Name, Workers: st.Config.Workers, Handled: st.Handled, Retried: st.Retried, Dead: st.Dead,
-			PeakUtilisation: st.PeakUtilisation, QueueWait: latencyOf(st.QueueWait), Service: latencyOf(st.Service),
+			PeakUtilisation: st.PeakUtilisation, QueueWait: st.QueueWait.Millis(), Service: st.Service.Millis(),
 		}
 		if i < len(snap.Queues) {
 			sr.PeakQueue = snap.Queues[i].PeakReady
@@ -327,7 +302,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // metric returns a threshold metric's value (ms for latencies) and how to
 // show it. An unmeasured metric is NaN, which fails its threshold.
 func (rep *Report) metric(name string) (float64, string) {
-	pick := func(l Latency, stat string) float64 {
+	pick := func(l telemetry.Millis, stat string) float64 {
 		if l.Count == 0 {
 			return math.NaN()
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"oms-sim/engine"
+	"oms-sim/internal/telemetry"
 	"oms-sim/loadgen/pace"
 	"oms-sim/loadgen/scenario"
 )
@@ -114,8 +114,8 @@ type Runner struct {
 	inflight atomic.Int64
 	// acceptedRate and sentRate turn the book's totals into rates for
 	// progress lines.
-	acceptedRate, sentRate rateWindow
-	droppedRate, lateRate  rateWindow
+	acceptedRate, sentRate telemetry.Rate
+	droppedRate, lateRate  telemetry.Rate
 	// limit is the latest verdict on what holds the load back; limits
 	// tally each phase's verdicts (guarded by mu).
 	limit  Limit
@@ -123,7 +123,7 @@ type Runner struct {
 	waits  []waitTally // predicted against measured queue wait, by phase
 	// answer is send → accepted of first attempts over the last 5–10 s:
 	// the time an order spends in the driver, the API and the broker.
-	answer *engine.Recorder
+	answer *telemetry.Latency
 	// series records the run once a second (nil: off, or manual load);
 	// lateMax is the latest send's lateness since its last sample
 	// (guarded by mu).
@@ -163,9 +163,9 @@ func New(cfg Config) (*Runner, error) {
 	r := &Runner{
 		cfg:       cfg,
 		track:     newTracker(),
-		answer:    engine.NewRecorder(),
-		accept:    hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
-		lateHist:  hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
+		answer:    telemetry.NewLatency(),
+		accept:    telemetry.NewHistogram(),
+		lateHist:  telemetry.NewHistogram(),
 		sem:       make(chan struct{}, cfg.MaxInFlight),
 		state:     StateIdle,
 		manualSet: make(chan struct{}, 1),
@@ -295,10 +295,10 @@ func (r *Runner) progressLoop(ctx context.Context) {
 			return
 		case now := <-t.C:
 			c := r.book.totals()
-			r.acceptedRate.add(now, c.Accepted)
-			r.sentRate.add(now, c.Sent)
-			r.droppedRate.add(now, c.Dropped)
-			r.lateRate.add(now, c.Late)
+			r.acceptedRate.Add(now, c.Accepted)
+			r.sentRate.Add(now, c.Sent)
+			r.droppedRate.Add(now, c.Dropped)
+			r.lateRate.Add(now, c.Late)
 			judgeNow := now.Sub(lastJudge) >= time.Second
 			printNow := r.cfg.Progress != nil && now.Sub(lastPrint) >= r.cfg.ProgressEvery
 			if !judgeNow && !printNow {
@@ -363,8 +363,8 @@ func (r *Runner) judge(p Progress, snap engine.Snapshot) (Limit, bool) {
 	if p.State != StateRunning || p.Paused || p.TargetRate <= 0 {
 		return Limit{}, false
 	}
-	w := window{offered: p.TargetRate, sent: r.sentRate.per(time.Second),
-		dropped: r.droppedRate.per(time.Second), late: r.lateRate.per(time.Second), answerP99: r.answer.Recent().P99}
+	w := window{offered: p.TargetRate, sent: r.sentRate.Per(time.Second),
+		dropped: r.droppedRate.Per(time.Second), late: r.lateRate.Per(time.Second), answerP99: r.answer.Recent().P99}
 	l := judge(w, snap)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -376,40 +376,4 @@ func (r *Runner) judge(p Progress, snap engine.Snapshot) (Limit, bool) {
 		r.waits[p.PhaseIndex].add(snap)
 	}
 	return l, true
-}
-
-// rateWindow turns a counter sampled a few times a second into a rate.
-type rateWindow struct {
-	mu      sync.Mutex
-	samples []rateSample
-}
-
-type rateSample struct {
-	at time.Time
-	v  int64
-}
-
-func (w *rateWindow) add(at time.Time, v int64) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.samples = append(w.samples, rateSample{at, v})
-	if len(w.samples) > 64 {
-		w.samples = w.samples[len(w.samples)-64:]
-	}
-}
-
-func (w *rateWindow) per(window time.Duration) float64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.samples) < 2 {
-		return 0
-	}
-	last := w.samples[len(w.samples)-1]
-	i := sort.Search(len(w.samples), func(i int) bool { return last.at.Sub(w.samples[i].at) <= window })
-	first := w.samples[max(i-1, 0)]
-	dt := last.at.Sub(first.at).Seconds()
-	if dt <= 0 {
-		return 0
-	}
-	return float64(last.v-first.v) / dt
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"oms-sim/engine"
+	"oms-sim/internal/telemetry"
 	"oms-sim/loadgen/pace"
 )
 
@@ -82,7 +83,7 @@ func (r *Runner) launch(ctx context.Context, wg *sync.WaitGroup, req engine.Orde
 // recordLateness notes how far behind its intended time a send left.
 func (r *Runner) recordLateness(late time.Duration) {
 	r.mu.Lock()
-	_ = r.lateHist.RecordValue(max(1, min(late.Microseconds(), r.lateHist.HighestTrackableValue())))
+	telemetry.Record(r.lateHist, late)
 	r.lateMax = max(r.lateMax, late)
 	r.mu.Unlock()
 }
@@ -142,6 +143,6 @@ func (r *Runner) sendOne(ctx context.Context, req engine.OrderRequest, intended 
 	r.track.accepted(a.orderID, intended)
 	r.book.done(phase, inPhase, outcomeAccepted, a.retries)
 	r.mu.Lock()
-	_ = r.accept.RecordValue(max(1, min(now.Sub(intended).Microseconds(), r.accept.HighestTrackableValue())))
+	telemetry.Record(r.accept, now.Sub(intended))
 	r.mu.Unlock()
 }

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"oms-sim/engine"
+	"oms-sim/internal/telemetry"
 )
 
 // Text renders the report as the one-screen summary printed at the end of
@@ -199,14 +200,14 @@ func thousands(n int64) string {
 	return b.String()
 }
 
-func lat(l Latency) string {
+func lat(l telemetry.Millis) string {
 	if l.Count == 0 {
 		return "-"
 	}
 	return fmt.Sprintf("%s/%s/%s/%s", FormatMs(l.P50), FormatMs(l.P90), FormatMs(l.P99), FormatMs(l.Max))
 }
 
-func latRow(name string, l Latency) []string {
+func latRow(name string, l telemetry.Millis) []string {
 	return []string{name, fmt.Sprint(l.Count), FormatMs(l.P50), FormatMs(l.P90), FormatMs(l.P99), FormatMs(l.P999), FormatMs(l.Max)}
 }
 
