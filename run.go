@@ -158,6 +158,9 @@ func failSummary(rep *loadgen.Report) string {
 	if rep.Audit.Lost > 0 {
 		parts = append(parts, fmt.Sprintf("%d orders lost", rep.Audit.Lost))
 	}
+	for _, f := range rep.FailedActions {
+		parts = append(parts, fmt.Sprintf("action at %s refused: %s (%s)", loadgen.FormatMs(f.AtMs), f.Action, f.Error))
+	}
 	for _, t := range rep.Thresholds {
 		if !t.Pass {
 			parts = append(parts, fmt.Sprintf("%s (observed %s)", t.Threshold, t.Display))

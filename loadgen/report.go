@@ -62,6 +62,9 @@ type Report struct {
 	Overdue   int64 `json:"overdue"` // sent after the end of their phase
 	Retries   int64 `json:"retries"` // resends with the same key
 	Skipped   int64 `json:"skipped_paused"`
+	// FailedActions are the scenario's actions (or their undoing) that
+	// the engine refused; any fails the run.
+	FailedActions []FailedAction `json:"failed_actions,omitempty"`
 	// MaxInFlight is the generator's bound on sends awaiting an answer.
 	MaxInFlight int      `json:"max_inflight"`
 	SendErrors  []string `json:"send_errors,omitempty"`
@@ -89,6 +92,15 @@ type Report struct {
 	// ScenarioYAML is the scenario file as run (absent for a scenario
 	// built in code); oms-sim replay re-applies it.
 	ScenarioYAML string `json:"scenario_yaml,omitempty"`
+}
+
+// FailedAction is a scenario action the engine refused while the scenario
+// ran, such as a scale beyond the stage's in-flight bound.
+type FailedAction struct {
+	// AtMs is when it was due, from the start of the load.
+	AtMs   float64 `json:"at_ms"`
+	Action string  `json:"action"` // what it was to do
+	Error  string  `json:"error"`  // why the engine refused it
 }
 
 // BrokerOf is what a report says of the broker in b.
@@ -212,6 +224,7 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	}
 	rep.Limit = runLimit(rep.Phases)
 	rep.SendErrors = append([]string(nil), r.errs...)
+	rep.FailedActions = append([]FailedAction(nil), r.failed...)
 	rep.Accept = telemetry.Summarize(r.accept).Millis()
 	rep.Lateness = telemetry.Summarize(r.lateHist).Millis()
 	r.mu.Unlock()
@@ -241,7 +254,8 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	}
 	// An interrupted run did not run its scenario: it fails, whatever
 	// its figures so far say.
-	rep.Passed = rep.Audit.Lost == 0 && !interrupted
+	// So did one whose actions the engine refused.
+	rep.Passed = rep.Audit.Lost == 0 && !interrupted && len(rep.FailedActions) == 0
 	for _, t := range s.Thresholds {
 		v, display := rep.metric(t.Metric)
 		obs := v

@@ -106,6 +106,7 @@ type Runner struct {
 	pauseTill time.Duration
 	report    *Report
 	errs      []string // first send errors, for the report
+	failed    []FailedAction
 	manual    float64
 	manualSet chan struct{}
 

@@ -158,6 +158,15 @@ func (rep *Report) render(md bool) string {
 		fmt.Fprintf(&b, "  send error: %s\n", e)
 	}
 
+	if len(rep.FailedActions) > 0 {
+		title("Failed actions")
+		rows = nil
+		for _, f := range rep.FailedActions {
+			rows = append(rows, []string{"at " + FormatMs(f.AtMs), f.Action, f.Error})
+		}
+		table([]string{"when", "action", "refused because"}, rows)
+	}
+
 	if len(rep.Thresholds) > 0 {
 		title("Thresholds")
 		rows = nil
@@ -169,6 +178,12 @@ func (rep *Report) render(md bool) string {
 	fmt.Fprintf(&b, "\nRESULT: %s", passWord(rep.Passed))
 	if rep.Audit.Lost > 0 {
 		fmt.Fprintf(&b, " (%d orders lost)", rep.Audit.Lost)
+	}
+	switch n := len(rep.FailedActions); {
+	case n == 1:
+		b.WriteString(" (1 action refused)")
+	case n > 1:
+		fmt.Fprintf(&b, " (%d actions refused)", n)
 	}
 	b.WriteString("\n")
 	return b.String()
