@@ -545,8 +545,8 @@ func (e *Engine) Restock(source string, product, quantity int) error {
 // generator calls it when a run starts, so a report covers only the run).
 func (e *Engine) ResetStats() {
 	for _, s := range e.stages {
-		s.stats.queueWait.reset()
-		s.stats.service.reset()
+		s.stats.queueWait.Reset()
+		s.stats.service.Reset()
 	}
 	e.store.reset()
 	e.ledger.reset()

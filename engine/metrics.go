@@ -6,6 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"oms-sim/internal/telemetry"
 )
 
 // metricsHandler serves Prometheus metrics computed from a snapshot at
@@ -59,7 +61,7 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	quantiles := func(d *prometheus.Desc, p Percentiles, labels ...string) {
+	quantiles := func(d *prometheus.Desc, p telemetry.Percentiles, labels ...string) {
 		for _, q := range []struct {
 			name string
 			v    float64

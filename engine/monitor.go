@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"oms-sim/engine/broker"
+	"oms-sim/internal/telemetry"
 )
 
 // Monitor cadence: queue depths and rates are sampled at 4 Hz; sparkline
@@ -27,9 +28,9 @@ type monitor struct {
 	mu       sync.Mutex
 	queues   map[string]*queueState
 	stages   map[string]*stageRates
-	accepted rate
-	terminal rate
-	e2eHist  *history
+	accepted telemetry.Rate
+	terminal telemetry.Rate
+	e2eHist  *telemetry.History
 	lastHist time.Time
 	// ready is the sum of the work queues' ready messages at the last
 	// poll: the backlog admission control judges by, read without a lock
@@ -47,14 +48,14 @@ type queueState struct {
 	info    broker.QueueInfo
 	err     string
 	peak    int
-	in, out rate
-	history *history
+	in, out telemetry.Rate
+	history *telemetry.History
 }
 
 // stageRates holds a stage's sampled rates and the load figures derived
 // from them at each tick.
 type stageRates struct {
-	handled, delivered rate
+	handled, delivered telemetry.Rate
 	// util is offered load ρ and busy the workers' busy share, both over
 	// the last loadWindow; peak is the highest util since start (or
 	// reset) once a full window was seen.
@@ -70,9 +71,9 @@ const loadWindow = 5 * time.Second
 var watchedQueues = []string{StageQueue(StagePayment), StageQueue(StageInventory), StageQueue(StageEmail), QueueDead}
 
 func newMonitor(e *Engine) *monitor {
-	m := &monitor{e: e, queues: map[string]*queueState{}, stages: map[string]*stageRates{}, e2eHist: newHistory(historyLen)}
+	m := &monitor{e: e, queues: map[string]*queueState{}, stages: map[string]*stageRates{}, e2eHist: telemetry.NewHistory(historyLen)}
 	for _, q := range watchedQueues {
-		m.queues[q] = &queueState{history: newHistory(historyLen)}
+		m.queues[q] = &queueState{history: telemetry.NewHistory(historyLen)}
 	}
 	for _, s := range StageNames {
 		m.stages[s] = &stageRates{}
@@ -149,12 +150,12 @@ func (m *monitor) tick(now time.Time) {
 	c := e.ledger.counts()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.accepted.add(now, c.Accepted)
-	m.terminal.add(now, c.Accepted-c.Open)
+	m.accepted.Add(now, c.Accepted)
+	m.terminal.Add(now, c.Accepted-c.Open)
 	for name, s := range e.stages {
 		r := m.stages[name]
-		r.handled.add(now, s.stats.handled.Load())
-		r.delivered.add(now, s.stats.delivered.Load())
+		r.handled.Add(now, s.stats.handled.Load())
+		r.delivered.Add(now, s.stats.delivered.Load())
 	}
 	// A queue's out-rate is its consumer stage's delivery rate; its
 	// in-rate (arrivals) is that plus the change in depth: whatever came
@@ -162,8 +163,8 @@ func (m *monitor) tick(now time.Time) {
 	for _, name := range StageNames {
 		qs := m.queues[StageQueue(name)]
 		d := e.stages[name].stats.delivered.Load()
-		qs.out.add(now, d)
-		qs.in.add(now, d+int64(qs.info.Ready))
+		qs.out.Add(now, d)
+		qs.in.Add(now, d+int64(qs.info.Ready))
 		m.load(name, qs)
 	}
 	dq := m.queues[QueueDead]
@@ -171,7 +172,7 @@ func (m *monitor) tick(now time.Time) {
 	for _, s := range e.stages {
 		dead += s.stats.dead.Load()
 	}
-	dq.in.add(now, dead)
+	dq.in.Add(now, dead)
 	if now.Sub(m.lastHist) >= historyEvery {
 		m.lastHist = now
 		m.selfCPU.sample(now)
@@ -180,9 +181,9 @@ func (m *monitor) tick(now time.Time) {
 			m.findBroker() // restarted: a new process
 		}
 		for _, q := range watchedQueues {
-			m.queues[q].history.add(float64(m.queues[q].info.Ready))
+			m.queues[q].history.Add(float64(m.queues[q].info.Ready))
 		}
-		m.e2eHist.add(float64(e.ledger.e2e.Recent().P99) / float64(time.Millisecond))
+		m.e2eHist.Add(float64(e.ledger.e2e.Recent().P99) / float64(time.Millisecond))
 	}
 }
 
@@ -201,15 +202,15 @@ func (m *monitor) load(name string, qs *queueState) {
 	if !m.e.cfg.hasRole(name) {
 		workers = qs.info.Consumers
 	}
-	r.offered = max(0, qs.in.per(loadWindow))
-	r.taken = r.delivered.per(loadWindow)
+	r.offered = max(0, qs.in.Per(loadWindow))
+	r.taken = r.delivered.Per(loadWindow)
 	mean := s.stats.service.RecentMean().Seconds()
 	r.util, r.busy = 0, 0
 	if workers > 0 {
 		r.util = r.offered * mean / float64(workers)
 		r.busy = min(1, r.taken*mean/float64(workers))
 	}
-	if qs.in.span() >= loadWindow {
+	if qs.in.Span() >= loadWindow {
 		r.peak = max(r.peak, r.util)
 	}
 }
@@ -284,14 +285,14 @@ func (e *Engine) Snapshot() Snapshot {
 	}
 	m.mu.Lock()
 	snap.Broker.CPU, snap.ProcessCPU, snap.MachineCPU = m.brokerCPU.cores, m.selfCPU.cores, m.machineCPU.cores
-	snap.AcceptRate = m.accepted.per(time.Second)
-	snap.TerminalRate = m.terminal.per(time.Second)
-	snap.E2EHistory = m.e2eHist.copy()
+	snap.AcceptRate = m.accepted.Per(time.Second)
+	snap.TerminalRate = m.terminal.Per(time.Second)
+	snap.E2EHistory = m.e2eHist.Values()
 	for _, name := range StageNames {
 		ss := e.stages[name].snapshot()
 		r := m.stages[name]
-		ss.Rate1s = r.handled.per(time.Second)
-		ss.Rate10s = r.handled.per(10 * time.Second)
+		ss.Rate1s = r.handled.Per(time.Second)
+		ss.Rate10s = r.handled.Per(10 * time.Second)
 		ss.ArrivalRate, ss.DeliveryRate = r.offered, r.taken
 		ss.Utilisation, ss.Busy, ss.PeakUtilisation = r.util, r.busy, r.peak
 		if !e.cfg.hasRole(name) {
@@ -305,8 +306,8 @@ func (e *Engine) Snapshot() Snapshot {
 		qs := m.queues[q]
 		qsnap := QueueSnapshot{
 			Name: m.e.names.Of(q), Queue: q, Ready: qs.info.Ready, Consumers: qs.info.Consumers, PeakReady: qs.peak,
-			InRate: qs.in.per(10 * time.Second), OutRate: qs.out.per(10 * time.Second),
-			History: qs.history.copy(), Err: qs.err,
+			InRate: qs.in.Per(10 * time.Second), OutRate: qs.out.Per(10 * time.Second),
+			History: qs.history.Values(), Err: qs.err,
 		}
 		for _, name := range StageNames {
 			if StageQueue(name) == q {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"oms-sim/engine/broker"
+	"oms-sim/internal/telemetry"
 )
 
 // ErrUnavailable means the broker is not connected or did not confirm in
@@ -35,7 +36,7 @@ type publisher struct {
 	e       *Engine
 	reqs    chan pubReq
 	up      atomic.Int32 // channels currently publishing
-	confirm *latency
+	confirm *telemetry.Latency
 }
 
 type pubReq struct {
@@ -44,7 +45,7 @@ type pubReq struct {
 }
 
 func newPublisher(e *Engine) *publisher {
-	return &publisher{e: e, reqs: make(chan pubReq), confirm: newLatency()}
+	return &publisher{e: e, reqs: make(chan pubReq), confirm: telemetry.NewLatency()}
 }
 
 func (p *publisher) ready() bool { return p.up.Load() > 0 }
@@ -64,7 +65,7 @@ func (p *publisher) publish(ctx context.Context, msg broker.Message) error {
 	select {
 	case err := <-req.done:
 		if err == nil {
-			p.confirm.record(time.Since(start))
+			p.confirm.Record(time.Since(start))
 		}
 		return err
 	case <-ctx.Done():

@@ -24,7 +24,7 @@ func (e *Engine) applyRemote(ev Event) {
 		st.handled.Add(1)
 		st.inflight.Add(-1)
 		if ev.ServiceUS > 0 {
-			st.service.record(time.Duration(ev.ServiceUS) * time.Microsecond)
+			st.service.Record(time.Duration(ev.ServiceUS) * time.Microsecond)
 		}
 	}
 	switch ev.Type {
@@ -32,7 +32,7 @@ func (e *Engine) applyRemote(ev Event) {
 		st.delivered.Add(1)
 		st.inflight.Add(1)
 		if ev.WaitUS > 0 {
-			st.queueWait.record(time.Duration(ev.WaitUS) * time.Microsecond)
+			st.queueWait.Record(time.Duration(ev.WaitUS) * time.Microsecond)
 		}
 	case EventPaid, EventStockTaken, EventConfirmed, EventEmailSent:
 		st.ok.Add(1)

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"oms-sim/internal/telemetry"
 )
 
 // Snapshot is a copy of every live figure of the engine, cheap enough to
@@ -27,8 +29,8 @@ type Snapshot struct {
 	Queues     []QueueSnapshot `json:"queues"`
 	// E2E is accept → terminal status over the whole run; E2ERecent
 	// over the last 5–10 s.
-	E2E       Percentiles `json:"e2e"`
-	E2ERecent Percentiles `json:"e2e_recent"`
+	E2E       telemetry.Percentiles `json:"e2e"`
+	E2ERecent telemetry.Percentiles `json:"e2e_recent"`
 	// E2EHistory is the recent p99 (ms), once a second, last minute.
 	E2EHistory []float64   `json:"e2e_p99_history_ms"`
 	Orders     OrderCounts `json:"orders"`
@@ -146,10 +148,10 @@ type StageSnapshot struct {
 	DeliveryRate float64 `json:"delivery_rate"`
 	// QueueWait is published → delivered; Service is delivered →
 	// outgoing publish. Recent variants cover the last 5–10 s.
-	QueueWait       Percentiles `json:"queue_wait"`
-	Service         Percentiles `json:"service_time"`
-	QueueWaitRecent Percentiles `json:"queue_wait_recent"`
-	ServiceRecent   Percentiles `json:"service_time_recent"`
+	QueueWait       telemetry.Percentiles `json:"queue_wait"`
+	Service         telemetry.Percentiles `json:"service_time"`
+	QueueWaitRecent telemetry.Percentiles `json:"queue_wait_recent"`
+	ServiceRecent   telemetry.Percentiles `json:"service_time_recent"`
 	// Utilisation is offered load ρ: ArrivalRate × mean service time ÷
 	// workers. Above 1 the stage cannot keep up and its queue grows.
 	Utilisation float64 `json:"utilisation"`
@@ -204,8 +206,8 @@ type APIStats struct {
 	Shed int64 `json:"shed"`
 	// Indeterminate counts 503s after the order's message may have
 	// reached the broker (part of Unavailable): such an order may run.
-	Indeterminate int64       `json:"indeterminate"`
-	Publish       Percentiles `json:"publish"` // publish → confirm
+	Indeterminate int64                 `json:"indeterminate"`
+	Publish       telemetry.Percentiles `json:"publish"` // publish → confirm
 	// Unauthorized counts 401s of the changing endpoints.
 	Unauthorized int64 `json:"unauthorized"`
 	// Admin is how the changing endpoints are guarded: AdminToken,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"oms-sim/engine/broker"
+	"oms-sim/internal/telemetry"
 )
 
 // stage is one consumer pool: payment, inventory or email. It runs a set
@@ -36,7 +37,7 @@ type stage struct {
 
 // stageStats are a stage's counters, updated by its workers.
 type stageStats struct {
-	queueWait, service *latency
+	queueWait, service *telemetry.Latency
 	delivered          atomic.Int64
 	handled, ok        atomic.Int64
 	failed, retried    atomic.Int64
@@ -56,8 +57,8 @@ const seenPerStage = 50_000
 
 func newStage(e *Engine, name string, cfg StageConfig) *stage {
 	s := &stage{name: name, queue: e.names.Queue(name), started: startedEvent(name), e: e, cfg: cfg, seen: newSeenSet(seenPerStage)}
-	s.stats.queueWait = newLatency()
-	s.stats.service = newLatency()
+	s.stats.queueWait = telemetry.NewLatency()
+	s.stats.service = telemetry.NewLatency()
 	return s
 }
 

@@ -278,7 +278,7 @@ func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pendin
 	st.inflight.Add(1)
 	if ns, ok := headerInt(d.Headers, HeaderPublishedAt); ok && ns > 0 {
 		arr.wait = arr.at.Sub(time.Unix(0, ns))
-		st.queueWait.record(arr.wait)
+		st.queueWait.Record(arr.wait)
 	}
 	key := d.RoutingKey
 	if k, ok := d.Headers[HeaderRoutingKey].(string); ok && k != "" {
@@ -302,7 +302,7 @@ func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pendin
 	if err != nil {
 		out = w.failure(d, key, err, arr)
 	}
-	st.service.record(time.Since(arr.at))
+	st.service.Record(time.Since(arr.at))
 	st.handled.Add(1)
 
 	c, perr := ch.Publish(context.Background(), out.msg)

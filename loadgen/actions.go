@@ -56,10 +56,14 @@ func (r *Runner) runActions(ctx context.Context, start time.Time) {
 }
 
 // apply runs one step and notes it in the change log.
-// It marks the series too.
+// It marks the series too. A step the engine refuses is kept for the
+// report, and fails the run: the scenario did not run as written.
 func (r *Runner) apply(start time.Time, st scheduled, what string) {
 	if err := st.do(); err != nil {
 		r.cfg.Engine.Note("scenario", what+" failed: "+err.Error())
+		r.mu.Lock()
+		r.failed = append(r.failed, FailedAction{AtMs: ms(st.at), Action: st.text, Error: err.Error()})
+		r.mu.Unlock()
 		if r.series != nil {
 			r.series.mark(time.Since(start), MarkerAction, st.text+" (failed: "+err.Error()+")")
 		}

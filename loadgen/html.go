@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 
+	"oms-sim/internal/telemetry"
 	"oms-sim/internal/uplot"
 )
 
@@ -55,7 +56,7 @@ func (rep *Report) HTML() (string, error) {
 
 type namedLatency struct {
 	Name string
-	L    Latency
+	L    telemetry.Millis
 }
 
 // htmlDataOpen starts the report's data in an HTML report.
