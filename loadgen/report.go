@@ -172,6 +172,9 @@ type StageReport struct {
 	PeakUtilisation float64 `json:"peak_utilisation"`
 	QueueWait       Latency `json:"queue_wait"`
 	Service         Latency `json:"service_time"`
+	// AckErrors counts acks and nacks the broker connection refused (the
+	// deliveries were redelivered and answered from memory).
+	AckErrors int64 `json:"ack_errors,omitempty"`
 }
 
 // ThresholdResult is one threshold's verdict.
@@ -243,13 +246,11 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	r.track.mu.Lock()
 	rep.E2E = latencyOfHist(r.track.e2e)
 	r.track.mu.Unlock()
-	for i, st := range snap.Stages {
+	for _, st := range snap.Stages {
 		sr := StageReport{
 			Name: st.Name, Workers: st.Config.Workers, Handled: st.Handled, Retried: st.Retried, Dead: st.Dead,
 			PeakUtilisation: st.PeakUtilisation, QueueWait: latencyOf(st.QueueWait), Service: latencyOf(st.Service),
-		}
-		if i < len(snap.Queues) {
-			sr.PeakQueue = snap.Queues[i].PeakReady
+			PeakQueue: st.Queue.PeakReady, AckErrors: st.AckErrors,
 		}
 		if total := load + drain; total > 0 {
 			sr.Throughput = float64(st.Handled) / total.Seconds()
