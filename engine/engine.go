@@ -1,8 +1,10 @@
 // Package engine is the order system: broker topology, the HTTP order API,
-// the payment, inventory and email stages as goroutine pools, the domain
-// state (catalog, stock, charges), telemetry and the order trace. It
-// imports nothing else of oms-sim's; the dashboard, the load generator and
-// main reach it through Snapshot (read) and Control (steer).
+// the stages of a route table (route.go; by default payment, inventory and
+// email) as goroutine pools whose workers hand each delivery to a chain of
+// middleware around the route's handler (middleware.go), the domain state
+// (catalog, stock, charges), telemetry and the order trace. It imports
+// nothing else of oms-sim's; the dashboard, the load generator and main
+// reach it through Snapshot (read) and Control (steer).
 package engine
 
 import (
