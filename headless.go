@@ -57,8 +57,8 @@ func statusLine(s engine.Snapshot) string {
 	if s.Admission.Shedding {
 		fmt.Fprintf(&b, " SHEDDING (backlog %d > %d)", s.Admission.Backlog, s.Admission.MaxBacklog)
 	}
-	for i, st := range s.Stages {
-		fmt.Fprintf(&b, " | %s w%d q%d %.0f/s ρ%.0f%%", st.Name, st.Running, s.Queues[i].Ready, st.Rate1s, st.Utilisation*100)
+	for _, st := range s.Stages {
+		fmt.Fprintf(&b, " | %s w%d q%d %.0f/s ρ%.0f%%", st.Name, st.Running, st.Queue.Ready, st.Rate1s, st.Utilisation*100)
 	}
 	if s.E2ERecent.Count > 0 {
 		fmt.Fprintf(&b, " | e2e p99 %v (last 5-10 s)", s.E2ERecent.P99)

@@ -15,18 +15,20 @@ import (
 func (e *Engine) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(&snapshotCollector{e: e})
+	reg.MustRegister(&snapshotCollector{snapshot: e.Snapshot})
 	reg.MustRegister(e.hists.collectors()...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
-type snapshotCollector struct{ e *Engine }
+// snapshotCollector turns a snapshot into metrics at each scrape.
+type snapshotCollector struct{ snapshot func() Snapshot }
 
 var (
 	descOrders = prometheus.NewDesc("oms_orders_total", "Orders by outcome: accepted, or the terminal status reached.", []string{"status"}, nil)
 	descOpen   = prometheus.NewDesc("oms_orders_open", "Accepted orders without a terminal status yet.", nil, nil)
 	descDup    = prometheus.NewDesc("oms_orders_duplicated_total", "Orders that reached a second terminal status.", nil, nil)
 	descStage  = prometheus.NewDesc("oms_stage_messages_total", "Messages handled by a stage, by result.", []string{"stage", "result"}, nil)
+	descAckErr = prometheus.NewDesc("oms_stage_ack_errors_total", "Acks and nacks of a stage's deliveries the broker connection refused (each delivery is then redelivered and answered from memory).", []string{"stage"}, nil)
 	descInfl   = prometheus.NewDesc("oms_stage_in_flight", "Deliveries a stage holds unacknowledged.", []string{"stage"}, nil)
 	descWork   = prometheus.NewDesc("oms_stage_workers", "Configured workers of a stage.", []string{"stage"}, nil)
 	descUtil   = prometheus.NewDesc("oms_stage_utilisation", "Offered load ρ: arrivals into the stage's queue per second × mean service time ÷ workers (5 s); above 1 the stage cannot keep up.", []string{"stage"}, nil)
@@ -47,14 +49,14 @@ var (
 )
 
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOrders, descOpen, descDup, descStage, descInfl, descWork, descUtil,
+	for _, d := range []*prometheus.Desc{descOrders, descOpen, descDup, descStage, descAckErr, descInfl, descWork, descUtil,
 		descWait, descServ, descE2E, descReady, descUnack, descConn, descRecon, descAPI, descUnmatched, descBacklog, descMaxBacklog, descBusy, descCPU} {
 		ch <- d
 	}
 }
 
 func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.e.Snapshot()
+	s := c.snapshot()
 	counter := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
@@ -83,6 +85,7 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descStage, float64(st.Retried), st.Name, "retried")
 		counter(descStage, float64(st.Dead), st.Name, "dead_lettered")
 		counter(descStage, float64(st.Redelivered), st.Name, "redelivered")
+		counter(descAckErr, float64(st.AckErrors), st.Name)
 		gauge(descInfl, float64(st.InFlight), st.Name)
 		gauge(descWork, float64(st.Config.Workers), st.Name)
 		gauge(descUtil, st.Utilisation, st.Name)

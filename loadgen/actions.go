@@ -106,7 +106,7 @@ func (r *Runner) stepsFor(a scenario.Action) []timed {
 		var before engine.StageConfig
 		steps := []timed{{at, fmt.Sprintf("%s on %s: %s", kind, k.Stage, describeOverride(k.StageOverride)), func() error {
 			before, _ = e.StageConfig(k.Stage)
-			_, err := e.UpdateStage(src, k.Stage, patchOf(k.StageOverride))
+			_, err := e.UpdateStage(src, k.Stage, k.StageOverride.PatchFor(before))
 			return err
 		}}}
 		if d := k.For.Std(); d > 0 {
@@ -201,7 +201,7 @@ func describeOverride(o scenario.StageOverride) string {
 		add("prefetch %d", *o.Prefetch)
 	}
 	if o.ServiceTime != nil {
-		add("service time %v", distOf(*o.ServiceTime))
+		add("service time %v", o.ServiceTime.EngineDist())
 	}
 	if o.ErrorRate != nil {
 		add("error rate %g", *o.ErrorRate)

@@ -173,6 +173,9 @@ type StageReport struct {
 	PeakUtilisation float64          `json:"peak_utilisation"`
 	QueueWait       telemetry.Millis `json:"queue_wait"`
 	Service         telemetry.Millis `json:"service_time"`
+	// AckErrors counts acks and nacks the broker connection refused (the
+	// deliveries were redelivered and answered from memory).
+	AckErrors int64 `json:"ack_errors,omitempty"`
 }
 
 // ThresholdResult is one threshold's verdict.
@@ -231,13 +234,11 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	r.track.mu.Lock()
 	rep.E2E = telemetry.Summarize(r.track.e2e).Millis()
 	r.track.mu.Unlock()
-	for i, st := range snap.Stages {
+	for _, st := range snap.Stages {
 		sr := StageReport{
 			Name: st.Name, Workers: st.Config.Workers, Handled: st.Handled, Retried: st.Retried, Dead: st.Dead,
 			PeakUtilisation: st.PeakUtilisation, QueueWait: st.QueueWait.Millis(), Service: st.Service.Millis(),
-		}
-		if i < len(snap.Queues) {
-			sr.PeakQueue = snap.Queues[i].PeakReady
+			PeakQueue: st.Queue.PeakReady, AckErrors: st.AckErrors,
 		}
 		if total := load + drain; total > 0 {
 			sr.Throughput = float64(st.Handled) / total.Seconds()

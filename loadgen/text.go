@@ -92,6 +92,11 @@ func (rep *Report) render(md bool) string {
 			lat(s.QueueWait), lat(s.Service), fmt.Sprint(s.Retried), fmt.Sprint(s.Dead)})
 	}
 	table([]string{"stage", "workers", "throughput", "peak ρ", "peak queue", "queue wait p50/p90/p99/max", "service p50/p90/p99/max", "retried", "dead"}, rows)
+	for _, s := range rep.Stages {
+		if s.AckErrors > 0 {
+			fmt.Fprintf(&b, "  %s: %d acks or nacks refused by the broker connection (redelivered, answered from memory)\n", s.Name, s.AckErrors)
+		}
+	}
 
 	if rows := waitRows(rep.Phases); len(rows) > 0 {
 		title("Queue wait: predicted (M/M/c, Erlang C, from λ, mean service and workers) vs measured — medians of 1 s samples")

@@ -6,22 +6,27 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"oms-sim/engine"
 )
 
 // Limits that Validate enforces. They are far beyond what one process can
-// drive; they exist to catch typos such as a missing decimal point.
+// drive; they exist to catch typos such as a missing decimal point. The
+// stage knobs' and restock's are the engine's own (engine/limits.go), so
+// a scenario that validates is one the engine accepts.
 const (
 	MaxRate         Rate     = 1_000_000 // per second
 	MaxDuration     Duration = Duration(7 * 24 * time.Hour)
-	MaxServiceTime  Duration = Duration(time.Hour)
-	MaxWorkers               = 10_000
-	MaxPrefetch              = 65_535 // AMQP's prefetch count is 16 bits
+	MaxServiceTime  Duration = Duration(engine.MaxServiceTime)
+	MaxWorkers               = engine.MaxWorkers
+	MaxPrefetch              = engine.MaxPrefetch // AMQP's prefetch count is 16 bits
 	MaxPhases                = 1_000
 	MaxProducts              = 1_000_000
 	MaxUsers                 = 1_000_000_000
 	MaxQuantity              = 1_000
 	MaxPriceCents            = 100_000_000
 	MaxStock                 = 1_000_000_000
+	MaxRestock               = engine.MaxRestock
 	MaxRetries               = 10
 	MaxRetryBackoff          = Duration(10 * time.Second)
 	MaxBacklog               = 1_000_000_000
@@ -96,107 +101,6 @@ func (v *validator) intRange(path string, x, lo, hi int, what string) {
 func (v *validator) fraction(path string, x float64) {
 	if x < 0 || x > 1 || math.IsNaN(x) {
 		v.errorf(path, "must be a fraction between 0 and 1 (0.02 means 2%%), got %g", x)
-	}
-}
-
-func (v *validator) stageName(path, stage string) bool {
-	if !slices.Contains(StageNames(), stage) {
-		if stage == "" {
-			v.errorf(path, "is required: one of payment, inventory, email")
-		} else {
-			v.errorf(path, "must be one of payment, inventory, email, got %q%s", stage, suggest(stage, StageNames()))
-		}
-		return false
-	}
-	return true
-}
-
-func (v *validator) stages() {
-	for _, name := range StageNames() {
-		if o := v.s.Stages.Get(name); o != nil {
-			v.override(joinPath("stages", name), name, o)
-		}
-	}
-}
-
-// override checks a stage's knob values; stage may be empty when unknown.
-func (v *validator) override(path, stage string, o *StageOverride) {
-	if o.Workers != nil {
-		v.intRange(joinPath(path, "workers"), *o.Workers, 1, MaxWorkers, "a worker count")
-	}
-	if o.Prefetch != nil {
-		v.intRange(joinPath(path, "prefetch"), *o.Prefetch, 0, MaxPrefetch, "a prefetch count (0: unlimited)")
-	}
-	if o.ServiceTime != nil {
-		v.serviceTime(joinPath(path, "service_time"), o.ServiceTime)
-	}
-	if o.ErrorRate != nil {
-		v.fraction(joinPath(path, "error_rate"), *o.ErrorRate)
-	}
-	if o.DeclineRate != nil {
-		if stage != "" && stage != StagePayment {
-			v.errorf(joinPath(path, "decline_rate"), "applies only to the payment stage, not %s", stage)
-		} else {
-			v.fraction(joinPath(path, "decline_rate"), *o.DeclineRate)
-		}
-	}
-}
-
-// distParams lists the parameters each distribution takes.
-var distParams = map[string][]string{
-	DistConstant:    {"value"},
-	DistUniform:     {"min", "max"},
-	DistNormal:      {"mean", "stddev"},
-	DistLognormal:   {"median", "p99"},
-	DistExponential: {"mean"},
-}
-
-var paramExample = map[string]string{
-	"value": "value: 5ms", "min": "min: 2ms", "max": "max: 10ms", "mean": "mean: 5ms",
-	"stddev": "stddev: 1ms", "median": "median: 4ms", "p99": "p99: 30ms",
-}
-
-func (v *validator) serviceTime(path string, st *ServiceTime) {
-	want, ok := distParams[st.Dist]
-	if !ok {
-		v.errorf(joinPath(path, "dist"), "must be one of %s, got %q%s", strings.Join(DistNames(), ", "), st.Dist, suggest(st.Dist, DistNames()))
-		return
-	}
-	params := []struct {
-		name string
-		d    *Duration
-	}{
-		{"value", st.Value}, {"min", st.Min}, {"max", st.Max}, {"mean", st.Mean},
-		{"stddev", st.Stddev}, {"median", st.Median}, {"p99", st.P99},
-	}
-	for _, p := range params {
-		pp := joinPath(path, p.name)
-		switch {
-		case p.d == nil && slices.Contains(want, p.name):
-			v.errorf(pp, "is required for dist %s, which takes %s (e.g. %s)", st.Dist, oneOfAnd(want), paramExample[p.name])
-		case p.d != nil && !slices.Contains(want, p.name):
-			v.errorf(pp, "does not apply to dist %s, which takes %s", st.Dist, oneOfAnd(want))
-		case p.d != nil && *p.d < 0:
-			v.errorf(pp, "must not be negative, got %s", *p.d)
-		case p.d != nil && *p.d > MaxServiceTime:
-			v.errorf(pp, "%s is longer than the maximum service time of %s", *p.d, MaxServiceTime)
-		}
-	}
-	switch st.Dist {
-	case DistUniform:
-		if st.Min != nil && st.Max != nil && *st.Min > *st.Max {
-			v.errorf(joinPath(path, "max"), "%s is below min %s", *st.Max, *st.Min)
-		}
-	case DistLognormal:
-		if st.Median != nil && *st.Median == 0 {
-			v.errorf(joinPath(path, "median"), "must be above 0 for a lognormal; use dist constant with value: 0s for no delay")
-		} else if st.Median != nil && st.P99 != nil && *st.P99 < *st.Median {
-			v.errorf(joinPath(path, "p99"), "%s is below median %s; p99 must be at least the median", *st.P99, *st.Median)
-		}
-	case DistExponential:
-		if st.Mean != nil && *st.Mean == 0 {
-			v.errorf(joinPath(path, "mean"), "must be above 0 for an exponential; use dist constant with value: 0s for no delay")
-		}
 	}
 }
 
@@ -317,7 +221,7 @@ func (v *validator) action(path string, a Action) {
 		if r := a.Restock.Product; r < 0 || r > v.s.Catalog.Products {
 			v.errorf(joinPath(p, "product"), "must be a product id between 1 and %d (catalog.products), or omitted to restock every product; got %d", v.s.Catalog.Products, r)
 		}
-		v.intRange(joinPath(p, "quantity"), a.Restock.Quantity, 1, MaxStock, "a quantity")
+		v.intRange(joinPath(p, "quantity"), a.Restock.Quantity, 1, MaxRestock, "a quantity")
 	case ActionPause:
 		v.positiveDuration(joinPath(path, "pause.for"), a.Pause.For, MaxDuration)
 	case ActionBacklog:
