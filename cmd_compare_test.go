@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"oms-sim/internal/telemetry"
 	"oms-sim/loadgen"
 )
 
@@ -14,7 +15,7 @@ func writeReport(t *testing.T, name string, achieved, e2eP99 float64) string {
 	t.Helper()
 	rep := &loadgen.Report{Version: loadgen.ReportVersion, Scenario: "steady", RunID: name,
 		Phases: []loadgen.PhaseReport{{Name: "main", TargetRate: 100, AchievedRate: achieved}},
-		E2E:    loadgen.Latency{Count: 100, P50: 10, P99: e2eP99},
+		E2E:    telemetry.Millis{Count: 100, P50: 10, P99: e2eP99},
 		Audit:  loadgen.Audit{Accepted: 100, Confirmed: 100}, Passed: true}
 	data, err := json.Marshal(rep)
 	if err != nil {

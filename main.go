@@ -15,7 +15,7 @@ import (
 // Exit codes (DESIGN.md §8).
 const (
 	exitOK          = 0
-	exitFailed      = 1 // thresholds failed or orders lost
+	exitFailed      = 1 // thresholds failed, orders lost or a scenario action refused
 	exitUsage       = 2 // usage or configuration error
 	exitUnreachable = 3 // broker unreachable
 )
@@ -85,9 +85,9 @@ PATCH /api/stages and POST /api/inventory/restock need --admin-token (sent as
 Authorization: Bearer TOKEN), or --insecure-admin. TLS to RabbitMQ: an amqps://
 --amqp with --tls-ca, --tls-cert/--tls-key, --tls-server-name.
 
-Exit codes: 0 ok · 1 thresholds failed or orders lost (or not stopped within
---drain-timeout + 10 s of a signal) · 2 usage or config error (a malformed URL
-included) · 3 broker unreachable (or refused our credentials or TLS, or
+Exit codes: 0 ok · 1 thresholds failed, orders lost or a scenario action
+refused (or not stopped within --drain-timeout + 10 s of a signal) · 2 usage
+or config error (a malformed URL included) · 3 broker unreachable (or refused our credentials or TLS, or
 --events stream that cannot be set up).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,

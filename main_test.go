@@ -14,6 +14,7 @@ import (
 	"oms-sim/engine/broker"
 	"oms-sim/engine/streamlog"
 	"oms-sim/internal/brokertest"
+	"oms-sim/internal/telemetry"
 )
 
 // binary is the oms-sim built once for the CLI tests.
@@ -153,6 +154,16 @@ func TestScenarioExitCodes(t *testing.T) {
 	if code != exitFailed || !strings.Contains(stdout, "RESULT: FAILED") {
 		t.Fatalf("impossible threshold: exit %d, want 1\n%s", code, stdout)
 	}
+	// An action the engine refuses at run time (it passes validation:
+	// 600 workers × prefetch 200 is over the engine's in-flight bound)
+	// fails the run like a threshold.
+	refused := writeFile(t, "refused.yaml", "name: refused\nstages: {email: {workers: 1, prefetch: 200}}\n"+
+		"phases: [{duration: 1s, rate: 20/s}]\nactions: [{at: 100ms, scale: {stage: email, workers: 600}}]\n")
+	code, stdout, stderr = cli(t, nil, "--scenario", refused, "--headless", "--http", "127.0.0.1:0", "--driver", "publish", "--namespace", ns)
+	if code != exitFailed || !strings.Contains(stdout, "RESULT: FAILED (1 action refused)") ||
+		!strings.Contains(stderr, "action at 100ms refused: email scaled to 600 workers") {
+		t.Fatalf("refused action: exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
 }
 
 // cliNamespace is a namespace for the processes a test starts; its queues,
@@ -184,7 +195,7 @@ func TestStatusLineSaysWhatItKnows(t *testing.T) {
 	if strings.Contains(line, "e2e p99") {
 		t.Errorf("no order has ended, yet the line shows a p99: %q", line)
 	}
-	s.E2E = engine.Percentiles{Count: 5, P99: 42 * time.Millisecond}
+	s.E2E = telemetry.Percentiles{Count: 5, P99: 42 * time.Millisecond}
 	if line := statusLine(s); !strings.Contains(line, "e2e p99 42ms (whole run; none ended lately)") {
 		t.Errorf("status line %q: want the whole run's p99 when none ended lately", line)
 	}

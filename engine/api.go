@@ -386,7 +386,7 @@ func (e *Engine) handleGetStage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeError(w, http.StatusNotFound, "name", "stage %q not found: valid are %s", name, strings.Join(StageNames, ", "))
+	writeError(w, http.StatusNotFound, "name", "stage %q not found: valid are %s", name, strings.Join(e.stageNames, ", "))
 }
 
 // stagePatchBody is PATCH /api/stages/{name}: the knobs plus paused.
@@ -398,7 +398,7 @@ type stagePatchBody struct {
 func (e *Engine) handlePatchStage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if _, err := e.runningStage(name); errors.Is(err, ErrUnknownStage) {
-		writeError(w, http.StatusNotFound, "name", "stage %q not found: valid are %s", name, strings.Join(StageNames, ", "))
+		writeError(w, http.StatusNotFound, "name", "stage %q not found: valid are %s", name, strings.Join(e.stageNames, ", "))
 		return
 	} else if err != nil {
 		writeError(w, http.StatusConflict, "name", "%v", err)

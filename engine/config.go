@@ -44,51 +44,6 @@ var ConnLayouts = []string{ConnPerStage, ConnPerWorker, ConnShared}
 // configurable body size (Config.BodyBytes).
 const MaxMessageBytes = 16 << 20
 
-// StageConfig holds a stage's knobs. All of them can change at run time.
-type StageConfig struct {
-	// Workers is the number of goroutines, each with its own channel and
-	// consumer.
-	Workers int `json:"workers"`
-	// Prefetch is the per-worker limit of unacknowledged deliveries; it is
-	// also how many messages a worker keeps in flight awaiting confirms.
-	Prefetch int `json:"prefetch"`
-	// ServiceTime is the simulated work per message.
-	ServiceTime Dist `json:"service_time"`
-	// ErrorRate is the probability of a transient error, retried.
-	ErrorRate float64 `json:"error_rate"`
-	// DeclineRate (payment only) is the probability a payment is declined.
-	DeclineRate float64 `json:"decline_rate"`
-}
-
-// Validate reports every problem with the knobs.
-func (c StageConfig) Validate() error {
-	var errs []error
-	if c.Workers < 0 || c.Workers > MaxWorkers {
-		errs = append(errs, fmt.Errorf("workers must be 0..%d, got %d", MaxWorkers, c.Workers))
-	}
-	if c.Prefetch < 1 || c.Prefetch > MaxPrefetch {
-		errs = append(errs, fmt.Errorf("prefetch must be 1..%d, got %d", MaxPrefetch, c.Prefetch))
-	} else if c.Workers*c.Prefetch > MaxStageInFlight {
-		errs = append(errs, fmt.Errorf("workers × prefetch must be at most %d (the unacknowledged messages a stage may hold), got %d × %d = %d", MaxStageInFlight, c.Workers, c.Prefetch, c.Workers*c.Prefetch))
-	}
-	if err := c.ServiceTime.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("service_time: %w", err))
-	}
-	if c.ErrorRate < 0 || c.ErrorRate > 1 {
-		errs = append(errs, fmt.Errorf("error_rate must be 0..1, got %g", c.ErrorRate))
-	}
-	if c.DeclineRate < 0 || c.DeclineRate > 1 {
-		errs = append(errs, fmt.Errorf("decline_rate must be 0..1, got %g", c.DeclineRate))
-	}
-	return errors.Join(errs...)
-}
-
-// DefaultStageConfig is what every stage starts with: no simulated work,
-// so out of the box the pipeline runs as fast as the broker allows.
-func DefaultStageConfig() StageConfig {
-	return StageConfig{Workers: DefaultWorkers, Prefetch: DefaultPrefetch, ServiceTime: Constant(0)}
-}
-
 // Catalog describes the products: ids 1..Products, each with the same
 // initial stock and a price drawn (deterministically from Seed) between
 // PriceMin and PriceMax cents.
@@ -125,6 +80,9 @@ type Config struct {
 	Namespace string
 	// Process names this process in events and connection names.
 	Process string
+	// Routes is the pipeline: which stage handles which routing key, and
+	// how (nil: StandardRoutes).
+	Routes Routes
 	// Stages holds the initial knobs per stage name.
 	Stages map[string]StageConfig
 	// MaxAttempts is how many times a message is tried before it is
@@ -190,8 +148,11 @@ func (c *Config) setDefaults() {
 	if c.QueueType == "" {
 		c.QueueType = broker.Classic
 	}
+	if c.Routes == nil {
+		c.Routes = StandardRoutes()
+	}
 	if len(c.Roles) == 0 {
-		c.Roles = []string{RoleAPI, StagePayment, StageInventory, StageEmail}
+		c.Roles = append([]string{RoleAPI}, c.Routes.Stages()...)
 	}
 	if c.Process == "" {
 		h, _ := os.Hostname()
@@ -200,7 +161,7 @@ func (c *Config) setDefaults() {
 	if c.Stages == nil {
 		c.Stages = map[string]StageConfig{}
 	}
-	for _, s := range StageNames {
+	for _, s := range c.Routes.Stages() {
 		if _, ok := c.Stages[s]; !ok {
 			c.Stages[s] = DefaultStageConfig()
 		}
@@ -262,6 +223,10 @@ const (
 // Validate reports every problem with the configuration.
 func (c *Config) Validate() error {
 	var errs []error
+	routes := c.Routes
+	if routes == nil {
+		routes = StandardRoutes() // as New sets it
+	}
 	if c.Dialer == nil {
 		errs = append(errs, errors.New("no broker dialer"))
 	}
@@ -269,8 +234,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("queue type %q: valid are classic, quorum", c.QueueType))
 	}
 	for _, r := range c.Roles {
-		if r != RoleAPI && r != RoleNone && stageKeys[r] == nil {
-			errs = append(errs, fmt.Errorf("role %q: valid are api, payment, inventory, email, none", r))
+		if r != RoleAPI && r != RoleNone && !routes.Has(r) {
+			errs = append(errs, fmt.Errorf("role %q: valid are api, %s, none", r, strings.Join(routes.Stages(), ", ")))
 		}
 		if r == RoleNone && len(c.Roles) > 1 {
 			errs = append(errs, errors.New("role none cannot be combined with other roles"))
@@ -282,13 +247,16 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("events %q: valid are stream, memory, off", c.Events))
 	}
 	for name, sc := range c.Stages {
-		if stageKeys[name] == nil {
-			errs = append(errs, fmt.Errorf("stage %q: valid are %s", name, strings.Join(StageNames, ", ")))
+		if !routes.Has(name) {
+			errs = append(errs, fmt.Errorf("stage %q: valid are %s", name, strings.Join(routes.Stages(), ", ")))
 			continue
 		}
-		if err := sc.Validate(); err != nil {
+		if err := sc.ValidateFor(name); err != nil {
 			errs = append(errs, fmt.Errorf("stage %s: %w", name, err))
 		}
+	}
+	if err := routes.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MaxAttempts < 1 {
 		errs = append(errs, fmt.Errorf("max attempts must be at least 1, got %d", c.MaxAttempts))

@@ -1,6 +1,9 @@
 package engine
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrUnknownStage is returned for a stage name that is not payment,
 // inventory or email.
@@ -9,15 +12,6 @@ var ErrUnknownStage = errors.New("unknown stage (valid: payment, inventory, emai
 // ErrStageElsewhere is returned for a change to a stage this process does
 // not run (--role): its knobs are the processes' that run it.
 var ErrStageElsewhere = errors.New("it does not run in this process (see --role); change it where it runs")
-
-// StagePatch changes some of a stage's knobs; nil fields stay as they are.
-type StagePatch struct {
-	Workers     *int     `json:"workers,omitempty"`
-	Prefetch    *int     `json:"prefetch,omitempty"`
-	ServiceTime *Dist    `json:"service_time,omitempty"`
-	ErrorRate   *float64 `json:"error_rate,omitempty"`
-	DeclineRate *float64 `json:"decline_rate,omitempty"`
-}
 
 // Control is how the dashboard, the admin API and scenario actions steer a
 // running engine. Every method is safe for concurrent use and returns
@@ -53,6 +47,94 @@ type Reader interface {
 }
 
 var _ Reader = (*Engine)(nil)
+
+// UpdateStage implements Control.
+func (e *Engine) UpdateStage(source, name string, p StagePatch) (StageConfig, error) {
+	s, err := e.runningStage(name)
+	if err != nil {
+		return StageConfig{}, err
+	}
+	old, now, err := s.update(p)
+	if err != nil {
+		return old, fmt.Errorf("stage %s: %w", name, err)
+	}
+	for _, c := range describeChanges(name, old, now) {
+		e.note(source, c)
+	}
+	return now, nil
+}
+
+// runningStage returns the stage named name if this process runs it: the
+// knobs of a stage that runs elsewhere are the other processes'.
+func (e *Engine) runningStage(name string) (*stage, error) {
+	s, ok := e.stages[name]
+	if !ok {
+		return nil, fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
+	}
+	if !e.cfg.hasRole(name) {
+		return nil, fmt.Errorf("stage %s: %w", name, ErrStageElsewhere)
+	}
+	return s, nil
+}
+
+// StageConfig returns a stage's current knobs, cheaply (no snapshot).
+func (e *Engine) StageConfig(name string) (StageConfig, bool) {
+	s, ok := e.stages[name]
+	if !ok {
+		return StageConfig{}, false
+	}
+	return s.config(), true
+}
+
+// PauseStage implements Control.
+func (e *Engine) PauseStage(source, name string) error {
+	s, err := e.runningStage(name)
+	if err != nil {
+		return err
+	}
+	s.setPaused(true)
+	e.note(source, name+" stopped consuming")
+	return nil
+}
+
+// ResumeStage implements Control.
+func (e *Engine) ResumeStage(source, name string) error {
+	s, err := e.runningStage(name)
+	if err != nil {
+		return err
+	}
+	s.setPaused(false)
+	e.note(source, name+" resumed")
+	return nil
+}
+
+// Restock implements Control.
+func (e *Engine) Restock(source string, product, quantity int) error {
+	if quantity < 1 || quantity > MaxRestock {
+		return fmt.Errorf("restock quantity must be 1..%d, got %d", MaxRestock, quantity)
+	}
+	if err := e.inv.restock(product, quantity); err != nil {
+		return err
+	}
+	what := fmt.Sprintf("product %d", product)
+	if product == 0 {
+		what = "every product"
+	}
+	e.note(source, fmt.Sprintf("restocked %s with %d", what, quantity))
+	return nil
+}
+
+// ResetStats zeroes latency histograms and order counts (the load
+// generator calls it when a run starts, so a report covers only the run).
+func (e *Engine) ResetStats() {
+	for _, s := range e.stages {
+		s.stats.queueWait.Reset()
+		s.stats.service.Reset()
+	}
+	e.store.reset()
+	e.ledger.reset()
+	e.mon.resetPeaks()
+}
 
 // changeLogSize bounds the change and error logs.
 const changeLogSize = 50

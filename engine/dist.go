@@ -237,3 +237,8 @@ func (d Dist) MarshalJSON() ([]byte, error) {
 	add("p99", d.P99, d.Kind == DistLognormal)
 	return json.Marshal(m)
 }
+
+// longest is the longest duration the distribution names.
+func (d Dist) longest() time.Duration {
+	return max(d.Value, d.Min, d.Max, d.Mean, d.Stddev, d.Median, d.P99)
+}

@@ -143,7 +143,9 @@ func startDrawEngine(t *testing.T, d broker.Dialer, log EventLog, hook func(Orde
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.drawn = hook
+	for _, s := range e.stages {
+		s.deps.drawn = hook
+	}
 	e.SetEventLog(log)
 	if err := e.Start(context.Background()); err != nil {
 		t.Fatal(err)

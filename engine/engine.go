@@ -1,8 +1,10 @@
 // Package engine is the order system: broker topology, the HTTP order API,
-// the payment, inventory and email stages as goroutine pools, the domain
-// state (catalog, stock, charges), telemetry and the order trace. It
-// imports nothing else of oms-sim's; the dashboard, the load generator and
-// main reach it through Snapshot (read) and Control (steer).
+// the stages of a route table (route.go; by default payment, inventory and
+// email) as goroutine pools whose workers hand each delivery to a chain of
+// middleware around the route's handler (middleware.go), the domain state
+// (catalog, stock, charges), telemetry and the order trace. It imports
+// nothing else of oms-sim's; the dashboard, the load generator and main
+// reach it through Snapshot (read) and Control (steer).
 package engine
 
 import (
@@ -15,7 +17,6 @@ import (
 	"time"
 
 	"oms-sim/engine/broker"
-	"oms-sim/internal/backoff"
 )
 
 // ErrBrokerUnreachable is returned by Start when the first connection
@@ -41,8 +42,13 @@ type Engine struct {
 	durable DurableLog   // events, when it can say what is stored; else nil
 	history OrderHistory // nil: GET /api/orders/{id} answers from the store only
 	pub     *publisher
-	stages  map[string]*stage
-	mon     *monitor
+	msgs    messages
+	routes  Routes
+	// stageNames are the route table's stages in pipeline order; stages
+	// holds each.
+	stageNames []string
+	stages     map[string]*stage
+	mon        *monitor
 
 	started    time.Time
 	cancel     context.CancelFunc
@@ -62,8 +68,6 @@ type Engine struct {
 	api  apiCounters
 	adm  admission
 	idem *idemKeys // nil: Idempotency-Key is ignored
-	// drawn, set only by tests, sees each service time a worker draws.
-	drawn func(o Order, stage, key string, attempt int64, d time.Duration)
 }
 
 // New validates cfg and builds an engine. It does not connect.
@@ -92,11 +96,22 @@ func New(cfg Config) (*Engine, error) {
 		changes: ring[Change]{max: changeLogSize},
 	}
 	e.store.timelines = cfg.Events != EventsOff
-	e.pub = newPublisher(e)
-	for _, name := range StageNames {
-		e.stages[name] = newStage(e, name, cfg.Stages[name])
+	e.routes, e.stageNames = cfg.Routes, cfg.Routes.Stages()
+	e.msgs = messages{exchange: e.ordersX, bodyBytes: cfg.BodyBytes, transient: cfg.Transient}
+	e.pub = newPublisher(cfg.Publishers)
+	deps := stageDeps{
+		process: cfg.Process, names: e.names, msgs: e.msgs, seed: cfg.Seed, log: cfg.Logger,
+		maxAttempts: cfg.MaxAttempts, retryDelays: cfg.RetryDelays,
+		emit: e.emit, report: e.reportError, stored: e.eventsStored, supervise: e.goSupervise,
 	}
-	e.mon = newMonitor(e)
+	env := Env{Seed: cfg.Seed, Sink: sink, inv: e.inv}
+	for _, name := range e.stageNames {
+		e.stages[name] = newStage(deps, e.routes, name, cfg.Stages[name], env)
+	}
+	e.mon = newMonitor(monitorDeps{
+		names: e.names, ledger: e.ledger, stages: e.orderedStages(), remote: e.remote,
+		brokerKind: cfg.BrokerKind, brokerURL: cfg.Dialer.Describe,
+	})
 	e.hists = newPromHists()
 	e.hists.wire(e)
 	e.adm.max.Store(int64(cfg.MaxBacklog))
@@ -157,10 +172,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	}()
 	if e.cfg.ManagementURL != "" && e.cfg.BrokerKind != "embedded" {
 		var queues []string
-		for _, st := range StageNames {
-			queues = append(queues, e.names.Queue(st))
+		for _, q := range e.routes.Queues() {
+			queues = append(queues, e.names.Of(q))
 		}
-		queues = append(queues, e.names.Of(QueueDead))
 		e.mgmt = newMgmtPoller(e.cfg.ManagementURL, e.cfg.ManagementTLS, queues, e.cfg.Process+"/")
 		e.wg.Add(1)
 		go func() {
@@ -179,8 +193,26 @@ func (e *Engine) Start(ctx context.Context) error {
 }
 
 func (e *Engine) topology() broker.Topology {
-	return e.names.Topology(e.cfg.QueueType, e.cfg.RetryDelays)
+	return e.routes.Topology(e.names, e.cfg.QueueType, e.cfg.RetryDelays)
 }
+
+// orderedStages returns the stages in pipeline order.
+func (e *Engine) orderedStages() []*stage {
+	out := make([]*stage, len(e.stageNames))
+	for i, name := range e.stageNames {
+		out[i] = e.stages[name]
+	}
+	return out
+}
+
+// remote reports whether a stage runs in other processes only (--role).
+func (e *Engine) remote(stage string) bool { return !e.cfg.hasRole(stage) }
+
+// Routes returns the engine's route table.
+func (e *Engine) Routes() Routes { return e.routes }
+
+// StageNames returns the engine's stages in pipeline order.
+func (e *Engine) StageNames() []string { return append([]string(nil), e.stageNames...) }
 
 // Names returns the engine's exchange and queue names.
 func (e *Engine) Names() Names { return e.names }
@@ -197,146 +229,6 @@ func (e *Engine) Close() error {
 		e.events.Close()
 	})
 	return nil
-}
-
-// startSessions starts the broker sessions of the API publisher, the
-// stages this process runs and the monitor, on the connections the layout
-// asks for (Config.Connections).
-func (e *Engine) startSessions(ctx context.Context) {
-	var stages []*stage
-	for _, name := range StageNames {
-		if e.cfg.hasRole(name) {
-			stages = append(stages, e.stages[name])
-		}
-	}
-	if e.cfg.Connections == ConnShared {
-		var parts []session
-		if e.cfg.hasRole(RoleAPI) {
-			parts = append(parts, e.pub.session)
-		}
-		for _, s := range stages {
-			parts = append(parts, s.session)
-		}
-		e.goSupervise(ctx, &e.wg, "shared", together(append(parts, e.mon.session)...))
-		return
-	}
-	if e.cfg.hasRole(RoleAPI) {
-		e.goSupervise(ctx, &e.wg, "api", e.pub.session)
-	}
-	for _, s := range stages {
-		if e.cfg.Connections == ConnPerWorker {
-			// Each worker supervises a connection of its own; begin
-			// starts them now, so Start waits for their connections too.
-			s.begin(nil)
-			e.wg.Add(1)
-			go func() {
-				defer e.wg.Done()
-				<-ctx.Done()
-				s.end()
-			}()
-			continue
-		}
-		e.goSupervise(ctx, &e.wg, s.name, s.session)
-	}
-	e.goSupervise(ctx, &e.wg, "monitor", e.mon.session)
-}
-
-// session is a part of the engine that runs on a broker connection until
-// the connection is lost (it returns why) or ctx ends (it returns nil once
-// it has finished its work in flight).
-type session func(ctx context.Context, conn broker.Conn) error
-
-// together runs sessions side by side on one connection (the shared
-// layout). When one of them ends — its connection or one of its channels
-// was lost — the others are stopped too and the first error is returned,
-// so the supervisor reconnects them all.
-func together(sessions ...session) session {
-	return func(ctx context.Context, conn broker.Conn) error {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		errs := make(chan error, len(sessions))
-		for _, run := range sessions {
-			go func() { errs <- run(ctx, conn) }()
-		}
-		err := <-errs
-		cancel()
-		for range len(sessions) - 1 {
-			if e := <-errs; err == nil {
-				err = e
-			}
-		}
-		return err
-	}
-}
-
-// goSupervise runs supervise in the background, owned by wg and counted
-// in e.expected while it runs (counted at once, not in the goroutine:
-// Connected must see it immediately).
-func (e *Engine) goSupervise(ctx context.Context, wg *sync.WaitGroup, name string, run session) {
-	e.expected.Add(1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer e.expected.Add(-1)
-		e.supervise(ctx, name, run)
-	}()
-}
-
-// supervise runs run on a fresh connection named process/name, again and
-// again with backoff whenever the connection is lost, until ctx ends. The
-// caller counts it in e.expected.
-func (e *Engine) supervise(ctx context.Context, name string, run session) {
-	wait := backoff.Min
-	first := true
-	for ctx.Err() == nil {
-		conn, err := e.dialAndDeclare(ctx, name)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			e.setLastError(fmt.Sprintf("%s: reconnecting in %v: %v", name, wait, err))
-			e.log.Warn("broker connect", "session", name, "err", err, "retry_in", wait)
-			backoff.Sleep(ctx, wait)
-			wait = backoff.Next(wait)
-			continue
-		}
-		if !first {
-			e.reconnects.Add(1)
-			e.log.Info("reconnected", "session", name)
-			e.note("engine", name+" reconnected; topology re-declared")
-		}
-		first = false
-		wait = backoff.Min
-		e.sessions.Add(1)
-		e.live.set(name, conn)
-		err = run(ctx, conn)
-		e.live.set(name, nil)
-		e.sessions.Add(-1)
-		conn.Close()
-		if ctx.Err() != nil {
-			return
-		}
-		if err == nil {
-			err = broker.ErrClosed
-		}
-		e.reportError("", "", fmt.Sprintf("%s connection lost: %v", name, err))
-		e.log.Warn("connection lost", "session", name, "err", err)
-		backoff.Sleep(ctx, wait)
-	}
-}
-
-func (e *Engine) dialAndDeclare(ctx context.Context, name string) (broker.Conn, error) {
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	conn, err := e.cfg.Dialer.Dial(dctx, e.cfg.Process+"/"+name)
-	if err != nil {
-		return nil, err
-	}
-	if err := conn.Declare(dctx, e.topology()); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("declare topology: %w", err)
-	}
-	return conn, nil
 }
 
 // Connected reports whether every broker session is up.
@@ -420,7 +312,7 @@ func (e *Engine) orderStatus(id string) Status {
 // Publishing the same order again is safe: the payment stage recognises
 // its message id.
 func (e *Engine) publishOrder(ctx context.Context, o Order) error {
-	msg := e.message(o, KeyOrderCreated)
+	msg := e.msgs.build(o, KeyOrderCreated)
 	if err := e.pub.publish(ctx, msg); err != nil {
 		if errors.Is(err, ErrIndeterminate) {
 			e.emit(Event{OrderID: o.OrderID, Type: EventIndeterminate, Stage: RoleAPI, Worker: "api", Detail: err.Error()})
@@ -446,111 +338,3 @@ func (e *Engine) KnownProduct(id int) bool { return e.inv.known(id) }
 
 // Counts returns the order totals since start.
 func (e *Engine) Counts() OrderCounts { return e.ledger.counts() }
-
-// UpdateStage implements Control.
-func (e *Engine) UpdateStage(source, name string, p StagePatch) (StageConfig, error) {
-	s, err := e.runningStage(name)
-	if err != nil {
-		return StageConfig{}, err
-	}
-	old, now, err := s.update(p)
-	if err != nil {
-		return old, fmt.Errorf("stage %s: %w", name, err)
-	}
-	for _, c := range describeChanges(name, old, now) {
-		e.note(source, c)
-	}
-	return now, nil
-}
-
-// runningStage returns the stage named name if this process runs it: the
-// knobs of a stage that runs elsewhere are the other processes'.
-func (e *Engine) runningStage(name string) (*stage, error) {
-	s, ok := e.stages[name]
-	if !ok {
-		return nil, fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
-	}
-	if !e.cfg.hasRole(name) {
-		return nil, fmt.Errorf("stage %s: %w", name, ErrStageElsewhere)
-	}
-	return s, nil
-}
-
-func describeChanges(name string, a, b StageConfig) []string {
-	var out []string
-	if a.Workers != b.Workers {
-		out = append(out, fmt.Sprintf("%s workers %d → %d", name, a.Workers, b.Workers))
-	}
-	if a.Prefetch != b.Prefetch {
-		out = append(out, fmt.Sprintf("%s prefetch %d → %d", name, a.Prefetch, b.Prefetch))
-	}
-	if a.ServiceTime != b.ServiceTime {
-		out = append(out, fmt.Sprintf("%s service time %v → %v", name, a.ServiceTime, b.ServiceTime))
-	}
-	if a.ErrorRate != b.ErrorRate {
-		out = append(out, fmt.Sprintf("%s error rate %g → %g", name, a.ErrorRate, b.ErrorRate))
-	}
-	if a.DeclineRate != b.DeclineRate {
-		out = append(out, fmt.Sprintf("%s decline rate %g → %g", name, a.DeclineRate, b.DeclineRate))
-	}
-	return out
-}
-
-// StageConfig returns a stage's current knobs, cheaply (no snapshot).
-func (e *Engine) StageConfig(name string) (StageConfig, bool) {
-	s, ok := e.stages[name]
-	if !ok {
-		return StageConfig{}, false
-	}
-	return s.config(), true
-}
-
-// PauseStage implements Control.
-func (e *Engine) PauseStage(source, name string) error {
-	s, err := e.runningStage(name)
-	if err != nil {
-		return err
-	}
-	s.setPaused(true)
-	e.note(source, name+" stopped consuming")
-	return nil
-}
-
-// ResumeStage implements Control.
-func (e *Engine) ResumeStage(source, name string) error {
-	s, err := e.runningStage(name)
-	if err != nil {
-		return err
-	}
-	s.setPaused(false)
-	e.note(source, name+" resumed")
-	return nil
-}
-
-// Restock implements Control.
-func (e *Engine) Restock(source string, product, quantity int) error {
-	if quantity < 1 || quantity > MaxRestock {
-		return fmt.Errorf("restock quantity must be 1..%d, got %d", MaxRestock, quantity)
-	}
-	if err := e.inv.restock(product, quantity); err != nil {
-		return err
-	}
-	what := fmt.Sprintf("product %d", product)
-	if product == 0 {
-		what = "every product"
-	}
-	e.note(source, fmt.Sprintf("restocked %s with %d", what, quantity))
-	return nil
-}
-
-// ResetStats zeroes latency histograms and order counts (the load
-// generator calls it when a run starts, so a report covers only the run).
-func (e *Engine) ResetStats() {
-	for _, s := range e.stages {
-		s.stats.queueWait.reset()
-		s.stats.service.reset()
-	}
-	e.store.reset()
-	e.ledger.reset()
-	e.mon.resetPeaks()
-}

@@ -9,7 +9,7 @@ import (
 const (
 	EventAccepted = "accepted"
 	// A stage's worker took the order off its queue (Detail: how long it
-	// waited there, and the attempt if a retry).
+	// waited there, and the attempt if a retry): StartedEvent(stage).
 	EventPaymentStarted   = "payment.started"
 	EventInventoryStarted = "inventory.started"
 	EventEmailStarted     = "email.started"
@@ -64,19 +64,6 @@ type Event struct {
 	// Order carries the order's fields on EventAccepted, and the amount
 	// charged on EventPaid.
 	Order *Order `json:"order,omitempty"`
-}
-
-// startedEvent names the event of a stage's worker taking an order.
-func startedEvent(stage string) string {
-	switch stage {
-	case StagePayment:
-		return EventPaymentStarted
-	case StageInventory:
-		return EventInventoryStarted
-	case StageEmail:
-		return EventEmailStarted
-	}
-	return stage + ".started"
 }
 
 // Status returns the status an event moves its order to, if any.

@@ -184,7 +184,7 @@ func TestRetryAfterIndeterminateRunsOnce(t *testing.T) {
 	// What a timed-out first attempt leaves behind: the message at the
 	// broker, the key marked indeterminate, an indeterminate event.
 	o, _, _ := e.idem.begin("retry-me", req, time.Now(), func() Order { return newOrder(req) })
-	if err := e.pub.publish(context.Background(), e.message(o, KeyOrderCreated)); err != nil {
+	if err := e.pub.publish(context.Background(), e.msgs.build(o, KeyOrderCreated)); err != nil {
 		t.Fatal(err)
 	}
 	e.idem.end("retry-me", keyIndeterminate)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"oms-sim/internal/telemetry"
 )
 
 // ledger counts every order's outcome from the lifecycle events: accepted,
@@ -24,7 +26,7 @@ type ledger struct {
 	// oldest first, to settle them once it can no longer be coming.
 	pending []pendingOrder
 	done    doneSet
-	e2e     *latency
+	e2e     *telemetry.Latency
 	// since is when the ledger began counting (start or reset): an order
 	// first seen ending without an accepted event, but which began
 	// before, is not an orphan (we were not listening when it started).
@@ -94,7 +96,7 @@ const (
 )
 
 func newLedger() *ledger {
-	return &ledger{live: map[string]*liveOrder{}, done: newDoneSet(doneKept), e2e: newLatency(), grace: acceptGrace, since: time.Now()}
+	return &ledger{live: map[string]*liveOrder{}, done: newDoneSet(doneKept), e2e: telemetry.NewLatency(), grace: acceptGrace, since: time.Now()}
 }
 
 // apply folds one event into the figures.
@@ -217,7 +219,7 @@ func (l *ledger) settle(id string, o *liveOrder) {
 	case StatusDeadLettered:
 		l.c.DeadLettered++
 	}
-	l.e2e.record(o.terminal.Sub(o.accepted))
+	l.e2e.Record(o.terminal.Sub(o.accepted))
 	l.finish(id, o)
 }
 
@@ -283,7 +285,7 @@ func (l *ledger) reset() {
 	l.pending = nil
 	l.c = OrderCounts{}
 	l.since = time.Now()
-	l.e2e.reset()
+	l.e2e.Reset()
 }
 
 // doneOrder is what is remembered of a finished order.

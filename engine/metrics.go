@@ -6,6 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"oms-sim/internal/telemetry"
 )
 
 // metricsHandler serves Prometheus metrics computed from a snapshot at
@@ -13,12 +15,13 @@ import (
 func (e *Engine) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(&snapshotCollector{e: e})
+	reg.MustRegister(&snapshotCollector{snapshot: e.Snapshot})
 	reg.MustRegister(e.hists.collectors()...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
-type snapshotCollector struct{ e *Engine }
+// snapshotCollector turns a snapshot into metrics at each scrape.
+type snapshotCollector struct{ snapshot func() Snapshot }
 
 var (
 	descOrders = prometheus.NewDesc("oms_orders_total", "Orders by outcome: accepted, or the terminal status reached.", []string{"status"}, nil)
@@ -26,6 +29,7 @@ var (
 	descDup    = prometheus.NewDesc("oms_orders_duplicated_total", "Orders that reached a second terminal status.", nil, nil)
 	descRedone = prometheus.NewDesc("oms_orders_redone_total", "Orders that ended twice because a stage's work was done again after a crash or a lost connection (at-least-once, not duplicated).", nil, nil)
 	descStage  = prometheus.NewDesc("oms_stage_messages_total", "Messages handled by a stage, by result.", []string{"stage", "result"}, nil)
+	descAckErr = prometheus.NewDesc("oms_stage_ack_errors_total", "Acks and nacks of a stage's deliveries the broker connection refused (each delivery is then redelivered and answered from memory).", []string{"stage"}, nil)
 	descInfl   = prometheus.NewDesc("oms_stage_in_flight", "Deliveries a stage holds unacknowledged.", []string{"stage"}, nil)
 	descWork   = prometheus.NewDesc("oms_stage_workers", "Configured workers of a stage.", []string{"stage"}, nil)
 	descUtil   = prometheus.NewDesc("oms_stage_utilisation", "Offered load ρ: arrivals into the stage's queue per second × mean service time ÷ workers (5 s); above 1 the stage cannot keep up.", []string{"stage"}, nil)
@@ -46,21 +50,21 @@ var (
 )
 
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOrders, descOpen, descDup, descRedone, descStage, descInfl, descWork, descUtil,
+	for _, d := range []*prometheus.Desc{descOrders, descOpen, descDup, descRedone, descStage, descAckErr, descInfl, descWork, descUtil,
 		descWait, descServ, descE2E, descReady, descUnack, descConn, descRecon, descAPI, descUnmatched, descBacklog, descMaxBacklog, descBusy, descCPU} {
 		ch <- d
 	}
 }
 
 func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.e.Snapshot()
+	s := c.snapshot()
 	counter := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	quantiles := func(d *prometheus.Desc, p Percentiles, labels ...string) {
+	quantiles := func(d *prometheus.Desc, p telemetry.Percentiles, labels ...string) {
 		for _, q := range []struct {
 			name string
 			v    float64
@@ -83,6 +87,7 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descStage, float64(st.Retried), st.Name, "retried")
 		counter(descStage, float64(st.Dead), st.Name, "dead_lettered")
 		counter(descStage, float64(st.Redelivered), st.Name, "redelivered")
+		counter(descAckErr, float64(st.AckErrors), st.Name)
 		gauge(descInfl, float64(st.InFlight), st.Name)
 		gauge(descWork, float64(st.Config.Workers), st.Name)
 		gauge(descUtil, st.Utilisation, st.Name)

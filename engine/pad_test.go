@@ -50,13 +50,13 @@ func TestAppendJSONPadded(t *testing.T) {
 // (which keeps the body without its padding) publishes the padded size.
 func TestResendKeepsBodySize(t *testing.T) {
 	t.Parallel()
-	e := &Engine{cfg: Config{BodyBytes: 2048}}
-	m := e.message(Order{OrderID: "a", ProductID: 1, Quantity: 1, CreatedAt: time.Now()}, KeyPaymentSuccess)
-	r := e.remember(m)
+	msgs := messages{bodyBytes: 2048}
+	m := msgs.build(Order{OrderID: "a", ProductID: 1, Quantity: 1, CreatedAt: time.Now()}, KeyPaymentSuccess)
+	r := msgs.remember(m)
 	if len(r.body) >= 300 {
 		t.Errorf("remembered %d bytes, want the unpadded body", len(r.body))
 	}
-	again := e.resend(r)
+	again := msgs.resend(r)
 	if len(again.Body) != 2048 || !bytes.Equal(again.Body, m.Body) {
 		t.Errorf("resent %d bytes, want the original 2048-byte body", len(again.Body))
 	}
@@ -66,10 +66,10 @@ func TestResendKeepsBodySize(t *testing.T) {
 func TestTransientMessages(t *testing.T) {
 	t.Parallel()
 	o := Order{OrderID: "a", ProductID: 1, Quantity: 1}
-	if m := (&Engine{}).message(o, KeyOrderCreated); !m.Persistent {
+	if m := (messages{}).build(o, KeyOrderCreated); !m.Persistent {
 		t.Error("default message is transient, want persistent (DESIGN.md §3)")
 	}
-	if m := (&Engine{cfg: Config{Transient: true}}).message(o, KeyOrderCreated); m.Persistent {
+	if m := (messages{transient: true}).build(o, KeyOrderCreated); m.Persistent {
 		t.Error("Transient config publishes persistent messages")
 	}
 }

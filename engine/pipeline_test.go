@@ -422,7 +422,7 @@ func TestRedeliveryIsIdempotent(t *testing.T) {
 			e := startEngine(t, d, func(c *Config) { c.Catalog = Catalog{Products: 2, Stock: 10} })
 			ch := testChannel(t, d, "test-redeliver")
 			o := Order{OrderID: "dup-1", ProductID: 1, Quantity: 3, UserID: 5, CreatedAt: time.Now()}
-			msg := e.message(o, KeyOrderCreated)
+			msg := e.msgs.build(o, KeyOrderCreated)
 			for range 2 {
 				c, err := ch.Publish(context.Background(), msg)
 				if err != nil {

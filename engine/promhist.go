@@ -54,10 +54,10 @@ func (h *promHists) collectors() []prometheus.Collector {
 // wire makes e's latency recorders observe into the histograms too; it
 // runs in New, before anything records.
 func (h *promHists) wire(e *Engine) {
-	e.ledger.e2e.obs = h.e2e
-	e.pub.confirm.obs = h.confirm
+	e.ledger.e2e.SetObserver(h.e2e)
+	e.pub.confirm.SetObserver(h.confirm)
 	for name, s := range e.stages {
-		s.stats.queueWait.obs = h.queueWait.WithLabelValues(name)
-		s.stats.service.obs = h.service.WithLabelValues(name)
+		s.stats.queueWait.SetObserver(h.queueWait.WithLabelValues(name))
+		s.stats.service.SetObserver(h.service.WithLabelValues(name))
 	}
 }

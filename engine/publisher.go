@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"oms-sim/engine/broker"
+	"oms-sim/internal/telemetry"
 )
 
 // ErrUnavailable means the broker is not connected or did not confirm in
@@ -32,10 +33,10 @@ const maxOutstanding = 256
 // each with many publishes outstanding, and tells each caller when its own
 // message is confirmed.
 type publisher struct {
-	e       *Engine
-	reqs    chan pubReq
-	up      atomic.Int32 // channels currently publishing
-	confirm *latency
+	channels int // Config.Publishers
+	reqs     chan pubReq
+	up       atomic.Int32 // channels currently publishing
+	confirm  *telemetry.Latency
 }
 
 type pubReq struct {
@@ -43,8 +44,8 @@ type pubReq struct {
 	done chan error // buffered(1)
 }
 
-func newPublisher(e *Engine) *publisher {
-	return &publisher{e: e, reqs: make(chan pubReq), confirm: newLatency()}
+func newPublisher(channels int) *publisher {
+	return &publisher{channels: channels, reqs: make(chan pubReq), confirm: telemetry.NewLatency()}
 }
 
 func (p *publisher) ready() bool { return p.up.Load() > 0 }
@@ -64,7 +65,7 @@ func (p *publisher) publish(ctx context.Context, msg broker.Message) error {
 	select {
 	case err := <-req.done:
 		if err == nil {
-			p.confirm.record(time.Since(start))
+			p.confirm.Record(time.Since(start))
 		}
 		return err
 	case <-ctx.Done():
@@ -81,8 +82,8 @@ func (p *publisher) session(ctx context.Context, conn broker.Conn) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, p.e.cfg.Publishers)
-	for i := 0; i < p.e.cfg.Publishers; i++ {
+	errs := make(chan error, p.channels)
+	for i := 0; i < p.channels; i++ {
 		ch, err := conn.Channel()
 		if err != nil {
 			cancel()

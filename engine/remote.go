@@ -5,9 +5,11 @@ import "time"
 // A stage this process does not run (--role) is run by others on the same
 // broker; its figures come from their events instead: counts, rates,
 // queue wait and service time (the events carry both) and in flight; its
-// workers are its queue's consumers, as the broker counts them. Events from other processes about a
-// stage this process runs are left out, so a stage's figures never mix
-// two sources: its row shows this process's workers, whom its keys steer.
+// workers are its queue's consumers, as the broker counts them. Events
+// from other processes about a stage this process runs are left out, so a
+// stage's figures never mix two sources: its row shows this process's
+// workers, whom its keys steer. Which stage an event feeds is its Stage,
+// a stage of the route table.
 
 // applyRemote feeds an event of another process into the figures of the
 // stage it concerns, if this process does not run that stage.
@@ -24,7 +26,7 @@ func (e *Engine) applyRemote(ev Event) {
 		st.handled.Add(1)
 		st.inflight.Add(-1)
 		if ev.ServiceUS > 0 {
-			st.service.record(time.Duration(ev.ServiceUS) * time.Microsecond)
+			st.service.Record(time.Duration(ev.ServiceUS) * time.Microsecond)
 		}
 	}
 	switch ev.Type {
@@ -32,23 +34,8 @@ func (e *Engine) applyRemote(ev Event) {
 		st.delivered.Add(1)
 		st.inflight.Add(1)
 		if ev.WaitUS > 0 {
-			st.queueWait.record(time.Duration(ev.WaitUS) * time.Microsecond)
+			st.queueWait.Record(time.Duration(ev.WaitUS) * time.Microsecond)
 		}
-	case EventPaid, EventStockTaken, EventConfirmed, EventEmailSent:
-		st.ok.Add(1)
-		service()
-	case EventDeclined:
-		st.ok.Add(1)
-		st.declined.Add(1)
-		service()
-	case EventOutOfStock:
-		st.ok.Add(1)
-		st.short.Add(1)
-		service()
-	case EventRefunded:
-		st.ok.Add(1)
-		st.refunds.Add(1)
-		service()
 	case EventRetried:
 		st.failed.Add(1)
 		st.retried.Add(1)
@@ -58,5 +45,14 @@ func (e *Engine) applyRemote(ev Event) {
 		service()
 	case EventRedelivered:
 		st.redelivered.Add(1)
+	default:
+		// An outcome of the stage's handler (paid, stock.taken, …): the
+		// one event a worker logs with a service time besides retries
+		// and dead letters.
+		if ev.ServiceUS > 0 {
+			st.ok.Add(1)
+			st.countOutcome(ev.Type)
+			service()
+		}
 	}
 }

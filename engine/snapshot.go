@@ -5,7 +5,145 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"oms-sim/internal/telemetry"
 )
+
+// Snapshot implements Reader.
+func (e *Engine) Snapshot() Snapshot {
+	m := e.mon
+	snap := Snapshot{
+		Time:    time.Now(),
+		Started: e.started,
+		Process: e.cfg.Process,
+		Roles:   append([]string(nil), e.cfg.Roles...),
+		Broker: BrokerStatus{
+			Kind: e.cfg.BrokerKind, URL: e.cfg.Dialer.Describe(), Note: e.cfg.BrokerNote,
+			QueueType: e.cfg.QueueType, Connected: e.Connected(), Reconnects: e.reconnects.Load(),
+			BodyBytes: e.cfg.BodyBytes, Persistent: !e.cfg.Transient, Connections: e.cfg.Connections,
+			Sessions: e.live.nodes(),
+		},
+		E2E:       e.ledger.e2e.Total(),
+		E2ERecent: e.ledger.e2e.Recent(),
+		Orders:    e.ledger.counts(),
+		API: APIStats{
+			Accepted: e.api.accepted.Load(), Rejected: e.api.rejected.Load(),
+			Unavailable: e.api.unavailable.Load(), Publish: e.pub.confirm.Recent(),
+			Indeterminate: e.api.indeterminate.Load(),
+			Unauthorized:  e.api.unauthorized.Load(), Admin: e.cfg.adminMode(),
+		},
+		Admission: e.admissionStatus(),
+	}
+	snap.API.Shed = snap.Admission.Shed
+	snap.Recent, _ = e.store.list(OrderQuery{Limit: recentInSnapshot})
+	if r, ok := e.events.(StatsReporter); ok {
+		snap.Events = r.LogStats()
+	} else {
+		snap.Events = EventLogStats{Kind: e.cfg.Events, Connected: true}
+		if snap.Events.Kind == "" {
+			snap.Events.Kind = EventsMemory
+		}
+	}
+	e.mu.Lock()
+	snap.Errors = e.errors.newestFirst()
+	snap.Changes = e.changes.newestFirst()
+	if !snap.Broker.Connected {
+		snap.Broker.LastError = e.lastError
+	}
+	e.mu.Unlock()
+
+	snap.Broker.Blocked, snap.Broker.BlockedReason = e.live.blocked()
+	snap.Broker.Nodes = NodeLoad{RunQueue: -1}
+	switch {
+	case e.mgmt != nil:
+		snap.Broker.Nodes = e.mgmt.get()
+		snap.Broker.Side = e.mgmt.getSide()
+	case e.cfg.BrokerKind == "embedded":
+		snap.Broker.Side = sideOff("embedded broker: no management API")
+	default:
+		snap.Broker.Side = sideOff("management API off (--management-url off)")
+	}
+	m.mu.Lock()
+	snap.Broker.CPU, snap.ProcessCPU, snap.MachineCPU = m.brokerCPU.cores, m.selfCPU.cores, m.machineCPU.cores
+	snap.AcceptRate = m.accepted.Per(time.Second)
+	snap.TerminalRate = m.terminal.Per(time.Second)
+	snap.E2EHistory = m.e2eHist.Values()
+	for _, s := range m.stages {
+		ss := s.snapshot()
+		r := m.rates[s.name]
+		ss.Rate1s = r.handled.Per(time.Second)
+		ss.Rate10s = r.handled.Per(10 * time.Second)
+		ss.ArrivalRate, ss.DeliveryRate = r.offered, r.taken
+		ss.Utilisation, ss.Busy, ss.PeakUtilisation = r.util, r.busy, r.peak
+		ss.Queue = m.queueSnapshot(StageQueue(s.name))
+		ss.Queue.Unacked = int(max(0, s.stats.inflight.Load()))
+		if m.remote(s.name) {
+			ss.Remote = true
+			ss.Running = ss.Queue.Consumers
+			ss.InFlight = max(0, ss.InFlight) // outcomes of orders started before we listened
+		}
+		snap.Stages = append(snap.Stages, ss)
+		snap.Queues = append(snap.Queues, ss.Queue)
+	}
+	snap.Queues = append(snap.Queues, m.queueSnapshot(QueueDead))
+	m.mu.Unlock()
+	for i := range snap.Stages {
+		predict(&snap.Stages[i], snap.Stages[i].Queue)
+	}
+	markBottleneck(&snap)
+	return snap
+}
+
+// Stage returns the named stage's figures.
+func (s Snapshot) Stage(name string) (StageSnapshot, bool) {
+	for _, st := range s.Stages {
+		if st.Name == name {
+			return st, true
+		}
+	}
+	return StageSnapshot{}, false
+}
+
+// recentInSnapshot is how many orders a snapshot carries; more come from
+// Orders.
+const recentInSnapshot = 200
+
+// markBottleneck marks the stage limiting the pipeline: a paused or
+// workerless stage with a backlog, else the one with the highest offered
+// load ρ, if that is 0.7 or more.
+func markBottleneck(s *Snapshot) {
+	type cand struct {
+		i      int
+		score  float64
+		reason string
+	}
+	var cs []cand
+	for i, st := range s.Stages {
+		q := st.Queue
+		switch {
+		case st.Remote && st.Running == 0 && q.Ready > 0:
+			cs = append(cs, cand{i, 1e9 + float64(q.Ready), fmt.Sprintf("no consumers with %d waiting", q.Ready)})
+		case !st.Remote && (st.Paused || st.Config.Workers == 0) && q.Ready > 0:
+			cs = append(cs, cand{i, 1e9 + float64(q.Ready), fmt.Sprintf("stopped with %d waiting", q.Ready)})
+		case st.Utilisation >= 0.7:
+			reason := fmt.Sprintf("ρ %.0f%%: %.0f/s arrive × %v ÷ %d workers", st.Utilisation*100, st.ArrivalRate,
+				st.ServiceRecent.Mean.Round(10*time.Microsecond), st.Running)
+			if st.Utilisation >= 1 {
+				reason += fmt.Sprintf(", can take %.0f/s", st.ArrivalRate/st.Utilisation)
+			}
+			if grow := q.InRate - q.OutRate; q.Ready > 100 && grow > 0.05*q.OutRate {
+				reason += fmt.Sprintf("; queue growing %.0f/s", grow)
+			}
+			cs = append(cs, cand{i, st.Utilisation, reason})
+		}
+	}
+	if len(cs) == 0 {
+		return
+	}
+	sort.Slice(cs, func(a, b int) bool { return cs[a].score > cs[b].score })
+	s.Stages[cs[0].i].Bottleneck = true
+	s.Stages[cs[0].i].Reason = cs[0].reason
+}
 
 // Snapshot is a copy of every live figure of the engine, cheap enough to
 // take several times a second. Nothing in it is shared with the engine.
@@ -21,14 +159,17 @@ type Snapshot struct {
 	// MachineCPU is the cores every process of this host used over the
 	// last second (-1 when unknown): with ProcessCPU and Broker.CPU it
 	// shows how much other work competed for the machine.
-	MachineCPU float64         `json:"machine_cpu_cores"`
-	Roles      []string        `json:"roles"`
-	Stages     []StageSnapshot `json:"stages"`
-	Queues     []QueueSnapshot `json:"queues"`
+	MachineCPU float64  `json:"machine_cpu_cores"`
+	Roles      []string `json:"roles"`
+	// Stages are in pipeline order, each with its work queue; Queues
+	// lists every watched queue: the stages' work queues, then the dead
+	// letters.
+	Stages []StageSnapshot `json:"stages"`
+	Queues []QueueSnapshot `json:"queues"`
 	// E2E is accept → terminal status over the whole run; E2ERecent
 	// over the last 5–10 s.
-	E2E       Percentiles `json:"e2e"`
-	E2ERecent Percentiles `json:"e2e_recent"`
+	E2E       telemetry.Percentiles `json:"e2e"`
+	E2ERecent telemetry.Percentiles `json:"e2e_recent"`
 	// E2EHistory is the recent p99 (ms), once a second, last minute.
 	E2EHistory []float64   `json:"e2e_p99_history_ms"`
 	Orders     OrderCounts `json:"orders"`
@@ -113,7 +254,9 @@ func (b BrokerStatus) NodesLine() string {
 type StageSnapshot struct {
 	Name   string      `json:"name"`
 	Config StageConfig `json:"config"`
-	Paused bool        `json:"paused"`
+	// Queue is the stage's work queue (also in Snapshot.Queues).
+	Queue  QueueSnapshot `json:"queue"`
+	Paused bool          `json:"paused"`
 	// Running is the number of worker goroutines consuming now (it lags
 	// Config.Workers briefly while a pool resizes, and is 0 when the
 	// broker is away).
@@ -146,10 +289,10 @@ type StageSnapshot struct {
 	DeliveryRate float64 `json:"delivery_rate"`
 	// QueueWait is published → delivered; Service is delivered →
 	// outgoing publish. Recent variants cover the last 5–10 s.
-	QueueWait       Percentiles `json:"queue_wait"`
-	Service         Percentiles `json:"service_time"`
-	QueueWaitRecent Percentiles `json:"queue_wait_recent"`
-	ServiceRecent   Percentiles `json:"service_time_recent"`
+	QueueWait       telemetry.Percentiles `json:"queue_wait"`
+	Service         telemetry.Percentiles `json:"service_time"`
+	QueueWaitRecent telemetry.Percentiles `json:"queue_wait_recent"`
+	ServiceRecent   telemetry.Percentiles `json:"service_time_recent"`
 	// Utilisation is offered load ρ: ArrivalRate × mean service time ÷
 	// workers. Above 1 the stage cannot keep up and its queue grows.
 	Utilisation float64 `json:"utilisation"`
@@ -204,8 +347,8 @@ type APIStats struct {
 	Shed int64 `json:"shed"`
 	// Indeterminate counts 503s after the order's message may have
 	// reached the broker (part of Unavailable): such an order may run.
-	Indeterminate int64       `json:"indeterminate"`
-	Publish       Percentiles `json:"publish"` // publish → confirm
+	Indeterminate int64                 `json:"indeterminate"`
+	Publish       telemetry.Percentiles `json:"publish"` // publish → confirm
 	// Unauthorized counts 401s of the changing endpoints.
 	Unauthorized int64 `json:"unauthorized"`
 	// Admin is how the changing endpoints are guarded: AdminToken,

@@ -3,14 +3,18 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"oms-sim/engine/broker"
+	"oms-sim/internal/telemetry"
 )
 
-// stage is one consumer pool: payment, inventory or email. It runs a set
+// stage is one consumer pool of the route table (payment, inventory,
+// email). It hands each delivery to its chain of middleware and handlers
+// (middleware.go) and runs a set
 // of workers that follows the configured worker count and survives
 // reconnects. In the per-stage and shared layouts the workers open their
 // channels on the stage's session connection; in the per-worker layout
@@ -19,9 +23,12 @@ type stage struct {
 	name    string
 	queue   string
 	started string // the event of a worker taking an order
-	e       *Engine
+	deps    stageDeps
 	seen    *seenSet
 	stats   stageStats
+	chain   handleFunc // built once: middleware around the handlers
+	// knobs is cfg, for the hot path to read without the lock.
+	knobsNow atomic.Pointer[StageConfig]
 
 	mu      sync.Mutex
 	cfg     StageConfig
@@ -34,9 +41,32 @@ type stage struct {
 	running sync.WaitGroup // every worker goroutine, including stopping ones
 }
 
+// stageDeps is what a stage uses of the engine, passed in by New.
+type stageDeps struct {
+	process     string // Config.Process, for consumer tags
+	names       Names
+	msgs        messages
+	seed        uint64
+	maxAttempts int
+	retryDelays []time.Duration
+	log         *slog.Logger
+	// emit logs an event; report records a problem in the error log.
+	emit   func(Event)
+	report func(stage, orderID, msg string)
+	// stored returns a channel closed once the events logged so far are
+	// stored, or nil when there is nothing to wait for (eventsStored).
+	stored func() <-chan struct{}
+	// supervise runs a session on connections of its own, counted in
+	// the engine's expected sessions (the per-worker layout).
+	supervise func(ctx context.Context, wg *sync.WaitGroup, name string, run session)
+	// drawn, set only by tests (before Start), sees each service time a
+	// worker draws.
+	drawn func(o Order, stage, key string, attempt int64, d time.Duration)
+}
+
 // stageStats are a stage's counters, updated by its workers.
 type stageStats struct {
-	queueWait, service *latency
+	queueWait, service *telemetry.Latency
 	delivered          atomic.Int64
 	handled, ok        atomic.Int64
 	failed, retried    atomic.Int64
@@ -54,10 +84,22 @@ type stageStats struct {
 // seconds of a stage at full speed.
 const seenPerStage = 50_000
 
-func newStage(e *Engine, name string, cfg StageConfig) *stage {
-	s := &stage{name: name, queue: e.names.Queue(name), started: startedEvent(name), e: e, cfg: cfg, seen: newSeenSet(seenPerStage)}
-	s.stats.queueWait = newLatency()
-	s.stats.service = newLatency()
+// newStage builds the stage name of routes, its handlers from env (Stage,
+// Key and Knobs are filled in per route).
+func newStage(deps stageDeps, routes Routes, name string, cfg StageConfig, env Env) *stage {
+	s := &stage{name: name, queue: deps.names.Queue(name), started: StartedEvent(name), deps: deps, cfg: cfg, seen: newSeenSet(seenPerStage)}
+	s.knobsNow.Store(&cfg)
+	s.stats.queueWait = telemetry.NewLatency()
+	s.stats.service = telemetry.NewLatency()
+	env.Stage, env.Knobs = name, s.knobs
+	handlers := map[string]Handler{}
+	for _, rt := range routes {
+		if rt.Stage == name {
+			env.Key = rt.Key
+			handlers[rt.Key] = rt.New(env)
+		}
+	}
+	s.chain = s.compose(handlers)
 	return s
 }
 
@@ -66,6 +108,9 @@ func (s *stage) config() StageConfig {
 	defer s.mu.Unlock()
 	return s.cfg
 }
+
+// knobs returns the stage's knobs without taking the lock.
+func (s *stage) knobs() StageConfig { return *s.knobsNow.Load() }
 
 // session runs the stage's workers on conn until the connection is lost or
 // ctx ends. On ctx end the workers drain: they stop consuming, finish what
@@ -119,7 +164,7 @@ func (s *stage) reconcileLocked() {
 		w := newWorker(s, s.nextID, s.cfg.Prefetch)
 		s.workers = append(s.workers, w)
 		if s.conn == nil {
-			s.e.goSupervise(w.ctx, &s.running, s.name+"/"+w.name, w.session)
+			s.deps.supervise(w.ctx, &s.running, s.name+"/"+w.name, w.session)
 			continue
 		}
 		s.running.Add(1)
@@ -127,7 +172,7 @@ func (s *stage) reconcileLocked() {
 			defer s.running.Done()
 			defer w.cancel() // its context is unused here; release it
 			if err := w.run(conn); err != nil {
-				s.e.reportError(s.name, "", fmt.Sprintf("worker %s: %v", w.name, err))
+				s.deps.report(s.name, "", fmt.Sprintf("worker %s: %v", w.name, err))
 			}
 			s.workerExited(w)
 		}(s.conn)
@@ -169,29 +214,12 @@ func (s *stage) update(p StagePatch) (old, now StageConfig, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old = s.cfg
-	c := s.cfg
-	if p.Workers != nil {
-		c.Workers = *p.Workers
-	}
-	if p.Prefetch != nil {
-		c.Prefetch = *p.Prefetch
-	}
-	if p.ServiceTime != nil {
-		c.ServiceTime = *p.ServiceTime
-	}
-	if p.ErrorRate != nil {
-		c.ErrorRate = *p.ErrorRate
-	}
-	if p.DeclineRate != nil {
-		if s.name != StagePayment && *p.DeclineRate != 0 {
-			return old, old, fmt.Errorf("decline_rate applies to the payment stage only")
-		}
-		c.DeclineRate = *p.DeclineRate
-	}
-	if err := c.Validate(); err != nil {
+	c, err := old.Apply(s.name, p)
+	if err != nil {
 		return old, old, err
 	}
 	s.cfg = c
+	s.knobsNow.Store(&c)
 	if c.Prefetch != old.Prefetch {
 		// Replace every worker: new ones start with the new prefetch
 		// while the old ones drain.

@@ -47,18 +47,8 @@ const (
 	StageEmail     = "email"
 )
 
-// StageNames lists the stages in pipeline order.
-var StageNames = []string{StagePayment, StageInventory, StageEmail}
-
 // StageQueue returns the work queue of a stage.
 func StageQueue(stage string) string { return "oms." + stage }
-
-// stageKeys maps each stage to the routing keys bound to its queue.
-var stageKeys = map[string][]string{
-	StagePayment:   {KeyOrderCreated, KeyInventoryFailed},
-	StageInventory: {KeyPaymentSuccess},
-	StageEmail:     {KeyPaymentFailed, KeyInventoryUpdated, KeyPaymentRefunded},
-}
 
 // DeliveryLimit is the x-delivery-limit of quorum work queues. Handler
 // failures never count against it: they are retried by publishing a new
@@ -99,9 +89,17 @@ func (n Names) Queue(stage string) string { return n.Of(StageQueue(stage)) }
 // Retry returns a stage's retry queue for one delay level.
 func (n Names) Retry(stage string, delay time.Duration) string { return n.Of(retryQueue(stage, delay)) }
 
-// Topology returns everything the engine declares: work, retry and dead
-// queues of type queueType, the exchanges, and the bindings.
+// Topology returns everything an engine on the standard route table
+// declares in the namespace (Routes.Topology).
 func (n Names) Topology(queueType string, delays []time.Duration) broker.Topology {
+	return StandardRoutes().Topology(n, queueType, delays)
+}
+
+// Topology returns everything an engine on the table declares in the
+// namespace n: work, retry and dead queues of type queueType, the
+// exchanges, and the bindings: each route binds its key to its stage's
+// work queue.
+func (r Routes) Topology(n Names, queueType string, delays []time.Duration) broker.Topology {
 	orders, dlx, retry, dead := n.Of(ExchangeOrders), n.Of(ExchangeDLX), n.Of(ExchangeRetry), n.Of(QueueDead)
 	t := broker.Topology{
 		Exchanges: []broker.Exchange{
@@ -114,7 +112,7 @@ func (n Names) Topology(queueType string, delays []time.Duration) broker.Topolog
 			{Exchange: dlx, Queue: dead, Key: "#"},
 		},
 	}
-	for _, stage := range StageNames {
+	for _, stage := range r.Stages() {
 		q := n.Queue(stage)
 		work := broker.Queue{Name: q, Type: queueType}
 		if queueType == broker.Quorum {
@@ -125,7 +123,7 @@ func (n Names) Topology(queueType string, delays []time.Duration) broker.Topolog
 			work.DeadLetterExchange, work.DeadLetterRoutingKey = dlx, q+".delivery-limit"
 		}
 		t.Queues = append(t.Queues, work)
-		for _, k := range stageKeys[stage] {
+		for _, k := range r.Keys(stage) {
 			t.Bindings = append(t.Bindings, broker.Binding{Exchange: orders, Queue: q, Key: k})
 		}
 		t.Bindings = append(t.Bindings, broker.Binding{Exchange: retry, Queue: q, Key: q})

@@ -29,6 +29,7 @@ type worker struct {
 	// from one message to the next.
 	rng *rand.Rand
 	pcg *rand.PCG
+	in  inbound // the delivery being handled, reused
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed by stop: drain and exit
@@ -92,7 +93,7 @@ func (w *worker) run(conn broker.Conn) error {
 		return fmt.Errorf("open channel: %w", err)
 	}
 	defer ch.Close()
-	tag := w.s.e.cfg.Process + "/" + w.name
+	tag := w.s.deps.process + "/" + w.name
 	deliveries, err := ch.Consume(w.s.queue, tag, w.prefetch)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", w.s.queue, err)
@@ -221,7 +222,7 @@ func (w *worker) refused(ch broker.Channel, p pending) {
 		return
 	default:
 	}
-	out := w.failure(p.d, p.key, errRefused, p.arr)
+	out := w.s.failure(p.d, p.key, w.name, errRefused, p.arr)
 	c, err := ch.Publish(context.Background(), out.msg)
 	if err == nil {
 		<-c.Done()
@@ -234,7 +235,7 @@ func (w *worker) refused(ch broker.Channel, p pending) {
 	}
 	// Even the retry or dead letter was refused: requeue, after a pause
 	// so that a broker refusing everything is not asked again at once.
-	w.s.e.reportError(w.s.name, p.d.CorrelationID, "the broker refused the retry of "+p.key+" too; requeued")
+	w.s.deps.report(w.s.name, p.d.CorrelationID, "the broker refused the retry of "+p.key+" too; requeued")
 	time.Sleep(refusedPause)
 	if err := ch.Nack(p.tag, true); err != nil {
 		st.ackErrors.Add(1)
@@ -262,47 +263,44 @@ func (w *worker) awaitStored(stored <-chan struct{}, t *time.Timer) {
 		t.Stop()
 	case <-t.C:
 		w.s.stats.unrecorded.Add(1)
-		w.s.e.reportError(w.s.name, "", fmt.Sprintf("acked a delivery whose events the log had not stored after %v", storeWait))
+		w.s.deps.report(w.s.name, "", fmt.Sprintf("acked a delivery whose events the log had not stored after %v", storeWait))
 	}
 }
 
-// handle processes one delivery and queues its ack behind the confirm of
-// the one message it publishes: the next step, a retry or a dead letter.
+// handle runs one delivery through the stage's chain and queues its ack
+// behind the confirm of the one message it publishes: the next step, a
+// retry or a dead letter.
 func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pending) {
 	s, st := w.s, &w.s.stats
-	arr := arrival{at: time.Now(), wait: -1, redone: d.Redelivered}
+	in := &w.in
+	*in = inbound{d: d, worker: w.name, rng: w.rng, pcg: w.pcg, cfg: s.knobs()}
+	in.arr = arrival{at: time.Now(), wait: -1, redone: d.Redelivered}
 	if r, ok := d.Headers[HeaderRedone].(bool); ok && r {
-		arr.redone = true
+		in.arr.redone = true
 	}
 	st.delivered.Add(1)
 	st.inflight.Add(1)
 	if ns, ok := headerInt(d.Headers, HeaderPublishedAt); ok && ns > 0 {
-		arr.wait = arr.at.Sub(time.Unix(0, ns))
-		st.queueWait.record(arr.wait)
+		in.arr.wait = in.arr.at.Sub(time.Unix(0, ns))
+		st.queueWait.Record(in.arr.wait)
 	}
-	key := d.RoutingKey
+	in.key = d.RoutingKey
 	if k, ok := d.Headers[HeaderRoutingKey].(string); ok && k != "" {
-		key = k
+		in.key = k
 	}
-	// Without a message id (a publisher that knows only the seed's
-	// format) a redelivery cannot be told from a new order, so such
-	// messages are not deduplicated.
-	msgID := d.MessageID
+	in.attempt, _ = headerInt(d.Headers, HeaderAttempt)
 
-	out, err := w.process(d, key, msgID, arr)
-	if errors.Is(err, errBusy) {
-		// Requeue: by the time it comes back the other worker is done
-		// and the outcome is remembered.
+	out, err := s.chain(context.Background(), in)
+	if err != nil {
+		// errBusy, the chain's only error: requeue. By the time it comes
+		// back the other worker is done and the outcome is remembered.
 		st.inflight.Add(-1)
 		if err := ch.Nack(d.Tag, true); err != nil {
 			st.ackErrors.Add(1)
 		}
 		return
 	}
-	if err != nil {
-		out = w.failure(d, key, err, arr)
-	}
-	st.service.record(time.Since(arr.at))
+	st.service.Record(time.Since(in.arr.at))
 	st.handled.Add(1)
 
 	c, perr := ch.Publish(context.Background(), out.msg)
@@ -312,22 +310,11 @@ func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pendin
 		if err := ch.Nack(d.Tag, true); err != nil {
 			st.ackErrors.Add(1)
 		}
-		s.e.reportError(s.name, "", fmt.Sprintf("publish %s: %v", out.msg.RoutingKey, perr))
+		s.deps.report(s.name, "", fmt.Sprintf("publish %s: %v", out.msg.RoutingKey, perr))
 		return
 	}
-	acks <- pending{tag: d.Tag, confirm: c, stored: s.e.eventsStored(), d: d, key: key, arr: arr}
+	acks <- pending{tag: d.Tag, confirm: c, stored: s.deps.stored(), d: d, key: in.key, arr: in.arr}
 }
-
-// outcome is what handling a message produced: the one message to publish
-// and the events to log. It is remembered by message id so that a
-// redelivery publishes the same message again without redoing the work.
-type outcome struct {
-	msg    broker.Message
-	events []Event
-}
-
-// permanent marks an error that retrying cannot fix.
-type permanent struct{ error }
 
 // arrival is when a delivery reached its worker and how long it had
 // waited in the queue (-1: unknown, the publisher did not say).
@@ -342,167 +329,6 @@ type arrival struct {
 
 // serviceUS is the time since the worker took the message, in µs (≥ 1).
 func (a arrival) serviceUS() int64 { return max(1, time.Since(a.at).Microseconds()) }
-
-// process runs the stage's logic: dedupe, decode, service time, simulated
-// transient errors, the domain step.
-func (w *worker) process(d broker.Delivery, key, msgID string, arr arrival) (outcome, error) {
-	s := w.s
-	if msgID != "" {
-		r, seen := s.seen.claim(msgID)
-		switch {
-		case seen && r.busy:
-			return outcome{}, errBusy
-		case seen:
-			return w.repeat(r, key), nil
-		}
-	}
-	out, err := w.work(d, key, arr)
-	if err != nil && msgID != "" {
-		s.seen.release(msgID)
-	}
-	if err == nil && msgID != "" {
-		s.seen.put(msgID, s.e.remember(out.msg))
-	}
-	return out, err
-}
-
-// errBusy means another worker is handling the same message right now.
-var errBusy = errors.New("the same message is being handled by another worker")
-
-// repeat answers a duplicate delivery with the remembered outcome.
-func (w *worker) repeat(r remembered, key string) outcome {
-	s := w.s
-	s.stats.redelivered.Add(1)
-	s.e.emit(Event{OrderID: r.orderID, Type: EventRedelivered, Stage: s.name, Worker: w.name,
-		Detail: "duplicate " + key + " delivery; outcome repeated, work not redone"})
-	return outcome{msg: s.e.resend(r)}
-}
-
-// work decodes and handles a message for the first time.
-func (w *worker) work(d broker.Delivery, key string, arr arrival) (outcome, error) {
-	s := w.s
-	o, err := DecodeOrder(d.Body)
-	if err != nil {
-		return outcome{}, permanent{err}
-	}
-	if o.OrderID == "" {
-		// A message from a publisher that knows only the seed's fields:
-		// give it a stable id and make it an order of ours.
-		o.OrderID = newOrderID()
-		if o.CreatedAt.IsZero() {
-			o.CreatedAt = time.Now()
-		}
-		ord := o
-		s.e.emit(Event{OrderID: o.OrderID, Type: EventAccepted, Stage: RoleAPI, Worker: w.name, Time: o.CreatedAt,
-			Detail: "published without order_id (seed format)", Order: &ord})
-	}
-	started := Event{OrderID: o.OrderID, Type: s.started, Stage: s.name, Worker: w.name, Time: arr.at,
-		Detail: startedDetail(key, arr.wait, d.Headers), Redone: arr.redone}
-	if arr.wait >= 0 {
-		started.WaitUS = max(1, arr.wait.Microseconds())
-	}
-	s.e.emit(started)
-	cfg := s.config()
-	seed := s.e.cfg.Seed
-	attempt, _ := headerInt(d.Headers, HeaderAttempt)
-	w.pcg.Seed(drawSeed(seed, o.drawID(), s.name, key, attempt, drawService))
-	dur := cfg.ServiceTime.Sample(w.rng)
-	if s.e.drawn != nil {
-		s.e.drawn(o, s.name, key, attempt, dur)
-	}
-	if dur > 0 {
-		time.Sleep(dur)
-	}
-	if cfg.ErrorRate > 0 && drawUniform(seed, o.drawID(), s.name, key, attempt, drawError) < cfg.ErrorRate {
-		return outcome{}, errTransient
-	}
-	out, err := s.e.step(w, s.name, key, o, cfg)
-	if err != nil {
-		return outcome{}, err
-	}
-	for _, ev := range out.events {
-		ev.ServiceUS, ev.Redone = arr.serviceUS(), arr.redone
-		s.e.emit(ev)
-	}
-	if arr.redone && out.msg.Headers != nil {
-		out.msg.Headers[HeaderRedone] = true // its own map (Engine.message)
-	}
-	s.stats.ok.Add(1)
-	return out, nil
-}
-
-var errTransient = errors.New("simulated transient error")
-
-// startedDetail says what a worker took: "order.created after 1.2ms in
-// the queue", ", attempt 2" on a retry.
-func startedDetail(key string, wait time.Duration, h map[string]any) string {
-	b := make([]byte, 0, 64)
-	b = append(b, key...)
-	if wait >= 0 {
-		b = append(b, " after "...)
-		b = append(b, wait.Round(time.Microsecond).String()...)
-		b = append(b, " in the queue"...)
-	}
-	if n, ok := headerInt(h, HeaderAttempt); ok && n > 1 {
-		b = append(b, ", attempt "...)
-		b = strconv.AppendInt(b, n, 10)
-	}
-	return string(b)
-}
-
-// failure turns an error into a retry or a dead letter.
-func (w *worker) failure(d broker.Delivery, key string, err error, arr arrival) outcome {
-	s := w.s
-	attempt, _ := headerInt(d.Headers, HeaderAttempt)
-	if attempt < 1 {
-		attempt = 1
-	}
-	orderID := d.CorrelationID
-	var perm permanent
-	isPerm := errors.As(err, &perm)
-	if !isPerm {
-		s.stats.failed.Add(1)
-	}
-	if isPerm || int(attempt) >= s.e.cfg.MaxAttempts {
-		reason := err.Error()
-		if !isPerm {
-			reason = fmt.Sprintf("gave up after %d attempts: %v", attempt, err)
-		}
-		s.stats.dead.Add(1)
-		h := cloneHeaders(d.Headers)
-		h[HeaderDeadReason] = reason
-		h[HeaderDeadStage] = s.name
-		h[HeaderRoutingKey] = key
-		if orderID != "" {
-			s.e.emit(Event{OrderID: orderID, Type: EventDeadLettered, Stage: s.name, Worker: w.name, Detail: reason,
-				ServiceUS: arr.serviceUS(), Redone: arr.redone})
-		}
-		s.e.reportError(s.name, orderID, "dead-lettered "+key+": "+reason)
-		m := d.Message
-		// A dead letter is persistent whatever the configured delivery
-		// mode: it is the record of an order that did not finish.
-		m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.e.names.Of(ExchangeDLX), key, h, true
-		return outcome{msg: m}
-	}
-	delays := s.e.cfg.RetryDelays
-	delay := delays[min(int(attempt)-1, len(delays)-1)]
-	s.stats.retried.Add(1)
-	h := cloneHeaders(d.Headers)
-	if arr.redone {
-		h[HeaderRedone] = true
-	}
-	h[HeaderAttempt] = attempt + 1
-	h[HeaderRoutingKey] = key
-	h[HeaderPublishedAt] = time.Now().Add(delay).UnixNano() // queue wait counts from when it is due
-	if orderID != "" {
-		s.e.emit(Event{OrderID: orderID, Type: EventRetried, Stage: s.name, Worker: w.name,
-			Detail: fmt.Sprintf("attempt %d failed (%v); retry in %v", attempt, err, delay), ServiceUS: arr.serviceUS(), Redone: arr.redone})
-	}
-	q := s.e.names.Retry(s.name, delay)
-	m := d.Message
-	m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.e.names.Of(ExchangeRetry), q, h, !s.e.cfg.Transient
-	return outcome{msg: m}
-}
 
 func headerInt(h map[string]any, k string) (int64, bool) {
 	switch v := h[k].(type) {
@@ -521,12 +347,4 @@ func headerInt(h map[string]any, k string) (int64, bool) {
 		return n, err == nil
 	}
 	return 0, false
-}
-
-func cloneHeaders(h map[string]any) map[string]any {
-	out := make(map[string]any, len(h)+3)
-	for k, v := range h {
-		out[k] = v
-	}
-	return out
 }

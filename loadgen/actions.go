@@ -56,10 +56,14 @@ func (r *Runner) runActions(ctx context.Context, start time.Time) {
 }
 
 // apply runs one step and notes it in the change log.
-// It marks the series too.
+// It marks the series too. A step the engine refuses is kept for the
+// report, and fails the run: the scenario did not run as written.
 func (r *Runner) apply(start time.Time, st scheduled, what string) {
 	if err := st.do(); err != nil {
 		r.cfg.Engine.Note("scenario", what+" failed: "+err.Error())
+		r.mu.Lock()
+		r.failed = append(r.failed, FailedAction{AtMs: ms(st.at), Action: st.text, Error: err.Error()})
+		r.mu.Unlock()
 		if r.series != nil {
 			r.series.mark(time.Since(start), MarkerAction, st.text+" (failed: "+err.Error()+")")
 		}
@@ -102,7 +106,7 @@ func (r *Runner) stepsFor(a scenario.Action) []timed {
 		var before engine.StageConfig
 		steps := []timed{{at, fmt.Sprintf("%s on %s: %s", kind, k.Stage, describeOverride(k.StageOverride)), func() error {
 			before, _ = e.StageConfig(k.Stage)
-			_, err := e.UpdateStage(src, k.Stage, patchOf(k.StageOverride))
+			_, err := e.UpdateStage(src, k.Stage, k.StageOverride.PatchFor(before))
 			return err
 		}}}
 		if d := k.For.Std(); d > 0 {
@@ -197,7 +201,7 @@ func describeOverride(o scenario.StageOverride) string {
 		add("prefetch %d", *o.Prefetch)
 	}
 	if o.ServiceTime != nil {
-		add("service time %v", distOf(*o.ServiceTime))
+		add("service time %v", o.ServiceTime.EngineDist())
 	}
 	if o.ErrorRate != nil {
 		add("error rate %g", *o.ErrorRate)

@@ -1,8 +1,6 @@
 package loadgen
 
 import (
-	"time"
-
 	"oms-sim/engine"
 	"oms-sim/loadgen/scenario"
 )
@@ -44,60 +42,9 @@ func ApplyToConfig(s *scenario.Scenario, cfg *engine.Config) {
 	}
 }
 
-// unlimitedPrefetch stands for a scenario's prefetch 0 ("unlimited"):
-// RabbitMQ's own maximum.
-const unlimitedPrefetch = 65535
-
+// applyOverride sets a scenario's stage override on sc. It does not judge
+// the result: engine.New holds the configuration, flags and all, to the
+// same rules (engine.StageConfig.Apply) the scenario's validator applied.
 func applyOverride(sc engine.StageConfig, o scenario.StageOverride) engine.StageConfig {
-	p := patchOf(o)
-	if p.Workers != nil {
-		sc.Workers = *p.Workers
-	}
-	if p.Prefetch != nil {
-		sc.Prefetch = *p.Prefetch
-	}
-	if p.ServiceTime != nil {
-		sc.ServiceTime = *p.ServiceTime
-	}
-	if p.ErrorRate != nil {
-		sc.ErrorRate = *p.ErrorRate
-	}
-	if p.DeclineRate != nil {
-		sc.DeclineRate = *p.DeclineRate
-	}
-	if o.Prefetch != nil && *o.Prefetch == 0 && sc.Workers > 0 {
-		// "Unlimited" is as much as the stage's limit allows.
-		sc.Prefetch = min(unlimitedPrefetch, engine.MaxStageInFlight/sc.Workers)
-	}
-	return sc
-}
-
-// patchOf turns a scenario override into an engine patch.
-func patchOf(o scenario.StageOverride) engine.StagePatch {
-	p := engine.StagePatch{Workers: o.Workers, ErrorRate: o.ErrorRate, DeclineRate: o.DeclineRate}
-	if o.Prefetch != nil {
-		v := *o.Prefetch
-		if v == 0 {
-			v = unlimitedPrefetch
-		}
-		p.Prefetch = &v
-	}
-	if o.ServiceTime != nil {
-		d := distOf(*o.ServiceTime)
-		p.ServiceTime = &d
-	}
-	return p
-}
-
-func distOf(st scenario.ServiceTime) engine.Dist {
-	dur := func(d *scenario.Duration) time.Duration {
-		if d == nil {
-			return 0
-		}
-		return d.Std()
-	}
-	return engine.Dist{
-		Kind: st.Dist, Value: dur(st.Value), Min: dur(st.Min), Max: dur(st.Max),
-		Mean: dur(st.Mean), Stddev: dur(st.Stddev), Median: dur(st.Median), P99: dur(st.P99),
-	}
+	return sc.With(o.PatchFor(sc))
 }

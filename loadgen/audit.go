@@ -8,6 +8,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"oms-sim/engine"
+	"oms-sim/internal/telemetry"
 )
 
 // Audit is the zero-loss check at the end of a run: every accepted order
@@ -88,7 +89,7 @@ func newTracker() *tracker {
 		orders:        map[string]*tracked{},
 		early:         map[string][]engine.Event{},
 		indeterminate: map[string]bool{},
-		e2e:           hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
+		e2e:           telemetry.NewHistogram(),
 	}
 }
 
@@ -113,8 +114,7 @@ func (t *tracker) onEvent(ev engine.Event) {
 func (t *tracker) applyLocked(o *tracked, ev engine.Event) {
 	if o.apply(ev) {
 		t.unfinished--
-		us := ev.Time.Sub(o.intended).Microseconds()
-		_ = t.e2e.RecordValue(max(1, min(us, t.e2e.HighestTrackableValue())))
+		telemetry.Record(t.e2e, ev.Time.Sub(o.intended))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"strings"
 
+	"oms-sim/internal/telemetry"
 	"oms-sim/internal/uplot"
 )
 
@@ -57,7 +58,7 @@ func (rep *Report) HTML() (string, error) {
 
 type namedLatency struct {
 	Name string
-	L    Latency
+	L    telemetry.Millis
 }
 
 // htmlDataOpen starts the report's data in an HTML report.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"oms-sim/internal/telemetry"
 )
 
 // sampleReport is a finished run's report with a series, built by hand.
@@ -23,9 +25,9 @@ func sampleReport() *Report {
 			Accepted: 150, AcceptedInPhase: 150, SentRate: 50, AchievedRate: 50, Ratio: 1},
 			{Name: "burst", DurationMs: 3000, TargetRate: 200, Expected: 600, Sent: 600, SentInPhase: 590, Accepted: 600,
 				AcceptedInPhase: 590, SentRate: 196.7, AchievedRate: 196.7, Ratio: 0.983}},
-		Stages: []StageReport{{Name: "payment", Workers: 2, Handled: 750, PeakUtilisation: 0.8, QueueWait: Latency{Count: 750, P50: 0.4, P99: 12}},
+		Stages: []StageReport{{Name: "payment", Workers: 2, Handled: 750, PeakUtilisation: 0.8, QueueWait: telemetry.Millis{Count: 750, P50: 0.4, P99: 12}},
 			{Name: "inventory", Workers: 2, Handled: 740}, {Name: "email", Workers: 2, Handled: 740}},
-		E2E:   Latency{Count: 750, P50: 4, P90: 9, P99: 30, P999: 41, Max: 44},
+		E2E:   telemetry.Millis{Count: 750, P50: 4, P90: 9, P99: 30, P999: 41, Max: 44},
 		Sent:  750,
 		Audit: Audit{Accepted: 750, Confirmed: 740, PaymentFailed: 10},
 		Thresholds: []ThresholdResult{{Threshold: "e2e_p99 ≤ 500ms", Metric: "e2e_p99", Observed: 30, Display: "30ms", Pass: true},

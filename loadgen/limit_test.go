@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"oms-sim/engine"
+	"oms-sim/internal/telemetry"
 )
 
 func stages(rhos ...float64) []engine.StageSnapshot {
@@ -18,8 +19,8 @@ func stages(rhos ...float64) []engine.StageSnapshot {
 }
 
 func TestJudge(t *testing.T) {
-	quick := engine.APIStats{Publish: engine.Percentiles{Count: 100, P99: 3 * time.Millisecond}}
-	slow := engine.APIStats{Publish: engine.Percentiles{Count: 100, P99: 400 * time.Millisecond}}
+	quick := engine.APIStats{Publish: telemetry.Percentiles{Count: 100, P99: 3 * time.Millisecond}}
+	slow := engine.APIStats{Publish: telemetry.Percentiles{Count: 100, P99: 400 * time.Millisecond}}
 	overloaded := stages(1.5, 0.2, 0.1)
 	overloaded[0].Bottleneck, overloaded[0].Reason = true, "ρ 150%: 300/s arrive × 10ms ÷ 2 workers"
 	tests := []struct {

@@ -115,6 +115,63 @@ func TestManualLoadDropsArrivals(t *testing.T) {
 	}
 }
 
+// TestManualLoadIsLateLikeAScenario: manual load walks the scenarios'
+// send loop, so a generator that stalls counts late sends and records
+// their lateness in manual load exactly as in a scenario. The stall is
+// made by holding the runner's lock, which the loop takes before each
+// send: the arrivals due meanwhile leave tens of milliseconds late.
+func TestManualLoadIsLateLikeAScenario(t *testing.T) {
+	sc := parse(t, "name: stalled\nphases: [{name: only, duration: 60s, rate: 200/s}]\n")
+	e := startEngine(t, sc)
+	for _, manual := range []bool{false, true} {
+		name := map[bool]string{false: "scenario", true: "manual"}[manual]
+		cfg := Config{Engine: e, Driver: PublishDriver{P: e}, Broker: e.Snapshot().Broker, DrainTimeout: 10 * time.Second}
+		if !manual {
+			cfg.Scenario = sc
+		}
+		r, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if manual {
+				r.RunManual(ctx)
+			} else if _, err := r.Run(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+		if manual {
+			if err := r.SetManualRate(200); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sending := eventually(func() bool { return r.Progress().Sent >= 20 })
+		before := r.Progress().LateSends
+		r.mu.Lock()
+		time.Sleep(150 * time.Millisecond) // about 30 arrivals fall due
+		r.mu.Unlock()
+		late := eventually(func() bool { return r.Progress().LateSends > before })
+		r.mu.Lock()
+		maxLate := time.Duration(r.lateHist.Max()) * time.Microsecond
+		r.mu.Unlock()
+		p := r.Progress()
+		cancel()
+		<-done
+		if !sending || !late {
+			t.Fatalf("%s: sending %v, late sends after the stall %v (progress %+v)", name, sending, late, p)
+		}
+		if maxLate < 50*time.Millisecond {
+			t.Errorf("%s: the latest send left %v late; the stall held the loop for 150ms", name, maxLate)
+		}
+		if !p.Manual == manual {
+			t.Errorf("%s: progress says manual %v", name, p.Manual)
+		}
+	}
+}
+
 // fakeAPI answers POST /api/orders from a script, then places the order
 // with the real engine and answers 202 (or 200 when replay is set).
 type fakeAPI struct {

@@ -1,7 +1,8 @@
 // Package loadgen drives load into the order pipeline: it replays scenario
 // files (package scenario) with an open-model pacer (package pace) through
 // a driver (HTTP or straight to the exchange), applies timed actions,
-// drains, audits every order, and reports.
+// drains, audits every order, and reports. Manual load (the dashboard's
+// rate) is a pacer too, walked by the same send loop.
 package loadgen
 
 import "time"

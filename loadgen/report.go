@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-
 	"oms-sim/engine"
+	"oms-sim/internal/telemetry"
 	"oms-sim/loadgen/pace"
 	"oms-sim/loadgen/scenario"
 )
@@ -47,11 +46,11 @@ type Report struct {
 	Stages []StageReport `json:"stages"`
 	// E2E is intended send → terminal status (no coordinated omission);
 	// Accept is intended send → the API's answer.
-	E2E    Latency `json:"e2e"`
-	Accept Latency `json:"accept"`
+	E2E    telemetry.Millis `json:"e2e"`
+	Accept telemetry.Millis `json:"accept"`
 	// Lateness is intended send → actual send: how well the generator
 	// kept its schedule (a send counts late above 10 ms).
-	Lateness Latency `json:"send_lateness"`
+	Lateness telemetry.Millis `json:"send_lateness"`
 
 	// Sent = accepted + failed + shed; an arrival was sent, dropped or
 	// skipped.
@@ -63,6 +62,9 @@ type Report struct {
 	Overdue   int64 `json:"overdue"` // sent after the end of their phase
 	Retries   int64 `json:"retries"` // resends with the same key
 	Skipped   int64 `json:"skipped_paused"`
+	// FailedActions are the scenario's actions (or their undoing) that
+	// the engine refused; any fails the run.
+	FailedActions []FailedAction `json:"failed_actions,omitempty"`
 	// MaxInFlight is the generator's bound on sends awaiting an answer.
 	MaxInFlight int      `json:"max_inflight"`
 	SendErrors  []string `json:"send_errors,omitempty"`
@@ -92,6 +94,15 @@ type Report struct {
 	ScenarioYAML string `json:"scenario_yaml,omitempty"`
 }
 
+// FailedAction is a scenario action the engine refused while the scenario
+// ran, such as a scale beyond the stage's in-flight bound.
+type FailedAction struct {
+	// AtMs is when it was due, from the start of the load.
+	AtMs   float64 `json:"at_ms"`
+	Action string  `json:"action"` // what it was to do
+	Error  string  `json:"error"`  // why the engine refused it
+}
+
 // BrokerOf is what a report says of the broker in b.
 func BrokerOf(b engine.BrokerStatus) Broker {
 	return Broker{Kind: b.Kind, URL: b.URL, QueueType: b.QueueType, Note: b.Note,
@@ -113,16 +124,6 @@ type Broker struct {
 	// Connections is the connection layout: per-stage, per-worker or
 	// shared.
 	Connections string `json:"connections"`
-}
-
-// Latency is a distribution in milliseconds.
-type Latency struct {
-	Count int64   `json:"count"`
-	P50   float64 `json:"p50_ms"`
-	P90   float64 `json:"p90_ms"`
-	P99   float64 `json:"p99_ms"`
-	P999  float64 `json:"p999_ms"`
-	Max   float64 `json:"max_ms"`
 }
 
 // PhaseReport is one phase's offered versus achieved load. Every count is
@@ -169,9 +170,12 @@ type StageReport struct {
 	PeakQueue  int     `json:"peak_queue"`
 	// PeakUtilisation is the highest offered load ρ the stage saw (arrivals
 	// × mean service ÷ workers, over 5 s): above 1 it could not keep up.
-	PeakUtilisation float64 `json:"peak_utilisation"`
-	QueueWait       Latency `json:"queue_wait"`
-	Service         Latency `json:"service_time"`
+	PeakUtilisation float64          `json:"peak_utilisation"`
+	QueueWait       telemetry.Millis `json:"queue_wait"`
+	Service         telemetry.Millis `json:"service_time"`
+	// AckErrors counts acks and nacks the broker connection refused (the
+	// deliveries were redelivered and answered from memory).
+	AckErrors int64 `json:"ack_errors,omitempty"`
 }
 
 // ThresholdResult is one threshold's verdict.
@@ -194,20 +198,6 @@ func (t ThresholdResult) MarshalJSON() ([]byte, error) {
 		plain
 		Observed *float64 `json:"observed"`
 	}{plain: plain(t)})
-}
-
-func latencyOf(p engine.Percentiles) Latency {
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	return Latency{Count: p.Count, P50: ms(p.P50), P90: ms(p.P90), P99: ms(p.P99), P999: ms(p.P999), Max: ms(p.Max)}
-}
-
-func latencyOfHist(h *hdrhistogram.Histogram) Latency {
-	ms := func(us int64) float64 { return float64(us) / 1000 }
-	if h.TotalCount() == 0 {
-		return Latency{}
-	}
-	return Latency{Count: h.TotalCount(), P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)),
-		P99: ms(h.ValueAtQuantile(99)), P999: ms(h.ValueAtQuantile(99.9)), Max: ms(h.Max())}
 }
 
 func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interrupted bool) *Report {
@@ -237,19 +227,18 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	}
 	rep.Limit = runLimit(rep.Phases)
 	rep.SendErrors = append([]string(nil), r.errs...)
-	rep.Accept = latencyOfHist(r.accept)
-	rep.Lateness = latencyOfHist(r.lateHist)
+	rep.FailedActions = append([]FailedAction(nil), r.failed...)
+	rep.Accept = telemetry.Summarize(r.accept).Millis()
+	rep.Lateness = telemetry.Summarize(r.lateHist).Millis()
 	r.mu.Unlock()
 	r.track.mu.Lock()
-	rep.E2E = latencyOfHist(r.track.e2e)
+	rep.E2E = telemetry.Summarize(r.track.e2e).Millis()
 	r.track.mu.Unlock()
-	for i, st := range snap.Stages {
+	for _, st := range snap.Stages {
 		sr := StageReport{
 			Name: st.Name, Workers: st.Config.Workers, Handled: st.Handled, Retried: st.Retried, Dead: st.Dead,
-			PeakUtilisation: st.PeakUtilisation, QueueWait: latencyOf(st.QueueWait), Service: latencyOf(st.Service),
-		}
-		if i < len(snap.Queues) {
-			sr.PeakQueue = snap.Queues[i].PeakReady
+			PeakUtilisation: st.PeakUtilisation, QueueWait: st.QueueWait.Millis(), Service: st.Service.Millis(),
+			PeakQueue: st.Queue.PeakReady, AckErrors: st.AckErrors,
 		}
 		if total := load + drain; total > 0 {
 			sr.Throughput = float64(st.Handled) / total.Seconds()
@@ -266,7 +255,8 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 	}
 	// An interrupted run did not run its scenario: it fails, whatever
 	// its figures so far say.
-	rep.Passed = rep.Audit.Lost == 0 && !interrupted
+	// So did one whose actions the engine refused.
+	rep.Passed = rep.Audit.Lost == 0 && !interrupted && len(rep.FailedActions) == 0
 	for _, t := range s.Thresholds {
 		v, display := rep.metric(t.Metric)
 		obs := v
@@ -327,7 +317,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // metric returns a threshold metric's value (ms for latencies) and how to
 // show it. An unmeasured metric is NaN, which fails its threshold.
 func (rep *Report) metric(name string) (float64, string) {
-	pick := func(l Latency, stat string) float64 {
+	pick := func(l telemetry.Millis, stat string) float64 {
 		if l.Count == 0 {
 			return math.NaN()
 		}

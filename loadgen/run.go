@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"oms-sim/engine"
+	"oms-sim/internal/telemetry"
 	"oms-sim/loadgen/pace"
 	"oms-sim/loadgen/scenario"
 )
@@ -106,6 +106,7 @@ type Runner struct {
 	pauseTill time.Duration
 	report    *Report
 	errs      []string // first send errors, for the report
+	failed    []FailedAction
 	manual    float64
 	manualSet chan struct{}
 
@@ -114,8 +115,8 @@ type Runner struct {
 	inflight atomic.Int64
 	// acceptedRate and sentRate turn the book's totals into rates for
 	// progress lines.
-	acceptedRate, sentRate rateWindow
-	droppedRate, lateRate  rateWindow
+	acceptedRate, sentRate telemetry.Rate
+	droppedRate, lateRate  telemetry.Rate
 	// limit is the latest verdict on what holds the load back; limits
 	// tally each phase's verdicts (guarded by mu).
 	limit  Limit
@@ -123,7 +124,7 @@ type Runner struct {
 	waits  []waitTally // predicted against measured queue wait, by phase
 	// answer is send → accepted of first attempts over the last 5–10 s:
 	// the time an order spends in the driver, the API and the broker.
-	answer *engine.Recorder
+	answer *telemetry.Latency
 	// series records the run once a second (nil: off, or manual load);
 	// lateMax is the latest send's lateness since its last sample
 	// (guarded by mu).
@@ -163,9 +164,9 @@ func New(cfg Config) (*Runner, error) {
 	r := &Runner{
 		cfg:       cfg,
 		track:     newTracker(),
-		answer:    engine.NewRecorder(),
-		accept:    hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
-		lateHist:  hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
+		answer:    telemetry.NewLatency(),
+		accept:    telemetry.NewHistogram(),
+		lateHist:  telemetry.NewHistogram(),
 		sem:       make(chan struct{}, cfg.MaxInFlight),
 		state:     StateIdle,
 		manualSet: make(chan struct{}, 1),
@@ -228,7 +229,9 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 		defer wg.Done()
 		r.progressLoop(loadCtx)
 	}()
-	interrupted := r.send(ctx, start)
+	var sends sync.WaitGroup
+	interrupted := r.send(ctx, ctx, &sends, start, r.schedule())
+	sends.Wait()
 	stopLoad()
 	wg.Wait()
 	loadDur := time.Since(start)
@@ -284,7 +287,11 @@ func (r *Runner) drain(ctx context.Context) {
 
 // progressLoop prints headless progress lines until ctx ends.
 func (r *Runner) progressLoop(ctx context.Context) {
-	t := time.NewTicker(r.cfg.ProgressEvery / 4)
+	// The judge and the series sample once a second whatever the print
+	// interval; half a tick of slack keeps a tick that arrives a hair
+	// early from pushing a sample to the next tick (1.25 s).
+	tick := min(r.cfg.ProgressEvery, time.Second) / 4
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	lastPrint, lastJudge := time.Now(), time.Now()
 	for {
@@ -293,12 +300,12 @@ func (r *Runner) progressLoop(ctx context.Context) {
 			return
 		case now := <-t.C:
 			c := r.book.totals()
-			r.acceptedRate.add(now, c.Accepted)
-			r.sentRate.add(now, c.Sent)
-			r.droppedRate.add(now, c.Dropped)
-			r.lateRate.add(now, c.Late)
-			judgeNow := now.Sub(lastJudge) >= time.Second
-			printNow := r.cfg.Progress != nil && now.Sub(lastPrint) >= r.cfg.ProgressEvery
+			r.acceptedRate.Add(now, c.Accepted)
+			r.sentRate.Add(now, c.Sent)
+			r.droppedRate.Add(now, c.Dropped)
+			r.lateRate.Add(now, c.Late)
+			judgeNow := now.Sub(lastJudge) >= time.Second-tick/2
+			printNow := r.cfg.Progress != nil && now.Sub(lastPrint) >= r.cfg.ProgressEvery-tick/2
 			if !judgeNow && !printNow {
 				continue
 			}
@@ -361,8 +368,8 @@ func (r *Runner) judge(p Progress, snap engine.Snapshot) (Limit, bool) {
 	if p.State != StateRunning || p.Paused || p.TargetRate <= 0 {
 		return Limit{}, false
 	}
-	w := window{offered: p.TargetRate, sent: r.sentRate.per(time.Second),
-		dropped: r.droppedRate.per(time.Second), late: r.lateRate.per(time.Second), answerP99: r.answer.Recent().P99}
+	w := window{offered: p.TargetRate, sent: r.sentRate.Per(time.Second),
+		dropped: r.droppedRate.Per(time.Second), late: r.lateRate.Per(time.Second), answerP99: r.answer.Recent().P99}
 	l := judge(w, snap)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -374,159 +381,4 @@ func (r *Runner) judge(p Progress, snap engine.Snapshot) (Limit, bool) {
 		r.waits[p.PhaseIndex].add(snap)
 	}
 	return l, true
-}
-
-// Progress implements Controller.
-func (r *Runner) Progress() Progress {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := r.book.totals()
-	p := Progress{
-		State:        r.state,
-		Sent:         c.Sent,
-		Accepted:     c.Accepted,
-		Failed:       c.Failed,
-		Shed:         c.Shed,
-		Dropped:      c.Dropped,
-		Retries:      c.Retries,
-		LateSends:    c.Late,
-		InFlight:     r.inflight.Load(),
-		Paused:       r.paused,
-		AchievedRate: r.acceptedRate.per(time.Second),
-		SentRate:     r.sentRate.per(time.Second),
-		Limit:        r.limit,
-	}
-	if s := r.cfg.Scenario; s != nil {
-		p.Scenario, p.Description = s.Name, s.Description
-		p.Phases, p.Total = r.phases.Len(), r.phases.Duration()
-		if r.state != StateIdle {
-			el := min(time.Since(r.start), p.Total)
-			if r.state == StateRunning {
-				p.Elapsed = el
-			} else {
-				p.Elapsed = p.Total
-			}
-			i := min(r.phases.Index(p.Elapsed), p.Phases-1)
-			ph := s.Phases[i]
-			p.PhaseIndex, p.Phase, p.PhaseDescription = i, ph.Name, ph.Description
-			p.PhaseTotal = ph.Duration.Std()
-			p.PhaseElapsed = min(p.Elapsed-r.phases.Start(i), p.PhaseTotal)
-			if r.state == StateRunning && !r.paused && p.Elapsed >= r.pauseTill {
-				p.TargetRate = r.phases.Rate(p.Elapsed)
-			}
-		}
-	} else {
-		p.Manual = true
-		p.TargetRate = r.manual
-		if r.manual > 0 {
-			p.State = StateRunning
-			p.Elapsed = time.Since(r.start)
-		}
-	}
-	if r.report != nil {
-		p.ReportText, p.Passed = r.report.Text(), r.report.Passed
-	}
-	return p
-}
-
-// Pause implements Controller: sends due while paused are skipped (and
-// counted), and the schedule goes on where it would have been.
-func (r *Runner) Pause() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.paused = true
-	r.cfg.Engine.Note("dashboard", "load paused")
-}
-
-// Resume implements Controller.
-func (r *Runner) Resume() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.paused = false
-	r.cfg.Engine.Note("dashboard", "load resumed")
-}
-
-// SetManualRate implements Controller.
-func (r *Runner) SetManualRate(perSecond float64) error {
-	if r.cfg.Scenario != nil {
-		return errors.New("a scenario is running; its schedule sets the rate")
-	}
-	if perSecond < 0 || perSecond > 1e6 {
-		return fmt.Errorf("rate must be 0..1000000 orders/s, got %g", perSecond)
-	}
-	r.mu.Lock()
-	r.manual = perSecond
-	r.mu.Unlock()
-	r.cfg.Engine.Note("dashboard", fmt.Sprintf("load rate set to %g/s", perSecond))
-	select {
-	case r.manualSet <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-// RunManual offers constant-rate load whenever SetManualRate set a rate
-// above zero, until ctx ends. Each rate change starts a fresh absolute
-// schedule at that rate.
-func (r *Runner) RunManual(ctx context.Context) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		r.progressLoop(ctx)
-	}()
-	for {
-		r.mu.Lock()
-		rate := r.manual
-		r.mu.Unlock()
-		if rate <= 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-r.manualSet:
-				continue
-			}
-		}
-		r.manualLoop(ctx, &wg, rate)
-		if ctx.Err() != nil {
-			return
-		}
-	}
-}
-
-// rateWindow turns a counter sampled a few times a second into a rate.
-type rateWindow struct {
-	mu      sync.Mutex
-	samples []rateSample
-}
-
-type rateSample struct {
-	at time.Time
-	v  int64
-}
-
-func (w *rateWindow) add(at time.Time, v int64) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.samples = append(w.samples, rateSample{at, v})
-	if len(w.samples) > 64 {
-		w.samples = w.samples[len(w.samples)-64:]
-	}
-}
-
-func (w *rateWindow) per(window time.Duration) float64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.samples) < 2 {
-		return 0
-	}
-	last := w.samples[len(w.samples)-1]
-	i := sort.Search(len(w.samples), func(i int) bool { return last.at.Sub(w.samples[i].at) <= window })
-	first := w.samples[max(i-1, 0)]
-	dt := last.at.Sub(first.at).Seconds()
-	if dt <= 0 {
-		return 0
-	}
-	return float64(last.v-first.v) / dt
 }

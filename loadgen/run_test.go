@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -239,6 +240,59 @@ thresholds:
 	rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, DrainTimeout: DefaultDrainTimeout})
 	if rep.Passed || rep.Thresholds[0].Pass || !rep.Thresholds[1].Pass {
 		t.Fatalf("passed %v thresholds %+v: want e2e_p50 ≤ 1µs to fail and lost_orders to pass", rep.Passed, rep.Thresholds)
+	}
+}
+
+// TestRefusedActionFailsTheRun: an action that passes validation but
+// that the engine refuses when it fires (a scale to 600 workers of a
+// stage with prefetch 200: 120 000 unacknowledged messages, above the
+// engine's 100 000) is in the report — when, what, why — in every
+// format, and fails the run although every threshold passed. The
+// actions around it still run.
+func TestRefusedActionFailsTheRun(t *testing.T) {
+	t.Parallel()
+	sc := parse(t, `
+name: refused
+stages:
+  email: {workers: 1, prefetch: 200}
+phases: [{duration: 1500ms, rate: 40/s}]
+actions:
+  - {at: 200ms, scale: {stage: email, workers: 600}}
+  - {at: 400ms, scale: {stage: email, workers: 2}}
+thresholds:
+  - {metric: lost_orders, max: 0}
+`)
+	e := startEngine(t, sc)
+	rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}})
+	if rep.Passed || !rep.Thresholds[0].Pass || rep.Audit.Lost != 0 {
+		t.Fatalf("passed %v, thresholds %+v, lost %d: want a failed run with every threshold passed", rep.Passed, rep.Thresholds, rep.Audit.Lost)
+	}
+	if len(rep.FailedActions) != 1 {
+		t.Fatalf("failed actions %+v, want the scale to 600", rep.FailedActions)
+	}
+	f := rep.FailedActions[0]
+	if f.AtMs != 200 || f.Action != "email scaled to 600 workers" || !strings.Contains(f.Error, "workers × prefetch must be at most 100000") {
+		t.Errorf("failed action %+v", f)
+	}
+	if st, _ := e.StageConfig("email"); st.Workers != 2 {
+		t.Errorf("email has %d workers; the refused scale must change nothing and the next one apply", st.Workers)
+	}
+	txt := rep.Text()
+	for _, want := range []string{"FAILED ACTIONS", "at 200ms", "email scaled to 600 workers", "RESULT: FAILED (1 action refused)"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("text report lacks %q:\n%s", want, txt)
+		}
+	}
+	if md := rep.Markdown(); !strings.Contains(md, "## Failed actions") {
+		t.Errorf("markdown report lacks the failed actions:\n%s", md)
+	}
+	page, err := rep.HTML()
+	if err != nil || !strings.Contains(page, "<h2>Failed actions</h2>") || !strings.Contains(page, "workers × prefetch") {
+		t.Errorf("HTML report lacks the failed actions (%v)", err)
+	}
+	data, _ := json.Marshal(rep)
+	if !strings.Contains(string(data), `"failed_actions":[{"at_ms":200,"action":"email scaled to 600 workers","error":"stage email: workers × prefetch`) {
+		t.Errorf("JSON report: %.2000s", data)
 	}
 }
 

@@ -144,16 +144,10 @@ func (sr *seriesRecorder) sample(t time.Duration, tot seriesTotals, lateMax time
 	}
 	for _, name := range sr.s.Stages {
 		var sp StagePoint
-		for i, st := range snap.Stages {
-			if st.Name != name {
-				continue
-			}
+		if st, ok := snap.Stage(name); ok {
 			sp = StagePoint{WaitP99: msOf(st.QueueWaitRecent.P99), ServiceP99: msOf(st.ServiceRecent.P99),
-				Utilisation: st.Utilisation, Workers: st.Config.Workers}
-			if i < len(snap.Queues) {
-				sp.Ready = snap.Queues[i].Ready
-				sp.BrokerUnacked = brokerUnacked(snap.Broker.Side, snap.Queues[i].Name)
-			}
+				Utilisation: st.Utilisation, Workers: st.Config.Workers, Ready: st.Queue.Ready,
+				BrokerUnacked: brokerUnacked(snap.Broker.Side, st.Queue.Name)}
 		}
 		p.Stages = append(p.Stages, sp)
 	}

@@ -26,7 +26,7 @@ func TestSeriesStaysBoundedPastAnHour(t *testing.T) {
 		if i == 1234 {
 			snap.E2ERecent.P99 = 900 * time.Millisecond
 		}
-		snap.Queues[0].Ready = i % 7
+		snap.Stages[0].Queue.Ready = i % 7
 		sr.sample(time.Duration(i)*time.Second, tot, 0, 0, snap)
 		if n := len(sr.s.Points); n > MaxSeriesPoints {
 			t.Fatalf("after %d s the series holds %d points, bound %d", i, n, MaxSeriesPoints)

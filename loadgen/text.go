@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"oms-sim/engine"
+	"oms-sim/internal/telemetry"
 )
 
 // Text renders the report as the one-screen summary printed at the end of
@@ -91,6 +92,11 @@ func (rep *Report) render(md bool) string {
 			lat(s.QueueWait), lat(s.Service), fmt.Sprint(s.Retried), fmt.Sprint(s.Dead)})
 	}
 	table([]string{"stage", "workers", "throughput", "peak ρ", "peak queue", "queue wait p50/p90/p99/max", "service p50/p90/p99/max", "retried", "dead"}, rows)
+	for _, s := range rep.Stages {
+		if s.AckErrors > 0 {
+			fmt.Fprintf(&b, "  %s: %d acks or nacks refused by the broker connection (redelivered, answered from memory)\n", s.Name, s.AckErrors)
+		}
+	}
 
 	if rows := waitRows(rep.Phases); len(rows) > 0 {
 		title("Queue wait: predicted (M/M/c, Erlang C, from λ, mean service and workers) vs measured — medians of 1 s samples")
@@ -157,6 +163,15 @@ func (rep *Report) render(md bool) string {
 		fmt.Fprintf(&b, "  send error: %s\n", e)
 	}
 
+	if len(rep.FailedActions) > 0 {
+		title("Failed actions")
+		rows = nil
+		for _, f := range rep.FailedActions {
+			rows = append(rows, []string{"at " + FormatMs(f.AtMs), f.Action, f.Error})
+		}
+		table([]string{"when", "action", "refused because"}, rows)
+	}
+
 	if len(rep.Thresholds) > 0 {
 		title("Thresholds")
 		rows = nil
@@ -168,6 +183,12 @@ func (rep *Report) render(md bool) string {
 	fmt.Fprintf(&b, "\nRESULT: %s", passWord(rep.Passed))
 	if rep.Audit.Lost > 0 {
 		fmt.Fprintf(&b, " (%d orders lost)", rep.Audit.Lost)
+	}
+	switch n := len(rep.FailedActions); {
+	case n == 1:
+		b.WriteString(" (1 action refused)")
+	case n > 1:
+		fmt.Fprintf(&b, " (%d actions refused)", n)
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -199,14 +220,14 @@ func thousands(n int64) string {
 	return b.String()
 }
 
-func lat(l Latency) string {
+func lat(l telemetry.Millis) string {
 	if l.Count == 0 {
 		return "-"
 	}
 	return fmt.Sprintf("%s/%s/%s/%s", FormatMs(l.P50), FormatMs(l.P90), FormatMs(l.P99), FormatMs(l.Max))
 }
 
-func latRow(name string, l Latency) []string {
+func latRow(name string, l telemetry.Millis) []string {
 	return []string{name, fmt.Sprint(l.Count), FormatMs(l.P50), FormatMs(l.P90), FormatMs(l.P99), FormatMs(l.P999), FormatMs(l.Max)}
 }
 

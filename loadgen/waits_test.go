@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"oms-sim/engine"
+	"oms-sim/internal/telemetry"
 )
 
 // A phase's predicted and measured waits are the medians of its stable
@@ -17,7 +18,7 @@ func TestWaitTally(t *testing.T) {
 	snap := func(lambda float64, wait time.Duration) engine.Snapshot {
 		p, _ := engine.Predict(lambda, 10*time.Millisecond, 2)
 		return engine.Snapshot{Stages: []engine.StageSnapshot{
-			{Name: "payment", Predicted: &p, QueueWaitRecent: engine.Percentiles{Count: 10, Mean: wait}},
+			{Name: "payment", Predicted: &p, QueueWaitRecent: telemetry.Percentiles{Count: 10, Mean: wait}},
 			{Name: "email"}, // nothing measured: no row
 		}}
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"oms-sim/engine"
+	"oms-sim/internal/telemetry"
 )
 
 // e2ePanel shows API accept → terminal status: percentiles over the run
@@ -38,7 +39,7 @@ func (p *e2ePanel) View() string {
 	}
 	st := p.st
 	ws := layoutColumns(e2eCols, p.width)
-	pr := func(label string, q engine.Percentiles) string {
+	pr := func(label string, q telemetry.Percentiles) string {
 		return row(e2eCols, ws, []string{
 			st.Muted.Render(label),
 			st.Text.Render(fmtDur(q.P50)), st.Text.Render(fmtDur(q.P90)),

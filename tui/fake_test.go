@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"oms-sim/engine"
+	"oms-sim/internal/telemetry"
 	"oms-sim/loadgen"
 )
 
@@ -147,8 +148,8 @@ func fakeOrder(i int) engine.OrderRecord {
 	return r
 }
 
-func pct(p50, p90, p99, max time.Duration, n int64) engine.Percentiles {
-	return engine.Percentiles{Count: n, Mean: p50, P50: p50, P90: p90, P99: p99, P999: max, Max: max}
+func pct(p50, p90, p99, max time.Duration, n int64) telemetry.Percentiles {
+	return telemetry.Percentiles{Count: n, Mean: p50, P50: p50, P90: p90, P99: p99, P999: max, Max: max}
 }
 
 func wave(n int, scale, phase float64) []float64 {

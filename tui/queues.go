@@ -2,13 +2,10 @@ package tui
 
 import "oms-sim/engine"
 
-// watchedQueues are the queues the panel always lists, in pipeline order.
-var watchedQueues = []string{
-	engine.StageQueue(engine.StagePayment),
-	engine.StageQueue(engine.StageInventory),
-	engine.StageQueue(engine.StageEmail),
-	engine.QueueDead,
-}
+// watchedQueues are the queues the panel lists before the first
+// snapshot: the standard pipeline's, in pipeline order. Afterwards it
+// lists the snapshot's.
+var watchedQueues = engine.StandardRoutes().Queues()
 
 // queuesPanel shows each queue's depth, its last minute as a sparkline,
 // and its in and out rates.

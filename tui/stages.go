@@ -201,7 +201,7 @@ func (p *stagesPanel) detailLine() string {
 	if s.Remote {
 		parts = []string{st.Accent.Render(s.Name),
 			fmt.Sprintf("run by other processes (%d consumers); figures from their events", s.Running)}
-	} else if s.Name == engine.StagePayment {
+	} else if s.Name == engine.DeclineStage {
 		parts = append(parts, fmt.Sprintf("decline %.2f", s.Config.DeclineRate))
 	}
 	parts = append(parts,
@@ -217,6 +217,15 @@ func (p *stagesPanel) detailLine() string {
 	}
 	if s.Redelivered > 0 {
 		parts = append(parts, "redelivered "+fmtCount(s.Redelivered))
+	}
+	// Acks the connection refused (redelivered, answered from memory)
+	// and acks before the event log stored the events: rare, and worth
+	// seeing when they happen.
+	if s.AckErrors > 0 {
+		parts = append(parts, st.Warn.Render("ack errors "+fmtCount(s.AckErrors)))
+	}
+	if s.Unrecorded > 0 {
+		parts = append(parts, st.Warn.Render("acked unrecorded "+fmtCount(s.Unrecorded)))
 	}
 	return "  " + st.Muted.Render(strings.Join(parts, " · "))
 }

@@ -13,10 +13,11 @@ import (
 	"oms-sim/loadgen"
 )
 
-// Limits the steering keys keep to (engine.StageConfig.Validate's).
+// Limits the steering keys keep to: the engine's (StageConfig.Apply
+// enforces them).
 const (
-	maxWorkers  = 1000
-	maxPrefetch = 65535
+	maxWorkers  = engine.MaxWorkers
+	maxPrefetch = engine.MaxPrefetch
 	// slowDefault is what s sets a stage with no service time to.
 	slowDefault = 50 * time.Millisecond
 )

@@ -115,7 +115,7 @@ func (v *timelineView) View() string {
 			style = st.Bad
 		case engine.EventConfirmed:
 			style = st.Good
-		case engine.EventPaymentStarted, engine.EventInventoryStarted, engine.EventEmailStarted:
+		case engine.StartedEvent(ev.Stage):
 			style = st.Muted // a worker took it: the outcome follows
 		}
 		lines = append(lines, "  "+row(timelineCols, ws, []string{

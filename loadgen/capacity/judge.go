@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"oms-sim/internal/telemetry"
 	"oms-sim/loadgen"
 )
 
@@ -71,10 +72,10 @@ type Probe struct {
 	// SentRate is the orders that left during the probe ÷ its duration;
 	// CompletedRate the orders that reached a terminal status during it
 	// (not during the drain) ÷ its duration.
-	SentRate      float64         `json:"sent_rate"`
-	CompletedRate float64         `json:"completed_rate"`
-	E2E           loadgen.Latency `json:"e2e"`
-	Stages        []StageLoad     `json:"stages"`
+	SentRate      float64          `json:"sent_rate"`
+	CompletedRate float64          `json:"completed_rate"`
+	E2E           telemetry.Millis `json:"e2e"`
+	Stages        []StageLoad      `json:"stages"`
 	// OpenGrowth is how many more orders were open (accepted, not yet
 	// terminal) at the end of the load than halfway through it.
 	OpenGrowth int64   `json:"open_growth"`

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"oms-sim/internal/telemetry"
 	"oms-sim/loadgen"
 )
 
@@ -13,7 +14,7 @@ func healthy() *loadgen.Report {
 	return &loadgen.Report{
 		Phases: []loadgen.PhaseReport{{Expected: 1000, Sent: 1000, SentInPhase: 1000, Accepted: 1000, AcceptedInPhase: 1000, SentRate: 100}},
 		Stages: []loadgen.StageReport{{Name: "payment", PeakUtilisation: 0.7}, {Name: "email", PeakUtilisation: 0.2}},
-		E2E:    loadgen.Latency{Count: 1000, P50: 5, P99: 40},
+		E2E:    telemetry.Millis{Count: 1000, P50: 5, P99: 40},
 		Sent:   1000,
 		Audit:  loadgen.Audit{Accepted: 1000, Confirmed: 1000},
 		Thresholds: []loadgen.ThresholdResult{
@@ -44,8 +45,8 @@ func TestJudge(t *testing.T) {
 		{"slo broken", func(r *loadgen.Report) { r.Thresholds[0].Pass, r.Thresholds[0].Display = false, "812ms" }, nil, "e2e_p99<500ms: 812ms", "payment"},
 		{"generator dropped", func(r *loadgen.Report) { r.Phases[0].SentInPhase, r.Phases[0].Dropped, r.Dropped = 900, 100, 100 }, nil, "sent 90.0% of offered (dropped 100", "generator/API"},
 		{"api shed", func(r *loadgen.Report) { r.Phases[0].AcceptedInPhase, r.Phases[0].Shed, r.Shed = 950, 50, 50 }, nil, "accepted 95.0% of sent (shed 50", "generator/API"},
-		{"late jitter forgiven", func(r *loadgen.Report) { r.LateSends, r.Lateness = 50, loadgen.Latency{Count: 1000, P99: 30} }, nil, "", "-"},
-		{"generator behind", func(r *loadgen.Report) { r.LateSends, r.Lateness = 50, loadgen.Latency{Count: 1000, P99: 400} }, nil, "generator behind: 5.0% of sends late", "generator/API"},
+		{"late jitter forgiven", func(r *loadgen.Report) { r.LateSends, r.Lateness = 50, telemetry.Millis{Count: 1000, P99: 30} }, nil, "", "-"},
+		{"generator behind", func(r *loadgen.Report) { r.LateSends, r.Lateness = 50, telemetry.Millis{Count: 1000, P99: 400} }, nil, "generator behind: 5.0% of sends late", "generator/API"},
 		{"lost", func(r *loadgen.Report) { r.Audit.Lost = 2 }, nil, "2 orders lost", "payment"},
 		{"saturated stage", nil, func(o *observation) { o.rho["payment"] = 1.08 }, "payment saturated (ρ 1.08)", "payment"},
 		{"backlog grew", nil, func(o *observation) { o.openEnd = 60 }, "backlog grew by 56 orders", "payment"},

@@ -9,6 +9,7 @@ import (
 	"math"
 	"time"
 
+	"oms-sim/internal/telemetry"
 	"oms-sim/loadgen"
 )
 
@@ -198,7 +199,7 @@ func nth[T any](before []T, name string, nameOf func(T) string) string {
 
 // latency adds a distribution's rows; p50 and p99 are gated when gate is
 // set and both sides measured something.
-func (d *Diff) latency(group string, a, b loadgen.Latency, gate bool) {
+func (d *Diff) latency(group string, a, b telemetry.Millis, gate bool) {
 	measured := a.Count > 0 && b.Count > 0
 	for _, s := range []struct {
 		metric string

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"oms-sim/internal/telemetry"
 	"oms-sim/loadgen"
 )
 
@@ -13,9 +14,9 @@ func report(achieved, e2eP99, waitP99 float64, lost int64) *loadgen.Report {
 	return &loadgen.Report{
 		Version: loadgen.ReportVersion, Scenario: "steady", RunID: "r",
 		Phases: []loadgen.PhaseReport{{Name: "warm-up", TargetRate: 100, AchievedRate: 100}, {Name: "main", TargetRate: 300, AchievedRate: achieved}},
-		Stages: []loadgen.StageReport{{Name: "payment", QueueWait: loadgen.Latency{Count: 10, P50: 1, P99: waitP99}}},
-		E2E:    loadgen.Latency{Count: 10, P50: 5, P90: 9, P99: e2eP99, P999: e2eP99, Max: e2eP99},
-		Accept: loadgen.Latency{Count: 10, P50: 1, P99: 2},
+		Stages: []loadgen.StageReport{{Name: "payment", QueueWait: telemetry.Millis{Count: 10, P50: 1, P99: waitP99}}},
+		E2E:    telemetry.Millis{Count: 10, P50: 5, P90: 9, P99: e2eP99, P999: e2eP99, Max: e2eP99},
+		Accept: telemetry.Millis{Count: 10, P50: 1, P99: 2},
 		Audit:  loadgen.Audit{Accepted: 100, Confirmed: 100 - lost, Lost: lost},
 	}
 }

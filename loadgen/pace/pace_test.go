@@ -385,3 +385,39 @@ func BenchmarkPace(b *testing.B) {
 		benchmarkPace(b, Phase{Duration: long, Shape: Constant{PerSecond: 1000}, Arrivals: Poisson})
 	})
 }
+
+// TestSteadyIsAnEndlessConstantPhase: manual load's pacer gives the sends
+// a Constant phase would, catches up when the sender is late, and has no
+// sends at a rate that is not above zero.
+func TestSteadyIsAnEndlessConstantPhase(t *testing.T) {
+	t.Parallel()
+	for _, rate := range []float64{0.7, 4, 250, 20000} {
+		phase, err := New(1, Phase{Name: "c", Duration: time.Hour, Shape: Constant{PerSecond: rate}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		steady, want := NewSchedule(Steady{PerSecond: rate}), NewSchedule(phase)
+		for n := range 500 {
+			got, ok := steady.Next()
+			exp, _ := want.Next()
+			if !ok || got != exp {
+				t.Fatalf("rate %g send %d: Steady %v (%v), Constant phase %v", rate, n, got, ok, exp)
+			}
+		}
+	}
+	s := Steady{PerSecond: 4} // sends at 125ms, 375ms, 625ms, …
+	if wait, stop := s.Pace(100*time.Millisecond, 0); stop || wait != 25*time.Millisecond {
+		t.Errorf("Pace(100ms, 0) = %v, %v; want 25ms, false", wait, stop)
+	}
+	if wait, stop := s.Pace(time.Second, 1); stop || wait != 0 {
+		t.Errorf("Pace(1s, 1) = %v, %v; want 0 (overdue: send now), false", wait, stop)
+	}
+	for _, r := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+		if _, stop := (Steady{PerSecond: r}).Pace(0, 0); !stop {
+			t.Errorf("Steady{%g} has a send", r)
+		}
+	}
+	if _, stop := (Steady{PerSecond: 1e-6}).Pace(0, math.MaxUint64/2); !stop {
+		t.Error("a send beyond what a Duration holds was scheduled")
+	}
+}

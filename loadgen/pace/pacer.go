@@ -2,6 +2,7 @@ package pace
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
@@ -12,6 +13,32 @@ type Pacer interface {
 	// means the send is due or overdue: send now. stop is true when the
 	// schedule has no more sends.
 	Pace(elapsed time.Duration, sent uint64) (wait time.Duration, stop bool)
+}
+
+// Steady is an endless Pacer at one rate, with the uniform arrivals of a
+// Constant phase: send n is due when the rate's integral reaches n + ½,
+// at (n+½)/PerSecond from the start. Manual load runs one from each rate
+// change, so that a change restarts the absolute schedule. A rate that is
+// not above zero (or not finite) has no sends.
+type Steady struct {
+	PerSecond float64
+}
+
+var _ Pacer = Steady{}
+
+// Pace implements Pacer.
+func (s Steady) Pace(elapsed time.Duration, sent uint64) (time.Duration, bool) {
+	if !(s.PerSecond > 0) || math.IsInf(s.PerSecond, 0) {
+		return 0, true
+	}
+	x := (float64(sent) + 0.5) / s.PerSecond
+	if x >= math.MaxInt64/1e9 {
+		return 0, true // beyond what a Duration holds: the schedule is over
+	}
+	if at := seconds(x); at > elapsed {
+		return at - elapsed, false
+	}
+	return 0, false // due or overdue: catch up without waiting
 }
 
 // Schedule walks a Pacer's sends in order, yielding each one's intended

@@ -94,8 +94,17 @@ var errorCases = []struct {
 
 	// Ranges.
 	{"workers", ok + "stages: {payment: {workers: 0, prefetch: 70000}}\n", []want{
-		{"2:29", "stages.payment.workers", "must be a worker count between 1 and 10000, got 0"},
+		{"2:29", "stages.payment.workers", "must be a worker count between 1 and 1000, got 0"},
 		{"2:42", "stages.payment.prefetch", "must be a prefetch count (0: unlimited) between 0 and 65535, got 70000"},
+	}},
+	{"workers above the engine's limit", ok + "stages: {payment: {workers: 2000}}\n", []want{
+		{"2:29", "stages.payment.workers", "must be a worker count between 1 and 1000, got 2000"},
+	}},
+	{"scale above the engine's limit", ok + "actions: [{at: 1s, scale: {stage: payment, workers: 2000}}]\n", []want{
+		{"2:53", "actions[0].scale.workers", "must be a worker count between 1 and 1000, got 2000"},
+	}},
+	{"workers × prefetch above the engine's limit", ok + "stages: {payment: {workers: 1000, prefetch: 1000}}\n", []want{
+		{"2:19", "stages.payment", "workers × prefetch must be at most 100000"},
 	}},
 	{"fractions", ok + "stages: {payment: {error_rate: 1.5}, email: {decline_rate: 0.1}}\n", []want{
 		{"2:32", "stages.payment.error_rate", "must be a fraction between 0 and 1 (0.02 means 2%), got 1.5"},
@@ -199,7 +208,7 @@ thresholds:
 	_, err := Parse("many.yaml", []byte(src))
 	wantLines := []string{
 		`many.yaml:2:1: sead: unknown field "sead"`,
-		`many.yaml:4:22: stages.payment.workers: must be a worker count between 1 and 10000, got 0`,
+		`many.yaml:4:22: stages.payment.workers: must be a worker count between 1 and 1000, got 0`,
 		`many.yaml:6:16: phases[0].duration: duration 10 needs a unit`,
 		`many.yaml:7:26: phases[1].rate: rate 5 needs a unit`,
 		`many.yaml:9:29: actions[0].scale.stage: must be one of payment, inventory, email, got "pay"`,

@@ -2,14 +2,18 @@ package scenario
 
 import (
 	"fmt"
+	"slices"
 	"time"
+
+	"oms-sim/engine"
 )
 
-// Stage names, as used under stages: and in actions.
+// Stage names, as used under stages: and in actions: the engine's
+// standard route table's.
 const (
-	StagePayment   = "payment"
-	StageInventory = "inventory"
-	StageEmail     = "email"
+	StagePayment   = engine.StagePayment
+	StageInventory = engine.StageInventory
+	StageEmail     = engine.StageEmail
 )
 
 // Service-time distributions and the parameters each one takes.
@@ -47,8 +51,8 @@ const (
 )
 
 // StageNames returns the stages of the pipeline in the order orders pass
-// through them.
-func StageNames() []string { return []string{StagePayment, StageInventory, StageEmail} }
+// through them (engine.StageNames, derived from the route table).
+func StageNames() []string { return slices.Clone(engine.StageNames) }
 
 // DistNames returns the service-time distributions.
 func DistNames() []string {
@@ -97,7 +101,7 @@ func (s *Stages) Get(stage string) *StageOverride {
 // StageOverride sets some of a stage's knobs; a nil field keeps the current
 // value.
 type StageOverride struct {
-	Workers     *int         `yaml:"workers"`      // consumer goroutines, 1–10000
+	Workers     *int         `yaml:"workers"`      // consumer goroutines, 1–1000 (engine.MaxWorkers)
 	Prefetch    *int         `yaml:"prefetch"`     // AMQP prefetch per worker, 0–65535 (0: unlimited)
 	ServiceTime *ServiceTime `yaml:"service_time"` // simulated work per message
 	ErrorRate   *float64     `yaml:"error_rate"`   // share of messages failing transiently (retried), 0–1
@@ -282,7 +286,7 @@ func (a Action) Knobs() *Set {
 // Scale changes a stage's worker count for the rest of the run.
 type Scale struct {
 	Stage   string `yaml:"stage,required" doc:"one of payment, inventory, email"`
-	Workers int    `yaml:"workers,required" doc:"a worker count, 1–10000"`
+	Workers int    `yaml:"workers,required" doc:"a worker count, 1–1000"`
 }
 
 // Set changes any of a stage's knobs, for a while when For is set (then the

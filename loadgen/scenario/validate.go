@@ -6,22 +6,27 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"oms-sim/engine"
 )
 
 // Limits that Validate enforces. They are far beyond what one process can
-// drive; they exist to catch typos such as a missing decimal point.
+// drive; they exist to catch typos such as a missing decimal point. The
+// stage knobs' and restock's are the engine's own (engine/limits.go), so
+// a scenario that validates is one the engine accepts.
 const (
 	MaxRate         Rate     = 1_000_000 // per second
 	MaxDuration     Duration = Duration(7 * 24 * time.Hour)
-	MaxServiceTime  Duration = Duration(time.Hour)
-	MaxWorkers               = 10_000
-	MaxPrefetch              = 65_535 // AMQP's prefetch count is 16 bits
+	MaxServiceTime  Duration = Duration(engine.MaxServiceTime)
+	MaxWorkers               = engine.MaxWorkers
+	MaxPrefetch              = engine.MaxPrefetch // AMQP's prefetch count is 16 bits
 	MaxPhases                = 1_000
 	MaxProducts              = 1_000_000
 	MaxUsers                 = 1_000_000_000
 	MaxQuantity              = 1_000
 	MaxPriceCents            = 100_000_000
 	MaxStock                 = 1_000_000_000
+	MaxRestock               = engine.MaxRestock
 	MaxRetries               = 10
 	MaxRetryBackoff          = Duration(10 * time.Second)
 	MaxBacklog               = 1_000_000_000
@@ -77,119 +82,6 @@ func (s *Scenario) validate() Errors {
 	return v.errs
 }
 
-func (v *validator) phases() {
-	ps := v.s.Phases
-	switch {
-	case len(ps) == 0:
-		v.errorf("phases", "needs at least one phase, like - {name: steady, duration: 60s, rate: 50/s}")
-		return
-	case len(ps) > MaxPhases:
-		v.errorf("phases", "has %d phases; at most %d are allowed", len(ps), MaxPhases)
-	}
-	tooLong := false
-	names := map[string]int{}
-	for i, p := range ps {
-		path := indexPath("phases", i)
-		if j, dup := names[p.Name]; dup && p.Name != "" {
-			v.errorf(joinPath(path, "name"), "%q is already the name of phases[%d]; phase names must be unique so reports can tell them apart", p.Name, j)
-		} else {
-			names[p.Name] = i
-		}
-		v.positiveDuration(joinPath(path, "duration"), p.Duration, MaxDuration)
-		tooLong = tooLong || p.Duration > MaxDuration
-		v.rateSpec(joinPath(path, "rate"), p.Rate, p.Duration)
-		if p.Arrivals != ArrivalsUniform && p.Arrivals != ArrivalsPoisson {
-			v.errorf(joinPath(path, "arrivals"), "must be uniform or poisson, got %q%s", p.Arrivals, suggest(p.Arrivals, []string{ArrivalsUniform, ArrivalsPoisson}))
-		}
-	}
-	if total := v.s.TotalDuration(); total > time.Duration(MaxDuration) && !tooLong {
-		v.errorf("phases", "add up to %s; a run may last at most %s", total, MaxDuration)
-	}
-}
-
-// rateSpec checks one phase's rate against its duration d.
-func (v *validator) rateSpec(path string, r RateSpec, d Duration) {
-	kinds := r.kinds()
-	const forms = "a rate like 50/s, or one of {from, to}, {steps, every}, {sine: {mean, amplitude, period}}, {burst: {base, peak, every, for}}"
-	switch len(kinds) {
-	case 0:
-		v.emptyf(path, "is empty; give %s", forms)
-		return
-	case 1:
-	default:
-		v.errorf(path, "mixes the %s forms; give exactly one: %s", oneOfAnd(kinds), forms)
-		return
-	}
-	switch kinds[0] {
-	case ShapeConstant:
-		v.rate(path, *r.Constant, false)
-	case ShapeRamp:
-		if r.From == nil {
-			v.emptyf(joinPath(path, "from"), "is required for a ramp: the rate at the start of the phase, like from: 100/s")
-		} else {
-			v.rate(joinPath(path, "from"), *r.From, false)
-		}
-		if r.To == nil {
-			v.emptyf(joinPath(path, "to"), "is required for a ramp: the rate at the end of the phase, like to: 600/s")
-		} else {
-			v.rate(joinPath(path, "to"), *r.To, false)
-		}
-	case ShapeStep:
-		if len(r.Steps) == 0 {
-			v.errorf(joinPath(path, "steps"), "needs at least one rate, like steps: [100/s, 200/s, 400/s]")
-		}
-		for i, s := range r.Steps {
-			v.rate(indexPath(joinPath(path, "steps"), i), s, false)
-		}
-		switch {
-		case r.Every < 0:
-			v.errorf(joinPath(path, "every"), "must be a positive duration (or omitted to split the phase evenly), got %s", r.Every)
-		case r.Every > 0 && d > 0 && len(r.Steps) > 0 && float64(r.Every)*float64(len(r.Steps)) > float64(d):
-			v.errorf(joinPath(path, "every"), "%d steps of %s take %s, longer than the phase's %s; shorten every, drop steps or lengthen the phase",
-				len(r.Steps), r.Every, time.Duration(r.Every)*time.Duration(len(r.Steps)), d)
-		}
-	case ShapeSine:
-		sp := joinPath(path, "sine")
-		s := r.Sine
-		v.rate(joinPath(sp, "mean"), s.Mean, true)
-		v.rate(joinPath(sp, "amplitude"), s.Amplitude, false)
-		if s.Amplitude > s.Mean && s.Mean > 0 {
-			v.errorf(joinPath(sp, "amplitude"), "%s is larger than mean %s, so the rate would go below zero; use an amplitude between 0/s and %s", s.Amplitude, s.Mean, s.Mean)
-		} else if s.Mean+s.Amplitude > MaxRate {
-			v.errorf(joinPath(sp, "amplitude"), "mean + amplitude is above the maximum of %s", MaxRate)
-		}
-		v.positiveDuration(joinPath(sp, "period"), s.Period, MaxDuration)
-	case ShapeBurst:
-		bp := joinPath(path, "burst")
-		b := r.Burst
-		v.rate(joinPath(bp, "base"), b.Base, false)
-		v.rate(joinPath(bp, "peak"), b.Peak, true)
-		if b.Peak <= b.Base && b.Peak > 0 {
-			v.errorf(joinPath(bp, "peak"), "%s is not above base %s; a burst needs peak > base", b.Peak, b.Base)
-		}
-		v.positiveDuration(joinPath(bp, "every"), b.Every, MaxDuration)
-		v.positiveDuration(joinPath(bp, "for"), b.For, MaxDuration)
-		if b.For > 0 && b.Every > 0 && b.For >= b.Every {
-			v.errorf(joinPath(bp, "for"), "%s is not shorter than every (%s); a burst must end before the next one starts", b.For, b.Every)
-		}
-		if b.Every > 0 && d > 0 && b.Every >= d {
-			v.errorf(joinPath(bp, "every"), "the first burst starts at %s, but the phase lasts only %s; use an every shorter than the phase", b.Every, d)
-		}
-	}
-}
-
-// rate checks 0 ≤ r ≤ MaxRate (or 0 < r when positive is set).
-func (v *validator) rate(path string, r Rate, positive bool) {
-	switch {
-	case positive && r <= 0:
-		v.errorf(path, "must be above 0/s, got %s", r)
-	case r < 0:
-		v.errorf(path, "must not be negative, got %s", r)
-	case r > MaxRate:
-		v.errorf(path, "%s is above the maximum of %s", r, MaxRate)
-	}
-}
-
 // positiveDuration checks 0 < d ≤ limit.
 func (v *validator) positiveDuration(path string, d, limit Duration) {
 	switch {
@@ -209,107 +101,6 @@ func (v *validator) intRange(path string, x, lo, hi int, what string) {
 func (v *validator) fraction(path string, x float64) {
 	if x < 0 || x > 1 || math.IsNaN(x) {
 		v.errorf(path, "must be a fraction between 0 and 1 (0.02 means 2%%), got %g", x)
-	}
-}
-
-func (v *validator) stageName(path, stage string) bool {
-	if !slices.Contains(StageNames(), stage) {
-		if stage == "" {
-			v.errorf(path, "is required: one of payment, inventory, email")
-		} else {
-			v.errorf(path, "must be one of payment, inventory, email, got %q%s", stage, suggest(stage, StageNames()))
-		}
-		return false
-	}
-	return true
-}
-
-func (v *validator) stages() {
-	for _, name := range StageNames() {
-		if o := v.s.Stages.Get(name); o != nil {
-			v.override(joinPath("stages", name), name, o)
-		}
-	}
-}
-
-// override checks a stage's knob values; stage may be empty when unknown.
-func (v *validator) override(path, stage string, o *StageOverride) {
-	if o.Workers != nil {
-		v.intRange(joinPath(path, "workers"), *o.Workers, 1, MaxWorkers, "a worker count")
-	}
-	if o.Prefetch != nil {
-		v.intRange(joinPath(path, "prefetch"), *o.Prefetch, 0, MaxPrefetch, "a prefetch count (0: unlimited)")
-	}
-	if o.ServiceTime != nil {
-		v.serviceTime(joinPath(path, "service_time"), o.ServiceTime)
-	}
-	if o.ErrorRate != nil {
-		v.fraction(joinPath(path, "error_rate"), *o.ErrorRate)
-	}
-	if o.DeclineRate != nil {
-		if stage != "" && stage != StagePayment {
-			v.errorf(joinPath(path, "decline_rate"), "applies only to the payment stage, not %s", stage)
-		} else {
-			v.fraction(joinPath(path, "decline_rate"), *o.DeclineRate)
-		}
-	}
-}
-
-// distParams lists the parameters each distribution takes.
-var distParams = map[string][]string{
-	DistConstant:    {"value"},
-	DistUniform:     {"min", "max"},
-	DistNormal:      {"mean", "stddev"},
-	DistLognormal:   {"median", "p99"},
-	DistExponential: {"mean"},
-}
-
-var paramExample = map[string]string{
-	"value": "value: 5ms", "min": "min: 2ms", "max": "max: 10ms", "mean": "mean: 5ms",
-	"stddev": "stddev: 1ms", "median": "median: 4ms", "p99": "p99: 30ms",
-}
-
-func (v *validator) serviceTime(path string, st *ServiceTime) {
-	want, ok := distParams[st.Dist]
-	if !ok {
-		v.errorf(joinPath(path, "dist"), "must be one of %s, got %q%s", strings.Join(DistNames(), ", "), st.Dist, suggest(st.Dist, DistNames()))
-		return
-	}
-	params := []struct {
-		name string
-		d    *Duration
-	}{
-		{"value", st.Value}, {"min", st.Min}, {"max", st.Max}, {"mean", st.Mean},
-		{"stddev", st.Stddev}, {"median", st.Median}, {"p99", st.P99},
-	}
-	for _, p := range params {
-		pp := joinPath(path, p.name)
-		switch {
-		case p.d == nil && slices.Contains(want, p.name):
-			v.errorf(pp, "is required for dist %s, which takes %s (e.g. %s)", st.Dist, oneOfAnd(want), paramExample[p.name])
-		case p.d != nil && !slices.Contains(want, p.name):
-			v.errorf(pp, "does not apply to dist %s, which takes %s", st.Dist, oneOfAnd(want))
-		case p.d != nil && *p.d < 0:
-			v.errorf(pp, "must not be negative, got %s", *p.d)
-		case p.d != nil && *p.d > MaxServiceTime:
-			v.errorf(pp, "%s is longer than the maximum service time of %s", *p.d, MaxServiceTime)
-		}
-	}
-	switch st.Dist {
-	case DistUniform:
-		if st.Min != nil && st.Max != nil && *st.Min > *st.Max {
-			v.errorf(joinPath(path, "max"), "%s is below min %s", *st.Max, *st.Min)
-		}
-	case DistLognormal:
-		if st.Median != nil && *st.Median == 0 {
-			v.errorf(joinPath(path, "median"), "must be above 0 for a lognormal; use dist constant with value: 0s for no delay")
-		} else if st.Median != nil && st.P99 != nil && *st.P99 < *st.Median {
-			v.errorf(joinPath(path, "p99"), "%s is below median %s; p99 must be at least the median", *st.P99, *st.Median)
-		}
-	case DistExponential:
-		if st.Mean != nil && *st.Mean == 0 {
-			v.errorf(joinPath(path, "mean"), "must be above 0 for an exponential; use dist constant with value: 0s for no delay")
-		}
 	}
 }
 
@@ -430,7 +221,7 @@ func (v *validator) action(path string, a Action) {
 		if r := a.Restock.Product; r < 0 || r > v.s.Catalog.Products {
 			v.errorf(joinPath(p, "product"), "must be a product id between 1 and %d (catalog.products), or omitted to restock every product; got %d", v.s.Catalog.Products, r)
 		}
-		v.intRange(joinPath(p, "quantity"), a.Restock.Quantity, 1, MaxStock, "a quantity")
+		v.intRange(joinPath(p, "quantity"), a.Restock.Quantity, 1, MaxRestock, "a quantity")
 	case ActionPause:
 		v.positiveDuration(joinPath(path, "pause.for"), a.Pause.For, MaxDuration)
 	case ActionBacklog:

@@ -1,10 +1,50 @@
 package engine
 
 import (
+	"context"
 	"sync"
-
-	"oms-sim/engine/broker"
 )
+
+// dedupe answers a redelivery from memory: a message whose id the stage
+// has handled repeats the message it published then, without redoing the
+// work (a second charge, a second stock take). Two workers handed the
+// same message at once (a publisher that sent it twice) do not both work
+// on it: the second gets errBusy and requeues it. A failure forgets the
+// claim, so the retry or redelivery does the work.
+//
+// Without a message id (a publisher that knows only the seed's format) a
+// redelivery cannot be told from a new order, so such messages are not
+// deduplicated.
+func (s *stage) dedupe(next handleFunc) handleFunc {
+	return func(ctx context.Context, in *inbound) (outcome, error) {
+		msgID := in.d.MessageID
+		if msgID == "" {
+			return next(ctx, in)
+		}
+		r, seen := s.seen.claim(msgID)
+		switch {
+		case seen && r.busy:
+			return outcome{}, errBusy
+		case seen:
+			return s.repeat(r, in), nil
+		}
+		out, err := next(ctx, in)
+		if err != nil {
+			s.seen.release(msgID)
+			return out, err
+		}
+		s.seen.put(msgID, s.deps.msgs.remember(out.msg))
+		return out, nil
+	}
+}
+
+// repeat answers a duplicate delivery with the remembered outcome.
+func (s *stage) repeat(r remembered, in *inbound) outcome {
+	s.stats.redelivered.Add(1)
+	s.deps.emit(Event{OrderID: r.orderID, Type: EventRedelivered, Stage: s.name, Worker: in.worker,
+		Detail: "duplicate " + in.key + " delivery; outcome repeated, work not redone"})
+	return outcome{msg: s.deps.msgs.resend(r)}
+}
 
 // remembered is what a redelivery needs of an outcome: the one message it
 // published, without the headers (rebuilt) or the events (not repeated).
@@ -14,27 +54,6 @@ type remembered struct {
 	body         []byte
 	busy         bool // claimed by a worker that has not finished
 	slot         int  // its place in seenSet.ring
-}
-
-// remember keeps what a redelivery of m's cause needs. A padded body
-// (Config.BodyBytes) is kept without its padding, so the set's memory does
-// not grow with the configured body size.
-func (e *Engine) remember(m broker.Message) remembered {
-	body := m.Body
-	if e.cfg.BodyBytes > 0 {
-		body = unpadJSON(body)
-	}
-	return remembered{key: m.RoutingKey, orderID: m.CorrelationID, body: body}
-}
-
-// resend rebuilds the message a remembered outcome published.
-func (e *Engine) resend(r remembered) broker.Message {
-	m := e.message(Order{OrderID: r.orderID}, r.key)
-	m.Body = r.body
-	if e.cfg.BodyBytes > len(r.body) {
-		m.Body = padJSON(append(make([]byte, 0, e.cfg.BodyBytes), r.body...), 0, e.cfg.BodyBytes)
-	}
-	return m
 }
 
 // seenSet remembers the outcome of recently handled messages by

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -93,4 +94,17 @@ func (inv *inventory) list() []ProductStock {
 		out[i] = ProductStock{ProductID: i + 1, PriceCents: inv.prices[i], Stock: inv.stock[i]}
 	}
 	return out
+}
+
+// newTakeStock handles payment.success, the inventory stage's one route:
+// take the order's quantity, or send it back to payment for a refund.
+func newTakeStock(env Env) Handler {
+	return func(_ context.Context, o Order) (Outcome, error) {
+		left, ok := env.inv.take(o.ProductID, o.Quantity)
+		if !ok {
+			o.Reason = fmt.Sprintf("out of stock: wanted %d of product %d, %d left", o.Quantity, o.ProductID, left)
+			return Next(o, KeyInventoryFailed, EventOutOfStock, o.Reason), nil
+		}
+		return Next(o, KeyInventoryUpdated, EventStockTaken, fmt.Sprintf("took %d of product %d, %d left", o.Quantity, o.ProductID, left)), nil
+	}
 }
