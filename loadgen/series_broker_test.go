@@ -18,8 +18,8 @@ func TestSeriesCarriesTheBrokerSide(t *testing.T) {
 	t.Parallel()
 	sr := newSeriesRecorder([]string{"payment", "inventory"}, nil)
 	snap := engine.Snapshot{
-		Stages: []engine.StageSnapshot{{Name: "payment"}, {Name: "inventory"}},
-		Queues: []engine.QueueSnapshot{{Name: "ns.oms.payment", Unacked: 3}, {Name: "ns.oms.inventory"}},
+		Stages: []engine.StageSnapshot{{Name: "payment", Queue: engine.QueueSnapshot{Name: "ns.oms.payment", Unacked: 3}},
+			{Name: "inventory", Queue: engine.QueueSnapshot{Name: "ns.oms.inventory"}}},
 	}
 	snap.Broker.Side = engine.BrokerSide{Available: true, Flow: 1, Queues: []engine.BrokerQueue{
 		{Name: "ns.oms.payment", Unacked: 40}, {Name: "ns.oms.inventory", Unacked: 2}}}
