@@ -11,14 +11,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 )
-
-// apiCounters count the API's answers for snapshots and metrics.
-type apiCounters struct {
-	accepted, rejected, unavailable, indeterminate, unauthorized atomic.Int64
-}
 
 // publishTimeout bounds how long POST /api/orders waits for the broker's
 // confirm before answering 503.
@@ -42,7 +36,7 @@ func (e *Engine) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", e.handleReady)
-	mux.Handle("GET /metrics", e.metricsHandler())
+	mux.Handle("GET /metrics", e.MetricsHandler())
 	return jsonFallback(mux)
 }
 
@@ -198,11 +192,10 @@ func (e *Engine) handlePlaceOrder(w http.ResponseWriter, r *http.Request) {
 // admitOrShed applies admission control; when the backlog is above the
 // bound it answers 503 itself and returns false.
 func (e *Engine) admitOrShed(w http.ResponseWriter) bool {
-	ok, backlog, limit := e.admit()
+	ok, backlog, limit := e.Admit() // counts the shed order
 	if ok {
 		return true
 	}
-	e.adm.shed.Add(1)
 	w.Header().Set("Retry-After", "1")
 	writeJSON(w, http.StatusServiceUnavailable, apiError{
 		Error:  fmt.Sprintf("order not accepted: the pipeline's queues hold %d ready messages, above --max-backlog %d; retry later", backlog, limit),
@@ -222,7 +215,7 @@ func (e *Engine) placeKeyed(w http.ResponseWriter, r *http.Request, key string, 
 		writeError(w, http.StatusBadRequest, HeaderIdempotencyKey, "%v", err)
 		return
 	}
-	o, verdict, prev := e.idem.begin(key, req, time.Now(), func() Order { return newOrder(req) })
+	o, verdict, prev := e.idem.begin(key, req, time.Now(), func() Order { return NewOrder(req) })
 	switch verdict {
 	case keyMismatch:
 		e.api.rejected.Add(1)
@@ -241,7 +234,7 @@ func (e *Engine) placeKeyed(w http.ResponseWriter, r *http.Request, key string, 
 		return
 	case keyReplay:
 		w.Header().Set("Idempotent-Replayed", "true")
-		e.writeAccepted(w, http.StatusOK, o, e.orderStatus(o.OrderID))
+		e.writeAccepted(w, http.StatusOK, o, e.OrderStatus(o.OrderID))
 		return
 	}
 	if !e.admitOrShed(w) {
@@ -250,7 +243,7 @@ func (e *Engine) placeKeyed(w http.ResponseWriter, r *http.Request, key string, 
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), publishTimeout)
 	defer cancel()
-	if err := e.publishOrder(ctx, o); err != nil {
+	if err := e.PublishOrder(ctx, o); err != nil {
 		next := keyFailed
 		if errors.Is(err, ErrIndeterminate) || prev == keyIndeterminate {
 			next = keyIndeterminate // the broker may have it from this or an earlier try
@@ -299,7 +292,7 @@ func (e *Engine) handleGetOrder(w http.ResponseWriter, r *http.Request) {
 	rec, ok := e.store.get(id)
 	if !ok {
 		var err error
-		if rec, ok, err = e.orderFromHistory(r.Context(), id); err != nil {
+		if rec, ok, err = e.OrderFromHistory(r.Context(), id); err != nil {
 			e.log.Warn("order from the event log", "order_id", id, "err", err)
 		}
 	}
@@ -462,7 +455,7 @@ func (e *Engine) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 func (e *Engine) handleReady(w http.ResponseWriter, r *http.Request) {
 	status := map[string]any{"broker": e.cfg.Dialer.Describe(), "connected": e.Connected(), "accepting_orders": e.Ready()}
 	ready := e.Connected()
-	if e.cfg.hasRole(RoleAPI) {
+	if e.cfg.HasRole(RoleAPI) {
 		ready = e.Ready()
 	}
 	if !ready {

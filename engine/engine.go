@@ -185,7 +185,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	// Wait (briefly) for the sessions to connect, so the API accepts
 	// orders as soon as Start returns.
 	deadline := time.Now().Add(10 * time.Second)
-	for !(e.Connected() && (e.Ready() || !e.cfg.hasRole(RoleAPI))) && time.Now().Before(deadline) && ctx.Err() == nil {
+	for !(e.Connected() && (e.Ready() || !e.cfg.HasRole(RoleAPI))) && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(5 * time.Millisecond)
 	}
 	e.log.Info("engine started", "broker", e.cfg.Dialer.Describe(), "queue_type", e.cfg.QueueType, "roles", e.cfg.Roles)
@@ -206,7 +206,7 @@ func (e *Engine) orderedStages() []*stage {
 }
 
 // remote reports whether a stage runs in other processes only (--role).
-func (e *Engine) remote(stage string) bool { return !e.cfg.hasRole(stage) }
+func (e *Engine) remote(stage string) bool { return !e.cfg.HasRole(stage) }
 
 // Routes returns the engine's route table.
 func (e *Engine) Routes() Routes { return e.routes }
@@ -287,17 +287,17 @@ func (e *Engine) PlaceOrder(ctx context.Context, req OrderRequest) (Order, error
 	if !e.inv.known(req.ProductID) {
 		return Order{}, &FieldError{Field: "product_id", Msg: fmt.Sprintf("unknown product %d (valid: 1..%d)", req.ProductID, len(e.inv.prices))}
 	}
-	o := newOrder(req)
-	return o, e.publishOrder(ctx, o)
+	o := NewOrder(req)
+	return o, e.PublishOrder(ctx, o)
 }
 
-// newOrder gives req an id and a creation time.
-func newOrder(req OrderRequest) Order {
+// NewOrder gives req an id and a creation time.
+func NewOrder(req OrderRequest) Order {
 	return Order{OrderID: newOrderID(), ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID, CreatedAt: time.Now().UTC()}
 }
 
-// orderStatus returns an order's status from the ledger, else the store.
-func (e *Engine) orderStatus(id string) Status {
+// OrderStatus returns an order's status from the ledger, else the store.
+func (e *Engine) OrderStatus(id string) Status {
 	if st, ok := e.ledger.status(id); ok {
 		return st
 	}
@@ -307,11 +307,11 @@ func (e *Engine) orderStatus(id string) Status {
 	return StatusPending
 }
 
-// publishOrder publishes o's order.created and logs the outcome: accepted
+// PublishOrder publishes o's order.created and logs the outcome: accepted
 // once confirmed, indeterminate when the broker may have it unconfirmed.
 // Publishing the same order again is safe: the payment stage recognises
 // its message id.
-func (e *Engine) publishOrder(ctx context.Context, o Order) error {
+func (e *Engine) PublishOrder(ctx context.Context, o Order) error {
 	msg := e.msgs.build(o, KeyOrderCreated)
 	if err := e.pub.publish(ctx, msg); err != nil {
 		if errors.Is(err, ErrIndeterminate) {

@@ -44,7 +44,7 @@ func TestIdemKeysStates(t *testing.T) {
 	req := OrderRequest{ProductID: 2, Quantity: 3, UserID: 4}
 	other := OrderRequest{ProductID: 2, Quantity: 1, UserID: 4}
 	k := newIdemKeys(10, time.Hour)
-	mk := func() Order { return newOrder(req) }
+	mk := func() Order { return NewOrder(req) }
 	first, v, prev := k.begin("a", req, t0, mk)
 	if v != keyPublish || prev != keyFailed {
 		t.Fatalf("first: verdict %d prev %d", v, prev)
@@ -95,12 +95,12 @@ func FuzzIdempotencyKey(f *testing.F) {
 		}
 		k := newIdemKeys(4, time.Hour)
 		now := time.Now()
-		o1, v, _ := k.begin(key, r1, now, func() Order { return newOrder(r1) })
+		o1, v, _ := k.begin(key, r1, now, func() Order { return NewOrder(r1) })
 		if v != keyPublish {
 			t.Fatalf("new key: verdict %d", v)
 		}
 		k.end(key, keyAccepted)
-		o2, v, _ := k.begin(key, r2, now, func() Order { return newOrder(r2) })
+		o2, v, _ := k.begin(key, r2, now, func() Order { return NewOrder(r2) })
 		switch {
 		case r1 == r2 && (v != keyReplay || o2 != o1):
 			t.Fatalf("same body: verdict %d, order %v want %v", v, o2, o1)
@@ -154,7 +154,7 @@ func TestIdempotencyKeyOnRabbitMQ(t *testing.T) {
 		t.Errorf("another body: %d %v, want 422 %s", code, mismatch, ReasonKeyMismatch)
 	}
 	// A request with this key is publishing right now.
-	e.idem.begin("key-2", OrderRequest{ProductID: 3, Quantity: 2, UserID: 7}, time.Now(), func() Order { return newOrder(OrderRequest{}) })
+	e.idem.begin("key-2", OrderRequest{ProductID: 3, Quantity: 2, UserID: 7}, time.Now(), func() Order { return NewOrder(OrderRequest{}) })
 	code, h, busy := keyedPost(t, srv, "key-2", body)
 	if code != http.StatusConflict || busy["reason"] != ReasonKeyInUse || h.Get("Retry-After") == "" {
 		t.Errorf("key in flight: %d %v Retry-After %q, want 409 %s", code, busy, h.Get("Retry-After"), ReasonKeyInUse)
@@ -183,7 +183,7 @@ func TestRetryAfterIndeterminateRunsOnce(t *testing.T) {
 	req := OrderRequest{ProductID: 4, Quantity: 1, UserID: 9}
 	// What a timed-out first attempt leaves behind: the message at the
 	// broker, the key marked indeterminate, an indeterminate event.
-	o, _, _ := e.idem.begin("retry-me", req, time.Now(), func() Order { return newOrder(req) })
+	o, _, _ := e.idem.begin("retry-me", req, time.Now(), func() Order { return NewOrder(req) })
 	if err := e.pub.publish(context.Background(), e.msgs.build(o, KeyOrderCreated)); err != nil {
 		t.Fatal(err)
 	}

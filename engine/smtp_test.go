@@ -166,7 +166,7 @@ func TestSMTPSinkHungServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mail, _ := renderEmail(KeyInventoryUpdated, newOrder(OrderRequest{ProductID: 1, Quantity: 1, UserID: 7}))
+	mail, _ := renderEmail(KeyInventoryUpdated, NewOrder(OrderRequest{ProductID: 1, Quantity: 1, UserID: 7}))
 	if err := s.Send(mail); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("Send to a hung server: %v, want a deadline error", err)
 	}
