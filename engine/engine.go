@@ -1,10 +1,11 @@
-// Package engine is the order system: broker topology, the HTTP order API,
+// Package engine is the order system: broker topology, placing orders,
 // the stages of a route table (route.go; by default payment, inventory and
 // email) as goroutine pools whose workers hand each delivery to a chain of
 // middleware around the route's handler (middleware.go), the domain state
 // (catalog, stock, charges), telemetry and the order trace. It imports
-// nothing else of oms-sim's; the dashboard, the load generator and main
-// reach it through Snapshot (read) and Control (steer).
+// nothing else of oms-sim's; the HTTP API (package engine/httpapi), the
+// dashboard, the load generator and main reach it through its exported
+// methods: Snapshot (read), Control (steer), PlaceOrder.
 package engine
 
 import (
@@ -67,7 +68,6 @@ type Engine struct {
 	mgmt *mgmtPoller // nil: no management API to poll
 	api  apiCounters
 	adm  admission
-	idem *idemKeys // nil: Idempotency-Key is ignored
 }
 
 // New validates cfg and builds an engine. It does not connect.
@@ -115,9 +115,6 @@ func New(cfg Config) (*Engine, error) {
 	e.hists = newPromHists()
 	e.hists.wire(e)
 	e.adm.max.Store(int64(cfg.MaxBacklog))
-	if cfg.IdempotencyKeys > 0 {
-		e.idem = newIdemKeys(cfg.IdempotencyKeys, cfg.IdempotencyTTL)
-	}
 	return e, nil
 }
 
