@@ -15,6 +15,7 @@ import (
 
 	"oms-sim/engine"
 	"oms-sim/engine/broker/amqpbroker"
+	"oms-sim/engine/httpapi"
 	"oms-sim/engine/streamlog"
 	"oms-sim/loadgen"
 	"oms-sim/loadgen/scenario"
@@ -174,7 +175,7 @@ func startPipeline(ctx context.Context, o runOptions, sc *scenario.Scenario, log
 	if note != "" {
 		fmt.Fprintln(os.Stderr, "oms-sim: "+note)
 	}
-	srv, err := serveHTTP(o.httpAddr, eng.Handler(), log)
+	srv, err := serveHTTP(o.httpAddr, httpapi.Handler(eng), log)
 	if err != nil {
 		eng.Close()
 		return nil, exitWith(exitUsage, err)

@@ -134,13 +134,16 @@ func TestPipelineAcrossProcesses(t *testing.T) {
 		t.Fatalf("POST = %d", resp.StatusCode)
 	}
 
-	// The watcher, which runs no stage, sees the whole timeline.
+	// The watcher, which runs no stage, sees the whole timeline. The
+	// front's accepted event (logged after the broker's confirm, which no
+	// worker waits for) may reach the stream up to a batch linger after the
+	// back's confirmed: wait for the status and the whole timeline.
 	var rec engine.OrderRecord
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var ok bool
 		rec, ok = getOrder(t, watch.addr, placed.OrderID)
-		if ok && rec.Status == engine.StatusConfirmed {
+		if ok && rec.Status == engine.StatusConfirmed && len(rec.Events) >= 7 {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -65,15 +65,21 @@ func backlogText(n int64) string {
 	return fmt.Sprint(n)
 }
 
-// admit reports whether a new order may be taken now, and the backlog it
-// was judged on.
-func (e *Engine) admit() (ok bool, backlog, limit int) {
+// Admit applies admission control to a new order: it reports whether the
+// order may be taken now, and the backlog and bound it was judged on. A
+// refusal is counted as shed (Snapshot's admission.shed); the caller
+// answers it (POST /api/orders: 503 with reason backlog).
+func (e *Engine) Admit() (ok bool, backlog, limit int) {
 	limit = int(e.adm.max.Load())
 	if limit == 0 {
 		return true, 0, 0
 	}
 	backlog = e.mon.backlog()
-	return backlog <= limit, backlog, limit
+	if backlog > limit {
+		e.adm.shed.Add(1)
+		return false, backlog, limit
+	}
+	return true, backlog, limit
 }
 
 func (e *Engine) admissionStatus() AdmissionStatus {

@@ -294,7 +294,9 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (c *Config) hasRole(r string) bool {
+// HasRole reports whether this process plays role r (a stage, RoleAPI or
+// RoleNone; Config.Roles).
+func (c *Config) HasRole(r string) bool {
 	for _, x := range c.Roles {
 		if x == r {
 			return true

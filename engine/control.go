@@ -71,7 +71,7 @@ func (e *Engine) runningStage(name string) (*stage, error) {
 	if !ok {
 		return nil, fmt.Errorf("stage %q: %w", name, ErrUnknownStage)
 	}
-	if !e.cfg.hasRole(name) {
+	if !e.cfg.HasRole(name) {
 		return nil, fmt.Errorf("stage %s: %w", name, ErrStageElsewhere)
 	}
 	return s, nil

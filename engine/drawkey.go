@@ -33,9 +33,9 @@ func CheckDrawKey(k string) error {
 	return nil
 }
 
-// drawKeyOf reads a request's draw key: "" without the header, an error
+// DrawKeyOf reads a request's draw key: "" without the header, an error
 // for a malformed one.
-func drawKeyOf(r *http.Request) (string, error) {
+func DrawKeyOf(r *http.Request) (string, error) {
 	v, ok := r.Header[HeaderDrawKey]
 	if !ok {
 		return "", nil

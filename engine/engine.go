@@ -1,10 +1,11 @@
-// Package engine is the order system: broker topology, the HTTP order API,
+// Package engine is the order system: broker topology, placing orders,
 // the stages of a route table (route.go; by default payment, inventory and
 // email) as goroutine pools whose workers hand each delivery to a chain of
 // middleware around the route's handler (middleware.go), the domain state
 // (catalog, stock, charges), telemetry and the order trace. It imports
-// nothing else of oms-sim's; the dashboard, the load generator and main
-// reach it through Snapshot (read) and Control (steer).
+// nothing else of oms-sim's; the HTTP API (package engine/httpapi), the
+// dashboard, the load generator and main reach it through its exported
+// methods: Snapshot (read), Control (steer), PlaceOrder.
 package engine
 
 import (
@@ -67,7 +68,6 @@ type Engine struct {
 	mgmt *mgmtPoller // nil: no management API to poll
 	api  apiCounters
 	adm  admission
-	idem *idemKeys // nil: Idempotency-Key is ignored
 }
 
 // New validates cfg and builds an engine. It does not connect.
@@ -115,9 +115,6 @@ func New(cfg Config) (*Engine, error) {
 	e.hists = newPromHists()
 	e.hists.wire(e)
 	e.adm.max.Store(int64(cfg.MaxBacklog))
-	if cfg.IdempotencyKeys > 0 {
-		e.idem = newIdemKeys(cfg.IdempotencyKeys, cfg.IdempotencyTTL)
-	}
 	return e, nil
 }
 
@@ -185,7 +182,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	// Wait (briefly) for the sessions to connect, so the API accepts
 	// orders as soon as Start returns.
 	deadline := time.Now().Add(10 * time.Second)
-	for !(e.Connected() && (e.Ready() || !e.cfg.hasRole(RoleAPI))) && time.Now().Before(deadline) && ctx.Err() == nil {
+	for !(e.Connected() && (e.Ready() || !e.cfg.HasRole(RoleAPI))) && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(5 * time.Millisecond)
 	}
 	e.log.Info("engine started", "broker", e.cfg.Dialer.Describe(), "queue_type", e.cfg.QueueType, "roles", e.cfg.Roles)
@@ -206,7 +203,7 @@ func (e *Engine) orderedStages() []*stage {
 }
 
 // remote reports whether a stage runs in other processes only (--role).
-func (e *Engine) remote(stage string) bool { return !e.cfg.hasRole(stage) }
+func (e *Engine) remote(stage string) bool { return !e.cfg.HasRole(stage) }
 
 // Routes returns the engine's route table.
 func (e *Engine) Routes() Routes { return e.routes }
@@ -287,17 +284,17 @@ func (e *Engine) PlaceOrder(ctx context.Context, req OrderRequest) (Order, error
 	if !e.inv.known(req.ProductID) {
 		return Order{}, &FieldError{Field: "product_id", Msg: fmt.Sprintf("unknown product %d (valid: 1..%d)", req.ProductID, len(e.inv.prices))}
 	}
-	o := newOrder(req)
-	return o, e.publishOrder(ctx, o)
+	o := NewOrder(req)
+	return o, e.PublishOrder(ctx, o)
 }
 
-// newOrder gives req an id and a creation time.
-func newOrder(req OrderRequest) Order {
+// NewOrder gives req an id and a creation time (and its draw key).
+func NewOrder(req OrderRequest) Order {
 	return Order{OrderID: newOrderID(), ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID, CreatedAt: time.Now().UTC(), DrawKey: req.DrawKey}
 }
 
-// orderStatus returns an order's status from the ledger, else the store.
-func (e *Engine) orderStatus(id string) Status {
+// OrderStatus returns an order's status from the ledger, else the store.
+func (e *Engine) OrderStatus(id string) Status {
 	if st, ok := e.ledger.status(id); ok {
 		return st
 	}
@@ -307,11 +304,11 @@ func (e *Engine) orderStatus(id string) Status {
 	return StatusPending
 }
 
-// publishOrder publishes o's order.created and logs the outcome: accepted
+// PublishOrder publishes o's order.created and logs the outcome: accepted
 // once confirmed, indeterminate when the broker may have it unconfirmed.
 // Publishing the same order again is safe: the payment stage recognises
 // its message id.
-func (e *Engine) publishOrder(ctx context.Context, o Order) error {
+func (e *Engine) PublishOrder(ctx context.Context, o Order) error {
 	msg := e.msgs.build(o, KeyOrderCreated)
 	if err := e.pub.publish(ctx, msg); err != nil {
 		if errors.Is(err, ErrIndeterminate) {

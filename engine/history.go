@@ -18,9 +18,9 @@ const historyTimeout = 10 * time.Second
 // started, or forgotten past --recent-orders — from h (before Start).
 func (e *Engine) SetOrderHistory(h OrderHistory) { e.history = h }
 
-// orderFromHistory builds an order's record from the event log, as the
+// OrderFromHistory builds an order's record from the event log, as the
 // store would have from its events.
-func (e *Engine) orderFromHistory(ctx context.Context, id string) (OrderRecord, bool, error) {
+func (e *Engine) OrderFromHistory(ctx context.Context, id string) (OrderRecord, bool, error) {
 	if e.history == nil {
 		return OrderRecord{}, false, nil
 	}

@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"container/list"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -40,111 +38,4 @@ func CheckIdempotencyKey(k string) error {
 		}
 	}
 	return nil
-}
-
-// keyState is where an order placed under a key stands.
-type keyState uint8
-
-const (
-	keyInFlight      keyState = iota // a request with the key is publishing now
-	keyAccepted                      // the broker confirmed the order
-	keyIndeterminate                 // answered 503 after the broker may have had it
-	keyFailed                        // answered 503 and nothing was published
-)
-
-// keyEntry is one remembered key.
-type keyEntry struct {
-	key   string
-	req   OrderRequest
-	order Order
-	state keyState
-	at    time.Time
-	elem  *list.Element
-}
-
-// keyVerdict tells the handler what to do with a keyed request.
-type keyVerdict uint8
-
-const (
-	keyPublish  keyVerdict = iota // publish the entry's order (first time, or again)
-	keyReplay                     // accepted before: answer 200 with it
-	keyBusy                       // the same key is in flight: 409
-	keyMismatch                   // the key was used with another body: 422
-)
-
-// idemKeys remembers Idempotency-Keys, bounded by count and age, oldest
-// forgotten first.
-type idemKeys struct {
-	mu  sync.Mutex
-	m   map[string]*keyEntry
-	lru *list.List // oldest at the front
-	max int
-	ttl time.Duration
-}
-
-func newIdemKeys(max int, ttl time.Duration) *idemKeys {
-	return &idemKeys{m: map[string]*keyEntry{}, lru: list.New(), max: max, ttl: ttl}
-}
-
-// begin looks key up for req. For keyPublish it returns the order to
-// publish (a new one, made by mk, or the one a failed or indeterminate
-// attempt left) and marks the key in flight; the caller must call end.
-// prev is the key's state before (keyFailed for a new key), to hand back
-// to end if the attempt publishes nothing.
-func (k *idemKeys) begin(key string, req OrderRequest, now time.Time, mk func() Order) (o Order, v keyVerdict, prev keyState) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.expireLocked(now)
-	if e, ok := k.m[key]; ok {
-		switch {
-		case e.req != req:
-			return e.order, keyMismatch, e.state
-		case e.state == keyInFlight:
-			return e.order, keyBusy, e.state
-		case e.state == keyAccepted:
-			return e.order, keyReplay, e.state
-		}
-		// Failed or indeterminate: publish the same order again. If the
-		// broker had it after all, the payment stage knows its message
-		// id and does not charge twice.
-		prev, e.state = e.state, keyInFlight
-		return e.order, keyPublish, prev
-	}
-	e := &keyEntry{key: key, req: req, order: mk(), state: keyInFlight, at: now}
-	e.elem = k.lru.PushBack(e)
-	k.m[key] = e
-	for k.lru.Len() > k.max {
-		k.removeLocked(k.lru.Front().Value.(*keyEntry))
-	}
-	return e.order, keyPublish, keyFailed
-}
-
-// end records how publishing the key's order went.
-func (k *idemKeys) end(key string, s keyState) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if e, ok := k.m[key]; ok {
-		e.state = s
-	}
-}
-
-func (k *idemKeys) expireLocked(now time.Time) {
-	for f := k.lru.Front(); f != nil; f = k.lru.Front() {
-		e := f.Value.(*keyEntry)
-		if now.Sub(e.at) < k.ttl {
-			return
-		}
-		k.removeLocked(e)
-	}
-}
-
-func (k *idemKeys) removeLocked(e *keyEntry) {
-	k.lru.Remove(e.elem)
-	delete(k.m, e.key)
-}
-
-func (k *idemKeys) len() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return len(k.m)
 }

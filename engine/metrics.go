@@ -10,9 +10,9 @@ import (
 	"oms-sim/internal/telemetry"
 )
 
-// metricsHandler serves Prometheus metrics computed from a snapshot at
+// MetricsHandler serves Prometheus metrics computed from a snapshot at
 // scrape time, on a registry of the engine's own (no global state).
-func (e *Engine) metricsHandler() http.Handler {
+func (e *Engine) MetricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(&snapshotCollector{snapshot: e.Snapshot})

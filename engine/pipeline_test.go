@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -18,25 +16,22 @@ import (
 	"oms-sim/engine/broker/embedded"
 )
 
-// postOrder places the seed demo's exact request and returns the id.
-func postOrder(t testing.TB, srv *httptest.Server, body string) string {
+// placeOrder places an order from a JSON request body, as POST
+// /api/orders does (through PlaceOrder: the HTTP API and its tests are in
+// engine/httpapi), and returns its id.
+func placeOrder(t testing.TB, e *Engine, body string) string {
 	t.Helper()
-	resp, err := http.Post(srv.URL+"/api/orders", "application/json", strings.NewReader(body))
+	req, err := DecodeOrderRequest([]byte(body), e.KnownProduct)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var out struct {
-		OrderID string `json:"order_id"`
-		Status  string `json:"status"`
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	o, err := e.PlaceOrder(ctx, req)
+	if err != nil {
+		t.Fatalf("PlaceOrder(%s): %v", body, err)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusAccepted || out.OrderID == "" || out.Status != "pending" {
-		t.Fatalf("POST /api/orders = %d %+v, want 202 with order_id and status pending", resp.StatusCode, out)
-	}
-	return out.OrderID
+	return o.OrderID
 }
 
 const seedRequest = `{"product_id": 1, "quantity": 2, "user_id": 100}`
@@ -56,9 +51,7 @@ func TestPipelineOutcomes(t *testing.T) {
 			t.Run("confirmed", func(t *testing.T) {
 				t.Parallel()
 				e := startEngine(t, b.dial(t), nil)
-				srv := httptest.NewServer(e.Handler())
-				defer srv.Close()
-				rec := waitStatus(t, e, postOrder(t, srv, seedRequest), StatusConfirmed)
+				rec := waitStatus(t, e, placeOrder(t, e, seedRequest), StatusConfirmed)
 				got := eventTypes(rec)
 				for ev, stage := range map[string]string{EventAccepted: "api", EventPaid: StagePayment, EventStockTaken: StageInventory, EventConfirmed: StageEmail} {
 					if got[ev] != stage {
@@ -93,9 +86,7 @@ func TestPipelineOutcomes(t *testing.T) {
 				e := startEngine(t, b.dial(t), func(c *Config) {
 					c.Stages = map[string]StageConfig{StagePayment: {Workers: 1, Prefetch: 10, DeclineRate: 1}}
 				})
-				srv := httptest.NewServer(e.Handler())
-				defer srv.Close()
-				rec := waitStatus(t, e, postOrder(t, srv, seedRequest), StatusPaymentFailed)
+				rec := waitStatus(t, e, placeOrder(t, e, seedRequest), StatusPaymentFailed)
 				waitFor(t, 5*time.Second, "declined notice email", func() bool {
 					rec, _ = e.Order(rec.OrderID)
 					return eventTypes(rec)[EventEmailSent] == StageEmail
@@ -107,9 +98,7 @@ func TestPipelineOutcomes(t *testing.T) {
 			t.Run("out of stock is refunded", func(t *testing.T) {
 				t.Parallel()
 				e := startEngine(t, b.dial(t), func(c *Config) { c.Catalog = Catalog{Products: 3, Stock: 1} })
-				srv := httptest.NewServer(e.Handler())
-				defer srv.Close()
-				rec := waitStatus(t, e, postOrder(t, srv, seedRequest), StatusRefunded)
+				rec := waitStatus(t, e, placeOrder(t, e, seedRequest), StatusRefunded)
 				got := eventTypes(rec)
 				if got[EventOutOfStock] != StageInventory || got[EventRefunded] != StagePayment {
 					t.Errorf("events %v, want out_of_stock from inventory and refunded from payment", got)
@@ -157,9 +146,7 @@ func TestPipelineOutcomes(t *testing.T) {
 					c.MaxAttempts = 3
 					c.Stages = map[string]StageConfig{StageInventory: {Workers: 1, Prefetch: 10, ErrorRate: 1}}
 				})
-				srv := httptest.NewServer(e.Handler())
-				defer srv.Close()
-				rec := waitStatus(t, e, postOrder(t, srv, seedRequest), StatusDeadLettered)
+				rec := waitStatus(t, e, placeOrder(t, e, seedRequest), StatusDeadLettered)
 				retries := 0
 				for _, ev := range rec.Events {
 					if ev.Type == EventRetried {
@@ -387,9 +374,7 @@ func TestSeedConsumerContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(e.Handler())
-	defer srv.Close()
-	postOrder(t, srv, seedRequest)
+	placeOrder(t, e, seedRequest)
 	select {
 	case m := <-deliveries:
 		var body struct {

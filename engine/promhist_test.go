@@ -33,7 +33,7 @@ func TestMetricsParseWithHistograms(t *testing.T) {
 	waitFor(t, 30*time.Second, "every order ended", func() bool { return e.Counts().Open == 0 && e.Counts().Accepted == n })
 	// oms_cpu_cores appears once the first second's CPU is measured.
 	waitFor(t, 30*time.Second, "the process's CPU measured", func() bool { return e.Snapshot().ProcessCPU >= 0 })
-	srv := httptest.NewServer(e.Handler())
+	srv := httptest.NewServer(e.MetricsHandler())
 	t.Cleanup(srv.Close)
 
 	scrape := func(accept string) *http.Response {

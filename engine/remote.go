@@ -18,7 +18,7 @@ func (e *Engine) applyRemote(ev Event) {
 		return
 	}
 	s, ok := e.stages[ev.Stage]
-	if !ok || e.cfg.hasRole(ev.Stage) {
+	if !ok || e.cfg.HasRole(ev.Stage) {
 		return
 	}
 	st := &s.stats

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -24,11 +23,9 @@ func TestRemoteStageFigures(t *testing.T) {
 			watch := startEngineOn(t, d, log, func(c *Config) {
 				c.Namespace, c.Process, c.Roles = ns, "watcher", []string{RoleNone}
 			})
-			srv := httptest.NewServer(work.Handler())
-			defer srv.Close()
 			const n = 5
 			for range n {
-				waitStatus(t, work, postOrder(t, srv, seedRequest), StatusConfirmed)
+				waitStatus(t, work, placeOrder(t, work, seedRequest), StatusConfirmed)
 			}
 			waitFor(t, 5*time.Second, "the watcher's figures", func() bool {
 				s := watch.Snapshot()

@@ -16,13 +16,13 @@ import (
 func (e *Engine) startSessions(ctx context.Context) {
 	var stages []*stage
 	for _, name := range e.stageNames {
-		if e.cfg.hasRole(name) {
+		if e.cfg.HasRole(name) {
 			stages = append(stages, e.stages[name])
 		}
 	}
 	if e.cfg.Connections == ConnShared {
 		var parts []session
-		if e.cfg.hasRole(RoleAPI) {
+		if e.cfg.HasRole(RoleAPI) {
 			parts = append(parts, e.pub.session)
 		}
 		for _, s := range stages {
@@ -31,7 +31,7 @@ func (e *Engine) startSessions(ctx context.Context) {
 		e.goSupervise(ctx, &e.wg, "shared", together(append(parts, e.mon.session)...))
 		return
 	}
-	if e.cfg.hasRole(RoleAPI) {
+	if e.cfg.HasRole(RoleAPI) {
 		e.goSupervise(ctx, &e.wg, "api", e.pub.session)
 	}
 	for _, s := range stages {

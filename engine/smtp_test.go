@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -135,9 +134,7 @@ func TestSMTPSinkDelivers(t *testing.T) {
 	b := embedded.New()
 	t.Cleanup(func() { b.Close() })
 	e := startEngine(t, b, func(c *Config) { c.EmailSink = "smtp://" + ln.Addr().String() })
-	srv := httptest.NewServer(e.Handler())
-	t.Cleanup(srv.Close)
-	id := postOrder(t, srv, seedRequest)
+	id := placeOrder(t, e, seedRequest)
 	waitStatus(t, e, id, StatusConfirmed)
 	msgs := box.received()
 	if len(msgs) != 1 {
@@ -166,7 +163,7 @@ func TestSMTPSinkHungServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mail, _ := renderEmail(KeyInventoryUpdated, newOrder(OrderRequest{ProductID: 1, Quantity: 1, UserID: 7}))
+	mail, _ := renderEmail(KeyInventoryUpdated, NewOrder(OrderRequest{ProductID: 1, Quantity: 1, UserID: 7}))
 	if err := s.Send(mail); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("Send to a hung server: %v, want a deadline error", err)
 	}
@@ -178,9 +175,7 @@ func TestSMTPSinkHungServer(t *testing.T) {
 		c.MaxAttempts = 50 // keep retrying while the server hangs
 		c.RetryDelays = []time.Duration{50 * time.Millisecond}
 	})
-	srv := httptest.NewServer(e.Handler())
-	t.Cleanup(srv.Close)
-	id := postOrder(t, srv, seedRequest)
+	id := placeOrder(t, e, seedRequest)
 	waitFor(t, 30*time.Second, "the email to be retried", func() bool {
 		rec, ok := e.Order(id)
 		if !ok {

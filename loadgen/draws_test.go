@@ -14,6 +14,7 @@ import (
 	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/broker/embedded"
+	"oms-sim/engine/httpapi"
 	"oms-sim/internal/brokertest"
 	"oms-sim/loadgen/scenario"
 )
@@ -170,7 +171,7 @@ phases: [{duration: 1500ms, rate: 100/s}]
 					})
 					var driver Driver = PublishDriver{P: e}
 					if drv == DriverHTTP {
-						driver = httpDriverFor(t, e.Handler())
+						driver = httpDriverFor(t, httpapi.Handler(e))
 					}
 					rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: driver})
 					if rep.Audit.Lost != 0 || rep.Sent != 150 {

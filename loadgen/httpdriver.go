@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"oms-sim/engine"
+	"oms-sim/engine/httpapi"
 )
 
 // HTTPDriver POSTs the seed demo's JSON to an order API: the in-process
@@ -72,7 +73,7 @@ var (
 // RefusedError is a non-2xx answer from the order API.
 type RefusedError struct {
 	Status  int    // HTTP status code
-	Reason  string // the body's reason (engine.ReasonBacklog, …), if any
+	Reason  string // the body's reason (httpapi.ReasonBacklog, …), if any
 	OrderID string // for reason indeterminate: the order that may run
 	Message string // the body's error text, or the body itself
 	// RetryAfter is the Retry-After header's wait; HasRetryAfter says
@@ -104,13 +105,13 @@ func (e *RefusedError) Unwrap() []error {
 // class maps the status and reason to a sentinel, or nil.
 func (e *RefusedError) class() error {
 	switch {
-	case e.Status == http.StatusServiceUnavailable && e.Reason == engine.ReasonBacklog:
+	case e.Status == http.StatusServiceUnavailable && e.Reason == httpapi.ReasonBacklog:
 		return ErrShed
-	case e.Status == http.StatusServiceUnavailable && e.Reason == engine.ReasonIndeterminate:
+	case e.Status == http.StatusServiceUnavailable && e.Reason == httpapi.ReasonIndeterminate:
 		return ErrIndeterminate
-	case e.Status == http.StatusConflict && e.Reason == engine.ReasonKeyInUse:
+	case e.Status == http.StatusConflict && e.Reason == httpapi.ReasonKeyInUse:
 		return ErrKeyInUse
-	case e.Status == http.StatusUnprocessableEntity && e.Reason == engine.ReasonKeyMismatch:
+	case e.Status == http.StatusUnprocessableEntity && e.Reason == httpapi.ReasonKeyMismatch:
 		return ErrKeyMismatch
 	}
 	return nil

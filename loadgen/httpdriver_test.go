@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"oms-sim/engine"
+	"oms-sim/engine/httpapi"
 )
 
 // answer is one scripted answer of a fake order API.
@@ -47,20 +48,20 @@ func TestHTTPDriverClassifiesAnswers(t *testing.T) {
 		{name: "200 replayed", a: answer{200, `{"order_id": "o-2", "status": "paid"}`, ""}, id: "o-2"},
 		{name: "202 without id (seed API)", a: answer{202, `{"message": "ok"}`, ""}, id: ""},
 		{name: "503 backlog", a: answer{503, `{"error": "queues full", "reason": "backlog", "backlog": 12, "max_backlog": 10}`, "1"},
-			is: []error{ErrShed, ErrRefused}, isNot: []error{ErrIndeterminate}, retry: true, wait: time.Second, reason: engine.ReasonBacklog},
+			is: []error{ErrShed, ErrRefused}, isNot: []error{ErrIndeterminate}, retry: true, wait: time.Second, reason: httpapi.ReasonBacklog},
 		{name: "503 indeterminate", a: answer{503, `{"error": "no confirm", "reason": "indeterminate", "order_id": "o-3"}`, "1"},
 			is: []error{ErrIndeterminate, engine.ErrUnavailable, ErrRefused}, isNot: []error{ErrShed}, retry: true, wait: time.Second,
-			reason: engine.ReasonIndeterminate, refusedID: "o-3"},
+			reason: httpapi.ReasonIndeterminate, refusedID: "o-3"},
 		{name: "503 unavailable, long Retry-After", a: answer{503, `{"error": "broker away", "reason": "unavailable"}`, "120"},
-			is: []error{ErrRefused}, isNot: []error{ErrShed, ErrIndeterminate}, retry: true, wait: maxRetryWait, reason: engine.ReasonUnavailable},
+			is: []error{ErrRefused}, isNot: []error{ErrShed, ErrIndeterminate}, retry: true, wait: maxRetryWait, reason: httpapi.ReasonUnavailable},
 		{name: "503 from a proxy, no header", a: answer{503, `Service Unavailable`, ""},
 			is: []error{ErrRefused}, isNot: []error{ErrShed}, retry: true, wait: 100 * time.Millisecond},
 		{name: "409 key in use", a: answer{409, `{"error": "in progress", "reason": "idempotency_key_in_use"}`, ""},
-			is: []error{ErrKeyInUse, ErrRefused}, retry: true, wait: 100 * time.Millisecond, reason: engine.ReasonKeyInUse},
+			is: []error{ErrKeyInUse, ErrRefused}, retry: true, wait: 100 * time.Millisecond, reason: httpapi.ReasonKeyInUse},
 		{name: "409 something else", a: answer{409, `{"error": "stage not here"}`, ""},
 			is: []error{ErrRefused}, isNot: []error{ErrKeyInUse}},
 		{name: "422 key mismatch", a: answer{422, `{"error": "other body", "reason": "idempotency_key_mismatch"}`, ""},
-			is: []error{ErrKeyMismatch, ErrRefused}, reason: engine.ReasonKeyMismatch},
+			is: []error{ErrKeyMismatch, ErrRefused}, reason: httpapi.ReasonKeyMismatch},
 		{name: "400 bad field", a: answer{400, `{"error": "unknown product", "field": "product_id"}`, ""},
 			is: []error{ErrRefused}, isNot: []error{ErrShed, ErrKeyMismatch}},
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"oms-sim/engine"
+	"oms-sim/engine/httpapi"
 )
 
 // The tests in this file start engines of their own and run one after
@@ -339,7 +340,7 @@ thresholds:
   - {metric: duplicated_orders, max: 0}
 `)
 	e := startEngineWith(t, sc, func(c *engine.Config) { c.IdempotencyKeys = 10_000 })
-	rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: httpDriverFor(t, e.Handler())})
+	rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: httpDriverFor(t, httpapi.Handler(e))})
 	snap := e.Snapshot()
 	a := rep.Audit
 	if snap.API.Shed == 0 || rep.Retries == 0 {

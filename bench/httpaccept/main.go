@@ -29,6 +29,7 @@ import (
 	"oms-sim/bench/internal/benchkit"
 	"oms-sim/engine"
 	"oms-sim/engine/broker/amqpbroker"
+	"oms-sim/engine/httpapi"
 )
 
 type result struct {
@@ -93,7 +94,7 @@ func main() {
 	must(e.Start(ctx), "engine start")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(err, "listen")
-	srv := &http.Server{Handler: e.Handler()}
+	srv := &http.Server{Handler: httpapi.Handler(e)}
 	go func() { _ = srv.Serve(ln) }()
 	target := "http://" + ln.Addr().String() + "/api/orders"
 

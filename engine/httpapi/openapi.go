@@ -1,4 +1,4 @@
-package engine
+package httpapi
 
 import (
 	_ "embed"

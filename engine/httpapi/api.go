@@ -1,4 +1,10 @@
-package engine
+// Package httpapi is the HTTP API of an engine (DESIGN.md §9): orders
+// (POST /api/orders with Idempotency-Key, GET /api/orders[/{id}]),
+// stages and their knobs, inventory and restock (both behind the admin
+// token when one is set), the snapshot, health and readiness, Prometheus
+// metrics and the OpenAPI document, with JSON errors for everything else.
+// It uses the engine's exported methods only.
+package httpapi
 
 import (
 	"bytes"
@@ -7,26 +13,48 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
-)
 
-// apiCounters count the API's answers for snapshots and metrics.
-type apiCounters struct {
-	accepted, rejected, unavailable, indeterminate, unauthorized atomic.Int64
-}
+	"oms-sim/engine"
+)
 
 // publishTimeout bounds how long POST /api/orders waits for the broker's
 // confirm before answering 503.
 const publishTimeout = 5 * time.Second
 
-// Handler returns the HTTP API: orders, stages, inventory, health,
-// Prometheus metrics and the OpenAPI description.
-func (e *Engine) Handler() http.Handler {
+// server is the HTTP API of one engine. It uses the engine's exported
+// methods only (embedded, so the handlers read as the engine's own) and
+// owns the Idempotency-Key memory.
+type server struct {
+	*engine.Engine
+	cfg  engine.Config
+	log  *slog.Logger
+	idem *idemKeys // nil: Idempotency-Key is ignored
+}
+
+// Handler returns the HTTP API of e: orders, stages, inventory, health,
+// Prometheus metrics and the OpenAPI description. Build it once per
+// engine: it holds the Idempotency-Keys it has seen.
+func Handler(e *engine.Engine) http.Handler {
+	return newServer(e).routes()
+}
+
+func newServer(eng *engine.Engine) *server {
+	e := &server{Engine: eng, cfg: eng.Config()}
+	e.log = e.cfg.Logger
+	if e.cfg.IdempotencyKeys > 0 {
+		e.idem = newIdemKeys(e.cfg.IdempotencyKeys, e.cfg.IdempotencyTTL)
+	}
+	return e
+}
+
+// routes is the route table of the API.
+func (e *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/orders", e.handlePlaceOrder)
 	mux.HandleFunc("GET /api/orders", e.handleListOrders)
@@ -42,7 +70,7 @@ func (e *Engine) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", e.handleReady)
-	mux.Handle("GET /metrics", e.metricsHandler())
+	mux.Handle("GET /metrics", e.MetricsHandler())
 	return jsonFallback(mux)
 }
 
@@ -139,11 +167,11 @@ func readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 		writeError(w, http.StatusUnsupportedMediaType, "", "Content-Type must be application/json, got %s", ct)
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, engine.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, "", "body exceeds %d bytes", MaxBodyBytes)
+			writeError(w, http.StatusRequestEntityTooLarge, "", "body exceeds %d bytes", engine.MaxBodyBytes)
 			return nil, false
 		}
 		writeError(w, http.StatusBadRequest, "", "reading body: %v", err)
@@ -152,19 +180,19 @@ func readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	return body, true
 }
 
-func (e *Engine) handlePlaceOrder(w http.ResponseWriter, r *http.Request) {
+func (e *server) handlePlaceOrder(w http.ResponseWriter, r *http.Request) {
 	body, ok := readJSONBody(w, r)
 	if !ok {
-		e.api.rejected.Add(1)
+		e.CountAPI(engine.APIRejected)
 		return
 	}
-	req, err := DecodeOrderRequest(body, e.inv.known)
+	req, err := engine.DecodeOrderRequest(body, e.KnownProduct)
 	if err != nil {
-		e.api.rejected.Add(1)
-		var fe *FieldError
+		e.CountAPI(engine.APIRejected)
+		var fe *engine.FieldError
 		if errors.As(err, &fe) {
 			if fe.Field == "product_id" && strings.HasPrefix(fe.Msg, "unknown product") {
-				fe.Msg += fmt.Sprintf(" (valid: 1..%d)", len(e.inv.prices))
+				fe.Msg += fmt.Sprintf(" (valid: 1..%d)", e.cfg.Catalog.Products)
 			}
 			writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Msg, Field: fe.Field})
 			return
@@ -172,13 +200,13 @@ func (e *Engine) handlePlaceOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "", "%v", err)
 		return
 	}
-	if req.DrawKey, err = drawKeyOf(r); err != nil {
-		e.api.rejected.Add(1)
-		writeError(w, http.StatusBadRequest, HeaderDrawKey, "%v", err)
+	if req.DrawKey, err = engine.DrawKeyOf(r); err != nil {
+		e.CountAPI(engine.APIRejected)
+		writeError(w, http.StatusBadRequest, engine.HeaderDrawKey, "%v", err)
 		return
 	}
-	if _, keyed := r.Header[HeaderIdempotencyKey]; keyed && e.idem != nil {
-		e.placeKeyed(w, r, r.Header.Get(HeaderIdempotencyKey), req)
+	if _, keyed := r.Header[engine.HeaderIdempotencyKey]; keyed && e.idem != nil {
+		e.placeKeyed(w, r, r.Header.Get(engine.HeaderIdempotencyKey), req)
 		return
 	}
 	if !e.admitOrShed(w) {
@@ -188,26 +216,25 @@ func (e *Engine) handlePlaceOrder(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	o, err := e.PlaceOrder(ctx, req)
 	if err != nil {
-		var fe *FieldError
+		var fe *engine.FieldError
 		if errors.As(err, &fe) {
-			e.api.rejected.Add(1)
+			e.CountAPI(engine.APIRejected)
 			writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Msg, Field: fe.Field})
 			return
 		}
 		e.writeUnavailable(w, o.OrderID, err)
 		return
 	}
-	e.writeAccepted(w, http.StatusAccepted, o, StatusPending)
+	e.writeAccepted(w, http.StatusAccepted, o, engine.StatusPending)
 }
 
 // admitOrShed applies admission control; when the backlog is above the
 // bound it answers 503 itself and returns false.
-func (e *Engine) admitOrShed(w http.ResponseWriter) bool {
-	ok, backlog, limit := e.admit()
+func (e *server) admitOrShed(w http.ResponseWriter) bool {
+	ok, backlog, limit := e.Admit() // counts the shed order
 	if ok {
 		return true
 	}
-	e.adm.shed.Add(1)
 	w.Header().Set("Retry-After", "1")
 	writeJSON(w, http.StatusServiceUnavailable, apiError{
 		Error:  fmt.Sprintf("order not accepted: the pipeline's queues hold %d ready messages, above --max-backlog %d; retry later", backlog, limit),
@@ -221,32 +248,32 @@ func (e *Engine) admitOrShed(w http.ResponseWriter) bool {
 // with its status now); a retry after a 503 publishes the same order
 // again; the key with another body is refused (422), and while a request
 // with it is publishing, so is a second one (409).
-func (e *Engine) placeKeyed(w http.ResponseWriter, r *http.Request, key string, req OrderRequest) {
-	if err := CheckIdempotencyKey(key); err != nil {
-		e.api.rejected.Add(1)
-		writeError(w, http.StatusBadRequest, HeaderIdempotencyKey, "%v", err)
+func (e *server) placeKeyed(w http.ResponseWriter, r *http.Request, key string, req engine.OrderRequest) {
+	if err := engine.CheckIdempotencyKey(key); err != nil {
+		e.CountAPI(engine.APIRejected)
+		writeError(w, http.StatusBadRequest, engine.HeaderIdempotencyKey, "%v", err)
 		return
 	}
-	o, verdict, prev := e.idem.begin(key, req, time.Now(), func() Order { return newOrder(req) })
+	o, verdict, prev := e.idem.begin(key, req, time.Now(), func() engine.Order { return engine.NewOrder(req) })
 	switch verdict {
 	case keyMismatch:
-		e.api.rejected.Add(1)
+		e.CountAPI(engine.APIRejected)
 		writeJSON(w, http.StatusUnprocessableEntity, apiError{
-			Error: fmt.Sprintf("%s %q was used for order %s with another body (product_id %d, quantity %d, user_id %d): use a new key for a new order", HeaderIdempotencyKey, key, o.OrderID, o.ProductID, o.Quantity, o.UserID),
-			Field: HeaderIdempotencyKey, Reason: ReasonKeyMismatch, OrderID: o.OrderID,
+			Error: fmt.Sprintf("%s %q was used for order %s with another body (product_id %d, quantity %d, user_id %d): use a new key for a new order", engine.HeaderIdempotencyKey, key, o.OrderID, o.ProductID, o.Quantity, o.UserID),
+			Field: engine.HeaderIdempotencyKey, Reason: ReasonKeyMismatch, OrderID: o.OrderID,
 		})
 		return
 	case keyBusy:
-		e.api.rejected.Add(1)
+		e.CountAPI(engine.APIRejected)
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusConflict, apiError{
-			Error: fmt.Sprintf("a request with %s %q is being handled now; retry when it has been answered", HeaderIdempotencyKey, key),
-			Field: HeaderIdempotencyKey, Reason: ReasonKeyInUse, OrderID: o.OrderID,
+			Error: fmt.Sprintf("a request with %s %q is being handled now; retry when it has been answered", engine.HeaderIdempotencyKey, key),
+			Field: engine.HeaderIdempotencyKey, Reason: ReasonKeyInUse, OrderID: o.OrderID,
 		})
 		return
 	case keyReplay:
 		w.Header().Set("Idempotent-Replayed", "true")
-		e.writeAccepted(w, http.StatusOK, o, e.orderStatus(o.OrderID))
+		e.writeAccepted(w, http.StatusOK, o, e.OrderStatus(o.OrderID))
 		return
 	}
 	if !e.admitOrShed(w) {
@@ -255,9 +282,9 @@ func (e *Engine) placeKeyed(w http.ResponseWriter, r *http.Request, key string, 
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), publishTimeout)
 	defer cancel()
-	if err := e.publishOrder(ctx, o); err != nil {
+	if err := e.PublishOrder(ctx, o); err != nil {
 		next := keyFailed
-		if errors.Is(err, ErrIndeterminate) || prev == keyIndeterminate {
+		if errors.Is(err, engine.ErrIndeterminate) || prev == keyIndeterminate {
 			next = keyIndeterminate // the broker may have it from this or an earlier try
 		}
 		e.idem.end(key, next)
@@ -265,15 +292,15 @@ func (e *Engine) placeKeyed(w http.ResponseWriter, r *http.Request, key string, 
 		return
 	}
 	e.idem.end(key, keyAccepted)
-	e.writeAccepted(w, http.StatusAccepted, o, StatusPending)
+	e.writeAccepted(w, http.StatusAccepted, o, engine.StatusPending)
 }
 
 // writeUnavailable answers 503 for an order the broker did not confirm.
-func (e *Engine) writeUnavailable(w http.ResponseWriter, orderID string, err error) {
-	e.api.unavailable.Add(1)
+func (e *server) writeUnavailable(w http.ResponseWriter, orderID string, err error) {
+	e.CountAPI(engine.APIUnavailable)
 	body := apiError{Error: fmt.Sprintf("order not accepted: %v; retry later", err), Reason: ReasonUnavailable}
-	if errors.Is(err, ErrIndeterminate) {
-		e.api.indeterminate.Add(1)
+	if errors.Is(err, engine.ErrIndeterminate) {
+		e.CountAPI(engine.APIIndeterminate)
 		body.Reason, body.OrderID = ReasonIndeterminate, orderID
 		body.Error = fmt.Sprintf("order %s not confirmed: %v; it may still run — retry with the same Idempotency-Key to make sure it runs once", orderID, err)
 	}
@@ -283,9 +310,9 @@ func (e *Engine) writeUnavailable(w http.ResponseWriter, orderID string, err err
 
 // writeAccepted answers with an order: 202 when it was just accepted, 200
 // when a retry found it already accepted.
-func (e *Engine) writeAccepted(w http.ResponseWriter, code int, o Order, st Status) {
+func (e *server) writeAccepted(w http.ResponseWriter, code int, o engine.Order, st engine.Status) {
 	if code == http.StatusAccepted {
-		e.api.accepted.Add(1)
+		e.CountAPI(engine.APIAccepted)
 	}
 	w.Header().Set("Location", "/api/orders/"+o.OrderID)
 	writeJSON(w, code, map[string]any{
@@ -299,18 +326,18 @@ func (e *Engine) writeAccepted(w http.ResponseWriter, code int, o Order, st Stat
 	})
 }
 
-func (e *Engine) handleGetOrder(w http.ResponseWriter, r *http.Request) {
+func (e *server) handleGetOrder(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	rec, ok := e.store.get(id)
+	rec, ok := e.Order(id)
 	if !ok {
 		var err error
-		if rec, ok, err = e.orderFromHistory(r.Context(), id); err != nil {
+		if rec, ok, err = e.OrderFromHistory(r.Context(), id); err != nil {
 			e.log.Warn("order from the event log", "order_id", id, "err", err)
 		}
 	}
 	if !ok {
 		also := ""
-		if e.history != nil {
+		if e.HasOrderHistory() {
 			also = "; the event stream was searched around the id's time"
 		}
 		writeError(w, http.StatusNotFound, "id", "order %q not found (the store keeps the last %d orders%s)", id, e.cfg.RecentOrders, also)
@@ -319,11 +346,11 @@ func (e *Engine) handleGetOrder(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rec)
 }
 
-func (e *Engine) handleListOrders(w http.ResponseWriter, r *http.Request) {
-	q := OrderQuery{Limit: 50}
+func (e *server) handleListOrders(w http.ResponseWriter, r *http.Request) {
+	q := engine.OrderQuery{Limit: 50}
 	if s := r.URL.Query().Get("status"); s != "" {
 		for _, part := range strings.Split(s, ",") {
-			st := Status(strings.TrimSpace(part))
+			st := engine.Status(strings.TrimSpace(part))
 			if !validStatusFilter(st) {
 				writeError(w, http.StatusBadRequest, "status", "unknown status %q: valid are %s, failed, open", st, joinStatuses())
 				return
@@ -347,18 +374,18 @@ func (e *Engine) handleListOrders(w http.ResponseWriter, r *http.Request) {
 		}
 		*p.dst = n
 	}
-	orders, total := e.store.list(q)
+	orders, total := e.Orders(q)
 	if orders == nil {
-		orders = []OrderRecord{}
+		orders = []engine.OrderRecord{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"orders": orders, "total": total})
 }
 
-func validStatusFilter(s Status) bool {
+func validStatusFilter(s engine.Status) bool {
 	if s == "failed" || s == "open" {
 		return true
 	}
-	for _, v := range Statuses {
+	for _, v := range engine.Statuses {
 		if v == s {
 			return true
 		}
@@ -368,17 +395,17 @@ func validStatusFilter(s Status) bool {
 
 func joinStatuses() string {
 	var b []string
-	for _, s := range Statuses {
+	for _, s := range engine.Statuses {
 		b = append(b, string(s))
 	}
 	return strings.Join(b, ", ")
 }
 
-func (e *Engine) handleListStages(w http.ResponseWriter, r *http.Request) {
+func (e *server) handleListStages(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, e.Snapshot().Stages)
 }
 
-func (e *Engine) handleGetStage(w http.ResponseWriter, r *http.Request) {
+func (e *server) handleGetStage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	for _, s := range e.Snapshot().Stages {
 		if s.Name == name {
@@ -386,19 +413,19 @@ func (e *Engine) handleGetStage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeError(w, http.StatusNotFound, "name", "stage %q not found: valid are %s", name, strings.Join(e.stageNames, ", "))
+	writeError(w, http.StatusNotFound, "name", "stage %q not found: valid are %s", name, strings.Join(e.StageNames(), ", "))
 }
 
 // stagePatchBody is PATCH /api/stages/{name}: the knobs plus paused.
 type stagePatchBody struct {
-	StagePatch
+	engine.StagePatch
 	Paused *bool `json:"paused,omitempty"`
 }
 
-func (e *Engine) handlePatchStage(w http.ResponseWriter, r *http.Request) {
+func (e *server) handlePatchStage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if _, err := e.runningStage(name); errors.Is(err, ErrUnknownStage) {
-		writeError(w, http.StatusNotFound, "name", "stage %q not found: valid are %s", name, strings.Join(e.stageNames, ", "))
+	if err := e.CheckStage(name); errors.Is(err, engine.ErrUnknownStage) {
+		writeError(w, http.StatusNotFound, "name", "stage %q not found: valid are %s", name, strings.Join(e.StageNames(), ", "))
 		return
 	} else if err != nil {
 		writeError(w, http.StatusConflict, "name", "%v", err)
@@ -434,11 +461,11 @@ func (e *Engine) handlePatchStage(w http.ResponseWriter, r *http.Request) {
 	e.handleGetStage(w, r)
 }
 
-func (e *Engine) handleInventory(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, e.inv.list())
+func (e *server) handleInventory(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, e.Inventory())
 }
 
-func (e *Engine) handleRestock(w http.ResponseWriter, r *http.Request) {
+func (e *server) handleRestock(w http.ResponseWriter, r *http.Request) {
 	body, ok := readJSONBody(w, r)
 	if !ok {
 		return
@@ -457,17 +484,17 @@ func (e *Engine) handleRestock(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "", "%v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.inv.list())
+	writeJSON(w, http.StatusOK, e.Inventory())
 }
 
-func (e *Engine) handleSnapshot(w http.ResponseWriter, r *http.Request) {
+func (e *server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, e.Snapshot())
 }
 
-func (e *Engine) handleReady(w http.ResponseWriter, r *http.Request) {
+func (e *server) handleReady(w http.ResponseWriter, r *http.Request) {
 	status := map[string]any{"broker": e.cfg.Dialer.Describe(), "connected": e.Connected(), "accepting_orders": e.Ready()}
 	ready := e.Connected()
-	if e.cfg.hasRole(RoleAPI) {
+	if e.cfg.HasRole(engine.RoleAPI) {
 		ready = e.Ready()
 	}
 	if !ready {

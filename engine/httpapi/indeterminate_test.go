@@ -1,4 +1,4 @@
-package engine
+package httpapi
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"oms-sim/engine"
 	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/internal/brokertest"
 )
@@ -25,14 +26,14 @@ func TestIndeterminateRecoveredThenRetriedOnce(t *testing.T) {
 	t.Parallel()
 	direct := rabbitDialer(t)
 	proxy, viaProxy := brokertest.Proxy(t)
-	ns, log := testNamespace(t), NewMemoryLog()
-	front := startEngineOn(t, amqpbroker.New(viaProxy), log, func(c *Config) {
-		c.Namespace, c.Process, c.Roles, c.IdempotencyKeys = ns, ns+"-front", []string{RoleAPI}, 100
+	ns, log := testNamespace(t), engine.NewMemoryLog()
+	front := startEngineOn(t, amqpbroker.New(viaProxy), log, func(c *engine.Config) {
+		c.Namespace, c.Process, c.Roles, c.IdempotencyKeys = ns, ns+"-front", []string{engine.RoleAPI}, 100
 	})
-	back := startEngineOn(t, direct, log, func(c *Config) {
-		c.Namespace, c.Process, c.Roles = ns, ns+"-back", []string{StagePayment, StageInventory, StageEmail}
+	back := startEngineOn(t, direct, log, func(c *engine.Config) {
+		c.Namespace, c.Process, c.Roles = ns, ns+"-back", []string{engine.StagePayment, engine.StageInventory, engine.StageEmail}
 	})
-	srv := httptest.NewServer(front.Handler())
+	srv := httptest.NewServer(Handler(front))
 	defer srv.Close()
 	const body = `{"product_id":2,"quantity":1,"user_id":5}`
 
@@ -67,16 +68,16 @@ func TestIndeterminateRecoveredThenRetriedOnce(t *testing.T) {
 		return back.Snapshot().Stages[0].Redelivered >= 1
 	})
 	time.Sleep(300 * time.Millisecond) // any (wrong) second outcome would arrive now
-	if c := front.Counts(); c != (OrderCounts{Accepted: 1, Confirmed: 1}) {
+	if c := front.Counts(); c != (engine.OrderCounts{Accepted: 1, Confirmed: 1}) {
 		t.Errorf("after the retry: %+v, want one accepted order, confirmed once", c)
 	}
 	rec, _ := front.Order(id)
 	var paid, confirmed int
 	for _, ev := range rec.Events {
 		switch ev.Type {
-		case EventPaid:
+		case engine.EventPaid:
 			paid++
-		case EventConfirmed:
+		case engine.EventConfirmed:
 			confirmed++
 		}
 	}

@@ -1,4 +1,4 @@
-package engine
+package httpapi
 
 import (
 	"context"
@@ -10,14 +10,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"oms-sim/engine"
+	"oms-sim/engine/broker"
 )
 
 func TestIdemKeysBounds(t *testing.T) {
 	t0 := time.Now()
 	k := newIdemKeys(3, time.Minute)
-	req := OrderRequest{ProductID: 1, Quantity: 1, UserID: 1}
+	req := engine.OrderRequest{ProductID: 1, Quantity: 1, UserID: 1}
 	n := 0
-	mk := func() Order { n++; return Order{OrderID: fmt.Sprint("o", n)} }
+	mk := func() engine.Order { n++; return engine.Order{OrderID: fmt.Sprint("o", n)} }
 	for i := 0; i < 5; i++ {
 		key := fmt.Sprint("k", i)
 		if _, v, _ := k.begin(key, req, t0, mk); v != keyPublish {
@@ -41,10 +44,10 @@ func TestIdemKeysBounds(t *testing.T) {
 
 func TestIdemKeysStates(t *testing.T) {
 	t0 := time.Now()
-	req := OrderRequest{ProductID: 2, Quantity: 3, UserID: 4}
-	other := OrderRequest{ProductID: 2, Quantity: 1, UserID: 4}
+	req := engine.OrderRequest{ProductID: 2, Quantity: 3, UserID: 4}
+	other := engine.OrderRequest{ProductID: 2, Quantity: 1, UserID: 4}
 	k := newIdemKeys(10, time.Hour)
-	mk := func() Order { return newOrder(req) }
+	mk := func() engine.Order { return engine.NewOrder(req) }
 	first, v, prev := k.begin("a", req, t0, mk)
 	if v != keyPublish || prev != keyFailed {
 		t.Fatalf("first: verdict %d prev %d", v, prev)
@@ -78,29 +81,29 @@ func FuzzIdempotencyKey(f *testing.F) {
 	f.Add(strings.Repeat("x", 300), []byte(`{"product_id":1,"quantity":2,"user_id":3}`), []byte(`null`))
 	known := func(id int) bool { return id >= 1 && id <= 50 }
 	f.Fuzz(func(t *testing.T, key string, body1, body2 []byte) {
-		err := CheckIdempotencyKey(key)
+		err := engine.CheckIdempotencyKey(key)
 		if err != nil {
-			if !strings.Contains(err.Error(), HeaderIdempotencyKey) {
+			if !strings.Contains(err.Error(), engine.HeaderIdempotencyKey) {
 				t.Fatalf("refusal does not name the header: %v", err)
 			}
 			return
 		}
-		if key == "" || len(key) > MaxIdempotencyKeyLen {
+		if key == "" || len(key) > engine.MaxIdempotencyKeyLen {
 			t.Fatalf("key of %d bytes passed the check", len(key))
 		}
-		r1, err1 := DecodeOrderRequest(body1, known)
-		r2, err2 := DecodeOrderRequest(body2, known)
+		r1, err1 := engine.DecodeOrderRequest(body1, known)
+		r2, err2 := engine.DecodeOrderRequest(body2, known)
 		if err1 != nil || err2 != nil {
 			return // answered 400 before the key is looked at
 		}
 		k := newIdemKeys(4, time.Hour)
 		now := time.Now()
-		o1, v, _ := k.begin(key, r1, now, func() Order { return newOrder(r1) })
+		o1, v, _ := k.begin(key, r1, now, func() engine.Order { return engine.NewOrder(r1) })
 		if v != keyPublish {
 			t.Fatalf("new key: verdict %d", v)
 		}
 		k.end(key, keyAccepted)
-		o2, v, _ := k.begin(key, r2, now, func() Order { return newOrder(r2) })
+		o2, v, _ := k.begin(key, r2, now, func() engine.Order { return engine.NewOrder(r2) })
 		switch {
 		case r1 == r2 && (v != keyReplay || o2 != o1):
 			t.Fatalf("same body: verdict %d, order %v want %v", v, o2, o1)
@@ -115,7 +118,7 @@ func keyedPost(t *testing.T, srv *httptest.Server, key, body string) (int, http.
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/orders", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderIdempotencyKey, key)
+	req.Header.Set(engine.HeaderIdempotencyKey, key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -134,8 +137,9 @@ func keyedPost(t *testing.T, srv *httptest.Server, key, body string) (int, http.
 // handled 409, a malformed key 400; only one order is placed.
 func TestIdempotencyKeyOnRabbitMQ(t *testing.T) {
 	t.Parallel()
-	e := startEngine(t, rabbitDialer(t), func(c *Config) { c.IdempotencyKeys = 100 })
-	srv := httptest.NewServer(e.Handler())
+	e := startEngine(t, rabbitDialer(t), func(c *engine.Config) { c.IdempotencyKeys = 100 })
+	api := newServer(e)
+	srv := httptest.NewServer(api.routes())
 	defer srv.Close()
 	const body = `{"product_id":3,"quantity":2,"user_id":7}`
 
@@ -144,24 +148,24 @@ func TestIdempotencyKeyOnRabbitMQ(t *testing.T) {
 		t.Fatalf("first POST: %d %v", code, first)
 	}
 	id := first["order_id"].(string)
-	waitStatus(t, e, id, StatusConfirmed)
+	waitStatus(t, e, id, engine.StatusConfirmed)
 	code, h, again := keyedPost(t, srv, "key-1", body)
-	if code != http.StatusOK || again["order_id"] != id || again["status"] != string(StatusConfirmed) || h.Get("Idempotent-Replayed") != "true" {
+	if code != http.StatusOK || again["order_id"] != id || again["status"] != string(engine.StatusConfirmed) || h.Get("Idempotent-Replayed") != "true" {
 		t.Errorf("replay: %d %v (Idempotent-Replayed %q), want 200 with order %s confirmed", code, again, h.Get("Idempotent-Replayed"), id)
 	}
 	code, _, mismatch := keyedPost(t, srv, "key-1", `{"product_id":3,"quantity":1,"user_id":7}`)
-	if code != http.StatusUnprocessableEntity || mismatch["reason"] != ReasonKeyMismatch || mismatch["field"] != HeaderIdempotencyKey {
+	if code != http.StatusUnprocessableEntity || mismatch["reason"] != ReasonKeyMismatch || mismatch["field"] != engine.HeaderIdempotencyKey {
 		t.Errorf("another body: %d %v, want 422 %s", code, mismatch, ReasonKeyMismatch)
 	}
 	// A request with this key is publishing right now.
-	e.idem.begin("key-2", OrderRequest{ProductID: 3, Quantity: 2, UserID: 7}, time.Now(), func() Order { return newOrder(OrderRequest{}) })
+	api.idem.begin("key-2", engine.OrderRequest{ProductID: 3, Quantity: 2, UserID: 7}, time.Now(), func() engine.Order { return engine.NewOrder(engine.OrderRequest{}) })
 	code, h, busy := keyedPost(t, srv, "key-2", body)
 	if code != http.StatusConflict || busy["reason"] != ReasonKeyInUse || h.Get("Retry-After") == "" {
 		t.Errorf("key in flight: %d %v Retry-After %q, want 409 %s", code, busy, h.Get("Retry-After"), ReasonKeyInUse)
 	}
-	for _, bad := range []string{"", strings.Repeat("k", MaxIdempotencyKeyLen+1), "tab\there"} {
+	for _, bad := range []string{"", strings.Repeat("k", engine.MaxIdempotencyKeyLen+1), "tab\there"} {
 		code, _, out := keyedPost(t, srv, bad, body)
-		if code != http.StatusBadRequest || out["field"] != HeaderIdempotencyKey {
+		if code != http.StatusBadRequest || out["field"] != engine.HeaderIdempotencyKey {
 			t.Errorf("key %q: %d %v, want 400 naming the header", bad, code, out)
 		}
 	}
@@ -177,19 +181,32 @@ func TestIdempotencyKeyOnRabbitMQ(t *testing.T) {
 // second copy answered from the payment stage's memory.
 func TestRetryAfterIndeterminateRunsOnce(t *testing.T) {
 	t.Parallel()
-	e := startEngine(t, rabbitDialer(t), func(c *Config) { c.IdempotencyKeys = 100 })
-	srv := httptest.NewServer(e.Handler())
+	d := rabbitDialer(t)
+	e := startEngine(t, d, func(c *engine.Config) { c.IdempotencyKeys = 100 })
+	api := newServer(e)
+	srv := httptest.NewServer(api.routes())
 	defer srv.Close()
-	req := OrderRequest{ProductID: 4, Quantity: 1, UserID: 9}
+	req := engine.OrderRequest{ProductID: 4, Quantity: 1, UserID: 9}
 	// What a timed-out first attempt leaves behind: the message at the
-	// broker, the key marked indeterminate, an indeterminate event.
-	o, _, _ := e.idem.begin("retry-me", req, time.Now(), func() Order { return newOrder(req) })
-	if err := e.pub.publish(context.Background(), e.msgs.build(o, KeyOrderCreated)); err != nil {
+	// broker (as the engine publishes it, with the message id payment
+	// deduplicates on), the key marked indeterminate, an indeterminate event.
+	o, _, _ := api.idem.begin("retry-me", req, time.Now(), func() engine.Order { return engine.NewOrder(req) })
+	conf, err := testChannel(t, d, "test-first-attempt").Publish(context.Background(), broker.Message{
+		Exchange: e.Names().Of(engine.ExchangeOrders), RoutingKey: engine.KeyOrderCreated,
+		ContentType: "application/json", MessageID: o.OrderID + ":" + engine.KeyOrderCreated, CorrelationID: o.OrderID,
+		Timestamp: time.Now(), Persistent: true,
+		Headers: map[string]any{engine.HeaderPublishedAt: time.Now().UnixNano(), engine.HeaderAttempt: int64(1)},
+		Body:    o.AppendJSONPadded(nil, 0),
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	e.idem.end("retry-me", keyIndeterminate)
-	e.emit(Event{OrderID: o.OrderID, Type: EventIndeterminate, Stage: RoleAPI, Worker: "api"})
-	waitStatus(t, e, o.OrderID, StatusConfirmed)
+	if <-conf.Done(); !conf.Acked() {
+		t.Fatal("the broker refused the first attempt's message")
+	}
+	api.idem.end("retry-me", keyIndeterminate)
+	e.Emit(engine.Event{OrderID: o.OrderID, Type: engine.EventIndeterminate, Stage: engine.RoleAPI, Worker: "api"})
+	waitStatus(t, e, o.OrderID, engine.StatusConfirmed)
 	if c := e.Counts(); c.Indeterminate != 1 || c.Recovered != 1 || c.Accepted != 0 {
 		t.Errorf("before the retry: %+v, want 1 indeterminate, recovered", c)
 	}
@@ -209,7 +226,7 @@ func TestRetryAfterIndeterminateRunsOnce(t *testing.T) {
 	rec, _ := e.Order(o.OrderID)
 	paid := 0
 	for _, ev := range rec.Events {
-		if ev.Type == EventPaid {
+		if ev.Type == engine.EventPaid {
 			paid++
 		}
 	}

@@ -1,4 +1,4 @@
-package engine
+package httpapi
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"oms-sim/engine"
 	"oms-sim/engine/broker/embedded"
 )
 
@@ -49,8 +50,8 @@ func TestAdminToken(t *testing.T) {
 	const token = "s3cret-admin-token"
 	b := embedded.New()
 	t.Cleanup(func() { b.Close() })
-	e := startEngine(t, b, func(c *Config) { c.AdminToken = token })
-	srv := httptest.NewServer(e.Handler())
+	e := startEngine(t, b, func(c *engine.Config) { c.AdminToken = token })
+	srv := httptest.NewServer(Handler(e))
 	t.Cleanup(srv.Close)
 
 	changing := []struct{ method, path, body string }{
@@ -74,7 +75,7 @@ func TestAdminToken(t *testing.T) {
 			t.Errorf("%s %s, scheme in lower case: %d %s, want 200", c.method, c.path, a.code, a.raw)
 		}
 	}
-	if got := e.stages[StagePayment].config().Workers; got != 3 {
+	if got := stageConfig(e, engine.StagePayment).Workers; got != 3 {
 		t.Errorf("payment workers %d after the authorised PATCH, want 3", got)
 	}
 	if a := doAuth(t, srv, "POST", "/api/orders", "", seedRequest); a.code != http.StatusAccepted {
@@ -86,8 +87,8 @@ func TestAdminToken(t *testing.T) {
 		}
 	}
 	snap := e.Snapshot()
-	if snap.API.Admin != AdminToken || snap.API.Unauthorized != 10 {
-		t.Errorf("snapshot api.admin %q unauthorized %d, want %q and 10", snap.API.Admin, snap.API.Unauthorized, AdminToken)
+	if snap.API.Admin != engine.AdminToken || snap.API.Unauthorized != 10 {
+		t.Errorf("snapshot api.admin %q unauthorized %d, want %q and 10", snap.API.Admin, snap.API.Unauthorized, engine.AdminToken)
 	}
 	js, _ := json.Marshal(snap)
 	if strings.Contains(string(js), token) {
@@ -98,7 +99,7 @@ func TestAdminToken(t *testing.T) {
 // TestLimits: each limit is refused with a clear error and changes nothing.
 func TestLimits(t *testing.T) {
 	e, srv, _ := apiServer(t)
-	before := e.stages[StagePayment].config()
+	before := stageConfig(e, engine.StagePayment)
 	for _, tt := range []struct{ body, want string }{
 		{`{"workers": 1000, "prefetch": 65535}`, "workers × prefetch must be at most 100000"},
 		{`{"workers": 1001}`, "workers must be 0..1000"},
@@ -108,7 +109,7 @@ func TestLimits(t *testing.T) {
 			t.Errorf("PATCH %s: %d %s, want 400 mentioning %q", tt.body, a.code, a.raw, tt.want)
 		}
 	}
-	if now := e.stages[StagePayment].config(); now != before {
+	if now := stageConfig(e, engine.StagePayment); now != before {
 		t.Errorf("a refused PATCH changed the stage: %+v → %+v", before, now)
 	}
 	if a := doAuth(t, srv, "PATCH", "/api/stages/payment", "", `{"workers": 1000, "prefetch": 100}`); a.code != 200 {
@@ -118,9 +119,9 @@ func TestLimits(t *testing.T) {
 		t.Fatalf("PATCH back to 2 workers: %d %s", a.code, a.raw)
 	}
 
-	stock := func(id int) int { return e.inv.list()[id-1].Stock }
+	stock := func(id int) int { return e.Inventory()[id-1].Stock }
 	s1, s2 := stock(1), stock(2)
-	big := strconv.Itoa(MaxRestock + 1)
+	big := strconv.Itoa(engine.MaxRestock + 1)
 	for _, body := range []string{
 		`{"product_id": 1, "quantity": 9223372036854775807}`,
 		`{"product_id": 1, "quantity": ` + big + `}`,
@@ -132,20 +133,20 @@ func TestLimits(t *testing.T) {
 		}
 	}
 	// Up to the bound, then one more refused without a change.
-	for stock(1) <= MaxStock-MaxRestock {
-		if err := e.Restock("test", 1, MaxRestock); err != nil {
+	for stock(1) <= engine.MaxStock-engine.MaxRestock {
+		if err := e.Restock("test", 1, engine.MaxRestock); err != nil {
 			t.Fatalf("restock below the bound: %v", err)
 		}
 	}
 	full := stock(1)
-	if a := doAuth(t, srv, "POST", "/api/inventory/restock", "", `{"product_id": 0, "quantity": `+strconv.Itoa(MaxRestock)+`}`); a.code != 400 || !strings.Contains(a.raw, "most a product may hold") {
+	if a := doAuth(t, srv, "POST", "/api/inventory/restock", "", `{"product_id": 0, "quantity": `+strconv.Itoa(engine.MaxRestock)+`}`); a.code != 400 || !strings.Contains(a.raw, "most a product may hold") {
 		t.Errorf("restock of every product past one's bound: %d %s", a.code, a.raw)
 	}
 	if stock(1) != full || stock(2) != s2 {
 		t.Errorf("a refused restock changed stock: product 1 %d → %d, product 2 %d → %d", full, stock(1), s2, stock(2))
 	}
 	_ = s1
-	if err := (&Config{IdempotencyKeys: MaxIdempotencyKeys + 1}).Validate(); err == nil || !strings.Contains(err.Error(), "idempotency keys must be at most") {
+	if err := (&engine.Config{IdempotencyKeys: engine.MaxIdempotencyKeys + 1}).Validate(); err == nil || !strings.Contains(err.Error(), "idempotency keys must be at most") {
 		t.Errorf("Validate with too many idempotency keys: %v", err)
 	}
 }
@@ -174,15 +175,15 @@ func TestUnroutedAnswersJSON(t *testing.T) {
 func TestOpenAPIStatuses(t *testing.T) {
 	b := embedded.New()
 	t.Cleanup(func() { b.Close() })
-	e := startEngine(t, b, func(c *Config) {
+	e := startEngine(t, b, func(c *engine.Config) {
 		c.AdminToken = "tok"
-		c.Roles = []string{RoleAPI, StagePayment, StageEmail}
+		c.Roles = []string{engine.RoleAPI, engine.StagePayment, engine.StageEmail}
 	})
-	srv := httptest.NewServer(e.Handler())
+	srv := httptest.NewServer(Handler(e))
 	t.Cleanup(srv.Close)
 	id := postOrder(t, srv, seedRequest)
 	const tok = "Bearer tok"
-	huge := `{"pad": "` + strings.Repeat("x", MaxBodyBytes) + `"}`
+	huge := `{"pad": "` + strings.Repeat("x", engine.MaxBodyBytes) + `"}`
 	type req struct {
 		method, path, route, auth, ct, body string
 	}

@@ -1,4 +1,4 @@
-package engine
+package httpapi
 
 import (
 	"encoding/json"
@@ -12,17 +12,18 @@ import (
 	"testing"
 	"time"
 
+	"oms-sim/engine"
 	"oms-sim/engine/broker/embedded"
 )
 
 // apiServer runs the API over the embedded broker: these tests are about
 // HTTP answers, not the broker (the pipeline tests use RabbitMQ).
-func apiServer(t *testing.T) (*Engine, *httptest.Server, *embedded.Broker) {
+func apiServer(t *testing.T) (*engine.Engine, *httptest.Server, *embedded.Broker) {
 	t.Helper()
 	b := embedded.New()
 	t.Cleanup(func() { b.Close() })
 	e := startEngine(t, b, nil)
-	srv := httptest.NewServer(e.Handler())
+	srv := httptest.NewServer(Handler(e))
 	t.Cleanup(srv.Close)
 	return e, srv, b
 }
@@ -77,7 +78,7 @@ func TestPlaceOrderBadInput(t *testing.T) {
 		{"unknown product", js, `{"product_id": 999, "quantity": 1, "user_id": 100}`, 400, "product_id", "unknown product 999"},
 		{"wrong content type", "text/plain", seedRequest, 415, "", "application/json"},
 		{"no content type", "", seedRequest, 415, "", "application/json"},
-		{"too large", js, `{"product_id": 1, "quantity": 2, "user_id": 100, "pad": "` + strings.Repeat("x", MaxBodyBytes) + `"}`, 413, "", "exceeds"},
+		{"too large", js, `{"product_id": 1, "quantity": 2, "user_id": 100, "pad": "` + strings.Repeat("x", engine.MaxBodyBytes) + `"}`, 413, "", "exceeds"},
 		{"charset is fine", "application/json; charset=utf-8", seedRequest, 202, "", ""},
 		{"unknown fields ignored like the seed", js, `{"product_id": 1, "quantity": 2, "user_id": 100, "coupon": "X"}`, 202, "", ""},
 	}
@@ -123,7 +124,7 @@ func TestPlaceOrderBrokerDown(t *testing.T) {
 func TestReadAPI(t *testing.T) {
 	e, srv, _ := apiServer(t)
 	id := postOrder(t, srv, seedRequest)
-	waitStatus(t, e, id, StatusConfirmed)
+	waitStatus(t, e, id, engine.StatusConfirmed)
 
 	a := do(t, srv, "GET", "/api/orders/"+id, "", "")
 	if a.code != 200 || a.body["status"] != "confirmed" || len(a.body["events"].([]any)) < 4 {
@@ -164,8 +165,8 @@ func TestPatchStage(t *testing.T) {
 	if a.code != 200 {
 		t.Fatalf("PATCH: %d %s", a.code, a.raw)
 	}
-	cfg := e.stages[StagePayment].config()
-	if cfg.Workers != 5 || cfg.DeclineRate != 0.5 || cfg.ServiceTime.Kind != DistLognormal || cfg.ServiceTime.P99 != 30*time.Millisecond {
+	cfg := stageConfig(e, engine.StagePayment)
+	if cfg.Workers != 5 || cfg.DeclineRate != 0.5 || cfg.ServiceTime.Kind != engine.DistLognormal || cfg.ServiceTime.P99 != 30*time.Millisecond {
 		t.Errorf("config after PATCH: %+v", cfg)
 	}
 	waitFor(t, 5*time.Second, "5 payment workers running", func() bool { return e.Snapshot().Stages[0].Running == 5 })
@@ -198,18 +199,18 @@ func TestPatchStage(t *testing.T) {
 func TestPatchStageRunElsewhere(t *testing.T) {
 	b := embedded.New()
 	t.Cleanup(func() { b.Close() })
-	e := startEngine(t, b, func(c *Config) { c.Roles = []string{RoleAPI, StagePayment} })
-	srv := httptest.NewServer(e.Handler())
+	e := startEngine(t, b, func(c *engine.Config) { c.Roles = []string{engine.RoleAPI, engine.StagePayment} })
+	srv := httptest.NewServer(Handler(e))
 	t.Cleanup(srv.Close)
 	const js = "application/json"
 	if a := do(t, srv, "PATCH", "/api/stages/inventory", js, `{"workers": 5}`); a.code != http.StatusConflict ||
 		a.body["field"] != "name" || !strings.Contains(a.raw, "does not run in this process") {
 		t.Errorf("PATCH a stage run elsewhere: %d %s, want 409 naming the role", a.code, a.raw)
 	}
-	if got := e.stages[StageInventory].config().Workers; got == 5 {
+	if got := stageConfig(e, engine.StageInventory).Workers; got == 5 {
 		t.Errorf("inventory workers changed to %d by a refused PATCH", got)
 	}
-	if err := e.PauseStage("test", StageEmail); !errors.Is(err, ErrStageElsewhere) {
+	if err := e.PauseStage("test", engine.StageEmail); !errors.Is(err, engine.ErrStageElsewhere) {
 		t.Errorf("PauseStage(email) = %v, want ErrStageElsewhere", err)
 	}
 	if a := do(t, srv, "PATCH", "/api/stages/payment", js, `{"workers": 3}`); a.code != 200 {

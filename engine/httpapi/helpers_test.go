@@ -1,0 +1,144 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"oms-sim/engine"
+	"oms-sim/engine/broker"
+	"oms-sim/engine/broker/amqpbroker"
+	"oms-sim/internal/brokertest"
+)
+
+// TestMain fails the package if a test leaves a goroutine behind (as the
+// engine's own tests do; Toxiproxy's are not ours, see engine's TestMain).
+func TestMain(m *testing.M) {
+	const tp = "github.com/Shopify/toxiproxy/v2"
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreAnyFunction(tp+"/toxics.(*ToxicStub).Run"),
+		goleak.IgnoreAnyFunction(tp+".(*ToxicLink).read"),
+		goleak.IgnoreAnyFunction(tp+".(*ToxicLink).write"),
+		goleak.IgnoreAnyFunction(tp+".(*ToxicLink).RemoveToxic.func1"),
+		goleak.IgnoreAnyFunction(tp+"/stream.(*ChanReader).Read"),
+		goleak.IgnoreAnyFunction(tp+"/stream.(*ChanWriter).Write"),
+	)
+}
+
+// rabbitDialer returns a dialer for the real RabbitMQ, skipping the test
+// when none answers (failing instead under OMS_REQUIRE_BROKER=1).
+func rabbitDialer(t testing.TB) broker.Dialer { return brokertest.Dialer(t) }
+
+func testNamespace(t testing.TB) string { return brokertest.Namespace(t) }
+
+// startEngine builds and starts an engine on d in a fresh namespace; the
+// engine is closed and, on RabbitMQ, its topology deleted at cleanup.
+func startEngine(t testing.TB, d broker.Dialer, mutate func(*engine.Config)) *engine.Engine {
+	t.Helper()
+	return startEngineOn(t, d, nil, mutate)
+}
+
+// startEngineOn is startEngine with the event log log (nil: the engine's
+// own in-memory one).
+func startEngineOn(t testing.TB, d broker.Dialer, log engine.EventLog, mutate func(*engine.Config)) *engine.Engine {
+	t.Helper()
+	ns := testNamespace(t)
+	cfg := engine.Config{Dialer: d, Namespace: ns, Process: ns, Seed: 7, RetryDelays: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	e, err := engine.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if log != nil {
+		e.SetEventLog(log)
+	}
+	if err := e.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.Close()
+		if _, ok := d.(*amqpbroker.Dialer); ok {
+			c := e.Config()
+			brokertest.Delete(t, e.Routes().Topology(e.Names(), c.QueueType, c.RetryDelays))
+		}
+	})
+	return e
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitStatus waits until order id reaches want.
+func waitStatus(t testing.TB, e *engine.Engine, id string, want engine.Status) engine.OrderRecord {
+	t.Helper()
+	var rec engine.OrderRecord
+	waitFor(t, 15*time.Second, fmt.Sprintf("order %s to be %s", id, want), func() bool {
+		var ok bool
+		rec, ok = e.Order(id)
+		return ok && rec.Status == want
+	})
+	return rec
+}
+
+// testChannel opens a channel on its own connection to d, for a test's
+// own publishing; both close at cleanup.
+func testChannel(t testing.TB, d broker.Dialer, name string) broker.Channel {
+	t.Helper()
+	conn, err := d.Dial(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+const seedRequest = `{"product_id": 1, "quantity": 2, "user_id": 100}`
+
+// postOrder places an order through the API and returns its id.
+func postOrder(t testing.TB, srv *httptest.Server, body string) string {
+	t.Helper()
+	resp, err := http.Post(srv.URL+"/api/orders", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		OrderID string `json:"order_id"`
+		Status  string `json:"status"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusAccepted || out.OrderID == "" || out.Status != "pending" {
+		t.Fatalf("POST /api/orders = %d %+v, want 202 with order_id and status pending", resp.StatusCode, out)
+	}
+	return out.OrderID
+}
+
+// stageConfig returns a stage's knobs now.
+func stageConfig(e *engine.Engine, name string) engine.StageConfig {
+	c, _ := e.StageConfig(name)
+	return c
+}
