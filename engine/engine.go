@@ -2,8 +2,9 @@
 // the stages of a route table (route.go; by default payment, inventory and
 // email) as goroutine pools whose workers hand each delivery to a chain of
 // middleware around the route's handler (middleware.go), the domain state
-// (catalog, stock, charges), telemetry and the order trace. It imports
-// nothing else of oms-sim's; the HTTP API (package engine/httpapi), the
+// (catalog, stock, charges), telemetry and the order trace. Of oms-sim's
+// own packages it imports only its broker interface and the shared
+// internal helpers (telemetry, backoff); the HTTP API (engine/httpapi), the
 // dashboard, the load generator and main reach it through its exported
 // methods: Snapshot (read), Control (steer), PlaceOrder.
 package engine
