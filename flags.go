@@ -135,7 +135,7 @@ func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f.StringVar(&o.brokerMode, "broker", "auto", "auto|rabbitmq|embedded: auto uses RabbitMQ when it answers, else the embedded broker")
 	f.StringVar(&o.queueType, "queue-type", broker.Classic, "classic|quorum")
 	f.StringVar(&o.namespace, "namespace", "", "prefix for every exchange and queue name (ns.orders, ns.oms.payment, …), to run separate pipelines on one broker")
-	f.Uint64Var(&o.seed, "seed", 0, "random seed for declines, errors and service times (0: from the clock)")
+	f.Uint64Var(&o.seed, "seed", 0, "random seed for declines, errors and service times (0: the scenario's, else from the clock; give every process of a split pipeline the same)")
 	f.StringVar(&o.emailSink, "email-sink", "log", "where emails go: log, dir:PATH or smtp://host:port")
 	f.IntVar(&o.recentOrders, "recent-orders", engine.DefaultRecentOrders, "orders kept in the trace store for timelines (memory is bounded by this; counts and latencies cover every order)")
 	f.IntVar(&o.maxBacklog, "max-backlog", engine.DefaultMaxBacklog, "admission control: while the work queues hold more ready messages than this, POST /api/orders answers 503 + Retry-After (shed); 0 = off")

@@ -44,6 +44,8 @@ func decodeOrderFast(b []byte) (o Order, ok bool) {
 				o.OrderID = string(val)
 			case "reason":
 				o.Reason = string(val)
+			case "draw_key":
+				o.DrawKey = string(val)
 			case "created_at":
 				if o.CreatedAt.UnmarshalJSON(b[i:j]) != nil {
 					return Order{}, false
@@ -100,7 +102,7 @@ func decodeOrderFast(b []byte) (o Order, ok bool) {
 	}
 }
 
-var orderKeys = []string{"order_id", "product_id", "quantity", "user_id", "amount_cents", "created_at", "reason"}
+var orderKeys = []string{"order_id", "product_id", "quantity", "user_id", "amount_cents", "created_at", "reason", "draw_key"}
 
 // otherKey reports whether key is safely ignored: encoding/json matches
 // field names case-insensitively, so a key that folds to one of ours

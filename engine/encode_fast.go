@@ -34,6 +34,10 @@ func (o *Order) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"reason":`...)
 		dst = appendJSONString(dst, o.Reason)
 	}
+	if o.DrawKey != "" {
+		dst = append(dst, `,"draw_key":`...)
+		dst = appendJSONString(dst, o.DrawKey)
+	}
 	return append(dst, '}')
 }
 

@@ -22,7 +22,7 @@ func FuzzAppendEventJSON(f *testing.F) {
 			Time: time.Unix(0, nanos).In(time.FixedZone("z", zone%86400)), Detail: detail, WaitUS: wait, ServiceUS: service}
 		if withOrder {
 			ev.Order = &Order{OrderID: orderID, ProductID: product, Quantity: qty, UserID: user,
-				AmountCents: amount, CreatedAt: ev.Time.Add(time.Duration(qty)), Reason: reason}
+				AmountCents: amount, CreatedAt: ev.Time.Add(time.Duration(qty)), Reason: reason, DrawKey: process}
 		}
 		want, err := json.Marshal(ev)
 		if err != nil {

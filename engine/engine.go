@@ -289,9 +289,9 @@ func (e *Engine) PlaceOrder(ctx context.Context, req OrderRequest) (Order, error
 	return o, e.PublishOrder(ctx, o)
 }
 
-// NewOrder gives req an id and a creation time.
+// NewOrder gives req an id and a creation time (and its draw key).
 func NewOrder(req OrderRequest) Order {
-	return Order{OrderID: newOrderID(), ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID, CreatedAt: time.Now().UTC()}
+	return Order{OrderID: newOrderID(), ProductID: req.ProductID, Quantity: req.Quantity, UserID: req.UserID, CreatedAt: time.Now().UTC(), DrawKey: req.DrawKey}
 }
 
 // OrderStatus returns an order's status from the ledger, else the store.

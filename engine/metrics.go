@@ -27,6 +27,7 @@ var (
 	descOrders = prometheus.NewDesc("oms_orders_total", "Orders by outcome: accepted, or the terminal status reached.", []string{"status"}, nil)
 	descOpen   = prometheus.NewDesc("oms_orders_open", "Accepted orders without a terminal status yet.", nil, nil)
 	descDup    = prometheus.NewDesc("oms_orders_duplicated_total", "Orders that reached a second terminal status.", nil, nil)
+	descRedone = prometheus.NewDesc("oms_orders_redone_total", "Orders that ended twice because a stage's work was done again after a crash or a lost connection (at-least-once, not duplicated).", nil, nil)
 	descStage  = prometheus.NewDesc("oms_stage_messages_total", "Messages handled by a stage, by result.", []string{"stage", "result"}, nil)
 	descAckErr = prometheus.NewDesc("oms_stage_ack_errors_total", "Acks and nacks of a stage's deliveries the broker connection refused (each delivery is then redelivered and answered from memory).", []string{"stage"}, nil)
 	descInfl   = prometheus.NewDesc("oms_stage_in_flight", "Deliveries a stage holds unacknowledged.", []string{"stage"}, nil)
@@ -49,7 +50,7 @@ var (
 )
 
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOrders, descOpen, descDup, descStage, descAckErr, descInfl, descWork, descUtil,
+	for _, d := range []*prometheus.Desc{descOrders, descOpen, descDup, descRedone, descStage, descAckErr, descInfl, descWork, descUtil,
 		descWait, descServ, descE2E, descReady, descUnack, descConn, descRecon, descAPI, descUnmatched, descBacklog, descMaxBacklog, descBusy, descCPU} {
 		ch <- d
 	}
@@ -79,6 +80,7 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descOrders, float64(o.DeadLettered), string(StatusDeadLettered))
 	gauge(descOpen, float64(o.Open))
 	counter(descDup, float64(o.Duplicated))
+	counter(descRedone, float64(o.Redone))
 	for _, st := range s.Stages {
 		counter(descStage, float64(st.OK), st.Name, "ok")
 		counter(descStage, float64(st.Failed), st.Name, "failed")

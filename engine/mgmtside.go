@@ -29,6 +29,10 @@ type BrokerSide struct {
 	Connections int `json:"connections"`
 	Flow        int `json:"flow"`
 	Blocked     int `json:"blocked"`
+	// Alarms are the nodes' memory and disk alarms that are on ("memory
+	// on rabbit@a"), as in NodeLoad.Alarms: while one is on, the broker
+	// blocks every publisher.
+	Alarms []string `json:"alarms,omitempty"`
 }
 
 // BrokerQueue is one queue as the broker counts it.
@@ -134,5 +138,8 @@ func (p *mgmtPoller) getSide() BrokerSide {
 	defer p.mu.Unlock()
 	s := p.side
 	s.Queues = slices.Clone(s.Queues)
+	if s.Available {
+		s.Alarms = slices.Clone(p.load.Alarms)
+	}
 	return s
 }

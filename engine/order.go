@@ -21,6 +21,10 @@ type Order struct {
 	CreatedAt   time.Time `json:"created_at"`
 	// Reason explains a failure event (declined, out of stock).
 	Reason string `json:"reason,omitempty"`
+	// DrawKey, when set, replaces the order id in the order's random
+	// draws (service times, errors, decline): a load generator names the
+	// arrival (seed/sequence), so separate runs draw alike (drawkey.go).
+	DrawKey string `json:"draw_key,omitempty"`
 }
 
 // Status is an order's place in its lifecycle.
@@ -72,6 +76,9 @@ type OrderRequest struct {
 	ProductID int
 	Quantity  int
 	UserID    int
+	// DrawKey is the Oms-Draw-Key header's value ("" without one); it is
+	// not read from the body.
+	DrawKey string
 }
 
 // DecodeOrderRequest parses and validates a request body. knownProduct

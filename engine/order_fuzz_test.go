@@ -74,6 +74,8 @@ func FuzzDecodeOrderFast(f *testing.F) {
 	f.Add([]byte(`{"order_id":"a","product_id":1,"quantity":2,"user_id":100,"pad":"xxxxxxxxxxxxxxxx"}`))
 	f.Add([]byte(`{"order_id":"a","product_id":1,"quantity":2,"user_id":100     }`))
 	f.Add([]byte(`{"PAD":"x","Pad":1,"product_id":1}`))
+	f.Add([]byte(`{"order_id":"a","product_id":1,"quantity":2,"user_id":100,"draw_key":"42/17"}`))
+	f.Add([]byte(`{"Draw_Key":"x","draw_key":"y"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fast, ok := decodeOrderFast(body)
 		if !ok {

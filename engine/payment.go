@@ -18,7 +18,7 @@ func newCharge(env Env) Handler {
 		}
 		o.AmountCents = price * int64(o.Quantity)
 		// Whatever the attempt: a retried payment decides as the first would have.
-		if rate := env.Knobs().DeclineRate; rate > 0 && drawUniform(env.Seed, o.OrderID, env.Stage, env.Key, 0, drawDecline) < rate {
+		if rate := env.Knobs().DeclineRate; rate > 0 && drawUniform(env.Seed, o.drawID(), env.Stage, env.Key, 0, drawDecline) < rate {
 			o.Reason = "card declined"
 			return Next(o, KeyPaymentFailed, EventDeclined, fmt.Sprintf("%s charging %s", o.Reason, cents(o.AmountCents))), nil
 		}

@@ -90,7 +90,7 @@ func TestMetricsParseWithHistograms(t *testing.T) {
 	}
 	// Every audit category is a counter.
 	got := map[string]float64{}
-	for _, name := range []string{"oms_orders_total", "oms_orders_unaccepted_total", "oms_orders_duplicated_total"} {
+	for _, name := range []string{"oms_orders_total", "oms_orders_unaccepted_total", "oms_orders_duplicated_total", "oms_orders_redone_total"} {
 		f := fams[name]
 		if f == nil || f.GetType() != dto.MetricType_COUNTER {
 			t.Fatalf("%s is not a counter: %v", name, f)
@@ -104,7 +104,7 @@ func TestMetricsParseWithHistograms(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"oms_orders_total/accepted", "oms_orders_total/confirmed", "oms_orders_total/payment_failed",
-		"oms_orders_total/refunded", "oms_orders_total/dead_lettered", "oms_orders_duplicated_total",
+		"oms_orders_total/refunded", "oms_orders_total/dead_lettered", "oms_orders_duplicated_total", "oms_orders_redone_total",
 		"oms_orders_unaccepted_total/orphaned", "oms_orders_unaccepted_total/indeterminate", "oms_orders_unaccepted_total/recovered"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("no counter %s in %v", k, got)

@@ -59,6 +59,9 @@ type stageDeps struct {
 	// supervise runs a session on connections of its own, counted in
 	// the engine's expected sessions (the per-worker layout).
 	supervise func(ctx context.Context, wg *sync.WaitGroup, name string, run session)
+	// drawn, set only by tests (before Start), sees each service time a
+	// worker draws.
+	drawn func(o Order, stage, key string, attempt int64, d time.Duration)
 }
 
 // stageStats are a stage's counters, updated by its workers.

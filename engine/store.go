@@ -123,6 +123,9 @@ func (s *store) apply(ev Event) {
 			r.AmountCents = o.AmountCents
 		}
 		r.ProductID, r.Quantity, r.UserID, r.CreatedAt = o.ProductID, o.Quantity, o.UserID, o.CreatedAt
+		if o.DrawKey != "" {
+			r.DrawKey = o.DrawKey
+		}
 	}
 	if s.timelines && len(r.Events) < maxEventsPerOrder {
 		// In time order: events from other processes, and the API's

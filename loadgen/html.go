@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"strings"
 
 	"oms-sim/internal/telemetry"
 	"oms-sim/internal/uplot"
@@ -17,8 +18,9 @@ var reportHTML string
 
 // htmlFuncs are the report template's formatting helpers.
 var htmlFuncs = template.FuncMap{
-	"ms":  FormatMs,
-	"pct": func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
+	"ms":   FormatMs,
+	"pct":  func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
+	"join": strings.Join,
 }
 
 var reportTmpl = template.Must(template.New("report").Funcs(htmlFuncs).Parse(reportHTML))

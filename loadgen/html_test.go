@@ -39,13 +39,14 @@ func sampleReport() *Report {
 		Phases:  []PhaseSpan{{Name: "warm-up", Start: 0, End: 3}, {Name: "burst", Start: 3, End: 6}},
 		Markers: []Marker{{T: 4.02, Kind: MarkerAction, Text: "payment scaled to 8 workers <&>"}}}
 	for i := 1; i <= 6; i++ {
-		rate := 50.0
+		rate, unacked := 50.0, 2*i
 		if i > 3 {
 			rate = 200
 		}
 		s.Points = append(s.Points, SeriesPoint{T: float64(i), Offered: rate, Sent: rate, Accepted: rate - 1, Completed: rate - 2,
 			E2EP50: 4, E2EP99: float64(10 * i), InFlight: int64(i), Stages: []StagePoint{
-				{Ready: i * 3, WaitP99: 1.5, ServiceP99: 2, Utilisation: rate / 250, Workers: 2}, {Workers: 2}, {Workers: 2}}})
+				{Ready: i * 3, WaitP99: 1.5, ServiceP99: 2, Utilisation: rate / 250, Workers: 2, BrokerUnacked: &unacked}, {Workers: 2}, {Workers: 2}},
+			Broker: &BrokerPoint{Flow: i % 2}})
 	}
 	rep.Series = s
 	return rep
@@ -91,6 +92,41 @@ func TestHTMLReportIsSelfContained(t *testing.T) {
 	}
 }
 
+// TestHTMLReportAuditHasEveryCategory: the page's audit table has the
+// columns the other formats have, redone included, and names the orders
+// behind lost, duplicated and redone.
+func TestHTMLReportAuditHasEveryCategory(t *testing.T) {
+	t.Parallel()
+	rep := sampleReport()
+	rep.Audit = Audit{Accepted: 9, Confirmed: 6, Lost: 1, Duplicated: 1, Redone: 2, Recovered: 3, Orphaned: 4,
+		LostIDs: []string{"lost-1"}, DuplicatedIDs: []string{"dup-1"}, RedoneIDs: []string{"redo-1", "redo-2"}}
+	page, err := rep.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(page, "<h2>Audit</h2>")
+	j := strings.Index(page, "<h2>Load by phase</h2>")
+	if i < 0 || j < i {
+		t.Fatal("no audit section")
+	}
+	audit := page[i:j]
+	cell := regexp.MustCompile(`<t[hd][^>]*>([^<]*)</t[hd]>`)
+	var cells []string
+	for _, m := range cell.FindAllStringSubmatch(audit, -1) {
+		cells = append(cells, m[1])
+	}
+	want := []string{"accepted", "confirmed", "payment_failed", "refunded", "dead_lettered", "lost", "duplicated", "redone", "recovered", "orphaned",
+		"9", "6", "0", "0", "0", "1", "1", "2", "3", "4"}
+	if !reflect.DeepEqual(cells, want) {
+		t.Errorf("audit table cells %q, want %q", cells, want)
+	}
+	for _, id := range []string{"lost-1", "dup-1", "redo-1, redo-2"} {
+		if !strings.Contains(audit, id) {
+			t.Errorf("the audit does not name %s", id)
+		}
+	}
+}
+
 // TestHTMLReportRendersInChromium loads the page in headless Chromium
 // with the network off and checks that every chart was drawn: the
 // script ran to its end and uPlot made a canvas per chart.
@@ -122,11 +158,14 @@ func TestHTMLReportRendersInChromium(t *testing.T) {
 		t.Fatalf("chromium: %v\n%s", err, out)
 	}
 	dom := string(out)
-	if !strings.Contains(dom, `data-charts="6"`) {
-		t.Fatalf("the page did not draw its 6 charts; DOM:\n%.3000s", dom)
+	if !strings.Contains(dom, `data-charts="7"`) {
+		t.Fatalf("the page did not draw its 7 charts; DOM:\n%.3000s", dom)
 	}
-	if n := strings.Count(dom, "<canvas"); n != 6 {
-		t.Errorf("%d canvases, want 6 (one per chart)", n)
+	if n := strings.Count(dom, "<canvas"); n != 7 {
+		t.Errorf("%d canvases, want 7 (one per chart; the broker's unacked among them)", n)
+	}
+	if !strings.Contains(dom, "Unacked per queue across every consumer") {
+		t.Error("no chart of the broker's unacked")
 	}
 	if !strings.Contains(dom, "payment scaled to 8 workers") {
 		t.Error("the action marker is not listed")

@@ -21,7 +21,8 @@ import (
 
 // HTTPDriver POSTs the seed demo's JSON to an order API: the in-process
 // one, another oms-sim, or the original Flask demo. Every request carries
-// an Idempotency-Key header (APIs that do not know it ignore it).
+// an Idempotency-Key header, and an order the mix drew an Oms-Draw-Key
+// (APIs that do not know them ignore them).
 type HTTPDriver struct {
 	URL    string // e.g. http://localhost:5000/api/orders
 	Client *http.Client
@@ -135,6 +136,9 @@ func (d *HTTPDriver) SendKeyed(ctx context.Context, req engine.OrderRequest, key
 	}
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("Idempotency-Key", key)
+	if req.DrawKey != "" {
+		r.Header.Set(engine.HeaderDrawKey, req.DrawKey)
+	}
 	resp, err := d.Client.Do(r)
 	if err != nil {
 		return "", err

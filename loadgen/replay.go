@@ -28,7 +28,8 @@ func ArrivalsOf(runID string, events []engine.Event) (name string, arrivals []Ar
 				return "", nil, fmt.Errorf("run %s: malformed arrival event %+v", runID, ev)
 			}
 			arrivals = append(arrivals, Arrival{At: time.Duration(at), Req: engine.OrderRequest{
-				ProductID: ev.Order.ProductID, Quantity: ev.Order.Quantity, UserID: ev.Order.UserID}})
+				ProductID: ev.Order.ProductID, Quantity: ev.Order.Quantity, UserID: ev.Order.UserID,
+				DrawKey: ev.Order.DrawKey}}) // the original's draws: a faithful replay
 		}
 	}
 	if len(arrivals) == 0 {
@@ -73,6 +74,11 @@ func ReplayScenario(name string, arrivals []Arrival, speed float64) (*scenario.S
 type recordedScenario struct {
 	File string `json:"file"`
 	YAML string `json:"yaml"`
+	// Seed and Stages are what the engine ran with at the start, the
+	// command line's --seed and --<stage>-… flags included (absent in
+	// records of older runs, and Seed when the engine does not say).
+	Seed   uint64                        `json:"seed,omitempty"`
+	Stages map[string]engine.StageConfig `json:"stages,omitempty"`
 }
 
 // ScenarioOf returns the scenario a recorded run ran, parsed from its
@@ -91,6 +97,7 @@ func ScenarioOf(runID string, events []engine.Event) (*scenario.Scenario, error)
 		if err != nil {
 			return nil, fmt.Errorf("run %s: its recorded scenario no longer parses: %w", runID, err)
 		}
+		rec.applyEffective(sc)
 		return sc, nil
 	}
 	return nil, nil

@@ -68,6 +68,19 @@ type attempt struct {
 	retries int   // resends after the first try
 }
 
+// idempotencyKey names one arrival for the API's Idempotency-Key: the
+// run id and the arrival's draw key ("<run>/<seed>/<n>"), so a key says
+// which run and arrival it is, and two runs never share one (an engine
+// remembers keys for an hour: a second run with the same seed must place
+// new orders, not be answered with the first run's). An arrival without a
+// draw key (a replay of an old recording) gets a fresh UUIDv7.
+func (r *Runner) idempotencyKey(req engine.OrderRequest) string {
+	if req.DrawKey == "" {
+		return uuid.Must(uuid.NewV7()).String()
+	}
+	return r.cfg.RunID + "/" + req.DrawKey
+}
+
 // deliver sends one order, resending it with the same Idempotency-Key
 // while the policy allows and the answer is retryable. Each try is bounded
 // by sendTimeout; a try already on its way is not cancelled with the run,
@@ -76,7 +89,7 @@ func (r *Runner) deliver(ctx context.Context, req engine.OrderRequest) attempt {
 	kd, keyed := r.cfg.Driver.(KeyedDriver)
 	send := r.cfg.Driver.Send
 	if keyed {
-		key := uuid.Must(uuid.NewV7()).String()
+		key := r.idempotencyKey(req)
 		send = func(ctx context.Context, req engine.OrderRequest) (string, error) {
 			return kd.SendKeyed(ctx, req, key)
 		}

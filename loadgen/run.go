@@ -207,7 +207,7 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	start := time.Now()
 	r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventRunStarted, Time: start, Detail: s.Name})
 	if file, src := s.Source(); r.cfg.Record && src != nil {
-		rec, _ := json.Marshal(recordedScenario{File: file, YAML: string(src)})
+		rec, _ := json.Marshal(r.recordScenario(file, src))
 		r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventRunScenario, Time: start, Detail: string(rec)})
 	}
 	if !r.cfg.NoSeries {

@@ -173,7 +173,7 @@ func (r *Runner) recorder() *arrivalRecorder {
 	go func() {
 		defer close(rec.done)
 		for a := range rec.ch {
-			o := engine.Order{ProductID: a.req.ProductID, Quantity: a.req.Quantity, UserID: a.req.UserID}
+			o := engine.Order{ProductID: a.req.ProductID, Quantity: a.req.Quantity, UserID: a.req.UserID, DrawKey: a.req.DrawKey}
 			r.cfg.Engine.Emit(engine.Event{RunID: r.cfg.RunID, Type: engine.EventArrival, Time: a.start.Add(a.at),
 				Detail: strconv.FormatInt(int64(a.at), 10), Order: &o})
 		}

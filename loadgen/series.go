@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -51,6 +52,18 @@ type SeriesPoint struct {
 	LatenessMax float64      `json:"lateness_max_ms"`
 	InFlight    int64        `json:"in_flight"`
 	Stages      []StagePoint `json:"stages"`
+	// Broker is the management API's view of this process's connections
+	// and the nodes' alarms; absent when the API did not answer.
+	Broker *BrokerPoint `json:"broker,omitempty"`
+}
+
+// BrokerPoint is the broker's side at the end of an interval (the
+// management API is read every 2 s). Merged points keep the highest
+// counts and every alarm seen.
+type BrokerPoint struct {
+	Flow    int      `json:"flow"`             // this process's connections in flow control
+	Blocked int      `json:"blocked"`          // … blocked or blocking by an alarm
+	Alarms  []string `json:"alarms,omitempty"` // memory and disk alarms on: "memory on rabbit@a"
 }
 
 // StagePoint is one stage at the end of an interval.
@@ -60,6 +73,10 @@ type StagePoint struct {
 	ServiceP99  float64 `json:"service_p99_ms"` // service time p99, last 5–10 s
 	Utilisation float64 `json:"utilisation"`    // offered load ρ (5 s)
 	Workers     int     `json:"workers"`
+	// BrokerUnacked is the queue's unacked messages across every consumer
+	// of every process, from the management API (absent when it did not
+	// answer); this process's workers hold only part of them.
+	BrokerUnacked *int `json:"broker_unacked,omitempty"`
 }
 
 // PhaseSpan is one phase's place in the run, in seconds from its start.
@@ -129,9 +146,13 @@ func (sr *seriesRecorder) sample(t time.Duration, tot seriesTotals, lateMax time
 		var sp StagePoint
 		if st, ok := snap.Stage(name); ok {
 			sp = StagePoint{WaitP99: msOf(st.QueueWaitRecent.P99), ServiceP99: msOf(st.ServiceRecent.P99),
-				Utilisation: st.Utilisation, Workers: st.Config.Workers, Ready: st.Queue.Ready}
+				Utilisation: st.Utilisation, Workers: st.Config.Workers, Ready: st.Queue.Ready,
+				BrokerUnacked: brokerUnacked(snap.Broker.Side, st.Queue.Name)}
 		}
 		p.Stages = append(p.Stages, sp)
+	}
+	if side := snap.Broker.Side; side.Available {
+		p.Broker = &BrokerPoint{Flow: side.Flow, Blocked: side.Blocked, Alarms: slices.Clone(snap.Broker.Nodes.Alarms)}
 	}
 	sr.last, sr.lastT = tot, ts
 	sr.add(p)
@@ -185,9 +206,55 @@ func mergePoints(a, b SeriesPoint, wa, wb int) SeriesPoint {
 			sa := a.Stages[i]
 			sb = StagePoint{Ready: max(sa.Ready, sb.Ready), WaitP99: max(sa.WaitP99, sb.WaitP99),
 				ServiceP99: max(sa.ServiceP99, sb.ServiceP99), Utilisation: avg(sa.Utilisation, sb.Utilisation),
-				Workers: sb.Workers}
+				Workers: sb.Workers, BrokerUnacked: maxOf(sa.BrokerUnacked, sb.BrokerUnacked)}
 		}
 		m.Stages = append(m.Stages, sb)
+	}
+	m.Broker = mergeBroker(a.Broker, b.Broker)
+	return m
+}
+
+// brokerUnacked is the management API's unacked count of the queue named
+// (as declared), or nil when the API did not answer.
+func brokerUnacked(side engine.BrokerSide, queue string) *int {
+	if !side.Available {
+		return nil
+	}
+	for _, q := range side.Queues {
+		if q.Name == queue {
+			n := q.Unacked
+			return &n
+		}
+	}
+	return nil
+}
+
+// maxOf is the higher of two optional counts (nil: unknown).
+func maxOf(a, b *int) *int {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	n := max(*a, *b)
+	return &n
+}
+
+// mergeBroker keeps the highest flow and blocked counts and every alarm
+// of either point.
+func mergeBroker(a, b *BrokerPoint) *BrokerPoint {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	m := &BrokerPoint{Flow: max(a.Flow, b.Flow), Blocked: max(a.Blocked, b.Blocked), Alarms: slices.Clone(a.Alarms)}
+	for _, al := range b.Alarms {
+		if !slices.Contains(m.Alarms, al) {
+			m.Alarms = append(m.Alarms, al)
+		}
 	}
 	return m
 }

@@ -120,7 +120,7 @@ func (rep *Report) render(md bool) string {
 	if bs := rep.BrokerSide; bs != nil {
 		title("Broker side (management API, as the load ended)")
 		if !bs.Available {
-			fmt.Fprintf(&b, "  unavailable: %s\n", bs.Note)
+			fmt.Fprintf(&b, "  broker figures unavailable: %s\n", bs.Note)
 		} else {
 			rows = nil
 			for _, q := range bs.Queues {
@@ -131,7 +131,7 @@ func (rep *Report) render(md bool) string {
 			if md {
 				b.WriteString("\n")
 			}
-			fmt.Fprintf(&b, "  connections of this process: %d, in flow control %d, blocked %d\n", bs.Connections, bs.Flow, bs.Blocked)
+			fmt.Fprintf(&b, "  connections of this process: %d, in flow control %d, blocked %d; alarms: %s\n", bs.Connections, bs.Flow, bs.Blocked, alarmsText(bs.Alarms))
 		}
 	}
 
@@ -290,4 +290,12 @@ func deliveryMode(persistent bool) string {
 		return "persistent"
 	}
 	return "transient (delivery mode 1)"
+}
+
+// alarmsText lists the broker's alarms, or says there are none.
+func alarmsText(alarms []string) string {
+	if len(alarms) == 0 {
+		return "none"
+	}
+	return strings.Join(alarms, ", ")
 }

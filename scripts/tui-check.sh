@@ -67,6 +67,17 @@ check_size() {
 	wait_for 'stock\.taken|paid ' 5
 	tmux send-keys -t "$session" Escape
 	wait_for 'STAGES' 5
+	# The broker's own figures (management API, read every 2 s): a line
+	# under the queues when there is room, and m shows each queue as the
+	# broker counts it; m again goes back.
+	if ((h >= 45)); then
+		wait_for 'broker: (no alarms|⚠ alarm)|broker figures unavailable' 5
+	fi
+	tmux send-keys -t "$session" m
+	wait_for 'BROKER QUEUES' 5
+	wait_for 'oms\.payment +[0-9.k]+ +[0-9.k]+ |broker figures unavailable' 5
+	tmux send-keys -t "$session" m
+	wait_for 'READY, LAST MINUTE' 5
 	# Lines never wider than the terminal.
 	local widest
 	widest=$(screen | while IFS= read -r l; do echo "${#l}"; done | sort -n | tail -n 1)

@@ -183,7 +183,15 @@ func fakeSnapshot() engine.Snapshot {
 	}
 	return engine.Snapshot{
 		Time: t0.Add(95 * time.Second), Started: t0,
-		Broker:  engine.BrokerStatus{Kind: "rabbitmq", URL: "amqp://guest@localhost:5672/", QueueType: "quorum", Connected: true},
+		Broker: engine.BrokerStatus{Kind: "rabbitmq", URL: "amqp://guest@localhost:5672/", QueueType: "quorum", Connected: true,
+			// The broker's view: other processes hold more of payment's
+			// unacked messages than this one's 80; one connection in flow.
+			Side: engine.BrokerSide{Available: true, Connections: 5, Flow: 1, Queues: []engine.BrokerQueue{
+				{Name: "oms.payment", Ready: 1840, Unacked: 240, Consumers: 6, PublishRate: 1002.4, DeliverRate: 930.1},
+				{Name: "oms.inventory", Ready: 0, Unacked: 4, Consumers: 2, PublishRate: 305, DeliverRate: 305},
+				{Name: "oms.email", Ready: 12, Unacked: 6, Consumers: 2, PublishRate: 306, DeliverRate: 300},
+				{Name: "oms.dead", Ready: 2, Unacked: 0, Consumers: 0, PublishRate: 0.1, DeliverRate: 0},
+			}}},
 		Process: "test-1", Roles: []string{"api", "payment", "inventory", "email"},
 		Stages: []engine.StageSnapshot{pay, inv, email},
 		Queues: []engine.QueueSnapshot{

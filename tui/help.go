@@ -37,6 +37,8 @@ var glossary = [][2]string{
 	{"retry", "a transient failure: the message waits in a retry queue (100 ms, 1 s, 10 s) and comes back"},
 	{"dead letter", "a message given up on (undecodable, or out of attempts), kept in oms.dead with its reason"},
 	{"bottleneck", "the busiest stage: it sets the pipeline's pace; adding workers elsewhere changes nothing"},
+	{"flow control", "the broker slowing a connection's publishing because it cannot keep up (m: the broker's view)"},
+	{"alarm", "a node past its memory or disk limit: the broker blocks every publisher until it clears"},
 }
 
 func newHelpView(st *Styles, km *KeyMap) helpView {

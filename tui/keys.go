@@ -30,10 +30,11 @@ type KeyMap struct {
 	Filter     key.Binding
 	FilterType key.Binding
 
-	Report key.Binding
-	Why    key.Binding
-	Help   key.Binding
-	Quit   key.Binding
+	Report     key.Binding
+	Why        key.Binding
+	BrokerView key.Binding
+	Help       key.Binding
+	Quit       key.Binding
 }
 
 // DefaultKeyMap returns the dashboard's keys.
@@ -74,10 +75,11 @@ func DefaultKeyMap() KeyMap {
 		Filter:     b([]string{"f"}, "f", "cycle status filter"),
 		FilterType: b([]string{"/"}, "/", "type a status filter"),
 
-		Report: b([]string{"r"}, "r", "report / dashboard"),
-		Why:    b([]string{"w"}, "w", "why: predicted vs measured wait"),
-		Help:   b([]string{"?"}, "?", "full help"),
-		Quit:   b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Report:     b([]string{"r"}, "r", "report / dashboard"),
+		Why:        b([]string{"w"}, "w", "why: predicted vs measured wait"),
+		BrokerView: b([]string{"m"}, "m", "queues as the broker counts them (management API)"),
+		Help:       b([]string{"?"}, "?", "full help"),
+		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
 	}
 }
 
@@ -93,7 +95,7 @@ func (k KeyMap) fullHelp() []helpGroup {
 		{"Move", []key.Binding{k.NextPanel, k.PrevPanel, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Open, k.Back}},
 		{"Selected stage", []key.Binding{k.WorkersUp, k.WorkersDown, k.PrefetchUp, k.PrefetchDown, k.Slow, k.Restore, k.ErrorUp, k.ErrorDown, k.StopStage}},
 		{"Faults and load", []key.Binding{k.Outage, k.DeclineUp, k.DeclineDown, k.Backlog, k.PauseLoad, k.StartLoad, k.RateDown, k.RateUp}},
-		{"Trace and more", []key.Binding{k.Filter, k.FilterType, k.Report, k.Why, k.Help, k.Quit}},
+		{"Trace and more", []key.Binding{k.Filter, k.FilterType, k.Report, k.Why, k.BrokerView, k.Help, k.Quit}},
 	}
 }
 

@@ -36,6 +36,7 @@ func planMain(w, b int, activityFocused bool) mainPlan {
 	}
 	if b >= roomyHeight {
 		p.gap = 1
+		p.queues++ // room for the broker's side under the queues
 		rest := b - p.queues - p.e2e - p.stages - 3*p.gap
 		p.activity = min(max(rest/3, 3), 8)
 		if activityFocused {

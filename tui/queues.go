@@ -13,6 +13,11 @@ type queuesPanel struct {
 	st            *Styles
 	width, height int
 	queues        []engine.QueueSnapshot
+	// side and alarms are the management API's figures (brokerside.go);
+	// broker shows them instead of this process's (key m).
+	side   engine.BrokerSide
+	alarms []string
+	broker bool
 }
 
 func newQueuesPanel(st *Styles) queuesPanel { return queuesPanel{st: st} }
@@ -20,7 +25,27 @@ func newQueuesPanel(st *Styles) queuesPanel { return queuesPanel{st: st} }
 func (p *queuesPanel) SetSize(w, h int) { p.width, p.height = w, h }
 
 // Update takes the latest snapshot.
-func (p *queuesPanel) Update(snap engine.Snapshot) { p.queues = snap.Queues }
+func (p *queuesPanel) Update(snap engine.Snapshot) {
+	p.queues, p.side, p.alarms = snap.Queues, snap.Broker.Side, snap.Broker.Nodes.Alarms
+}
+
+// ToggleBroker switches between this process's figures and the broker's.
+func (p *queuesPanel) ToggleBroker() { p.broker = !p.broker }
+
+// roomForStatus reports whether the panel has a line under the queues.
+func (p *queuesPanel) roomForStatus() bool { return p.height > len(watchedQueues)+1 }
+
+// withStatus lays lines out with, on the panel's last line when it has
+// room, the broker's side: this process's connections and the alarms.
+func (p *queuesPanel) withStatus(lines []string) string {
+	if p.roomForStatus() && (!p.broker || p.side.Available) {
+		for len(lines) < p.height-1 {
+			lines = append(lines, "")
+		}
+		lines = append(lines[:p.height-1], p.sideStatus())
+	}
+	return block(lines, p.width, p.height)
+}
 
 var queueCols = []column{
 	{title: "QUEUES", width: 13},
@@ -36,13 +61,16 @@ var queueCols = []column{
 // View draws a header line and one line per queue.
 func (p *queuesPanel) View() string {
 	st := p.st
+	if p.broker {
+		return p.withStatus(p.brokerView(min(p.height-1, len(watchedQueues))))
+	}
 	ws := layoutColumns(queueCols, p.width)
 	lines := []string{st.Title.Render(fit(headerRow(queueCols, ws), p.width))}
 	if len(p.queues) == 0 {
 		for _, name := range watchedQueues {
 			lines = append(lines, row(queueCols, ws, []string{name, st.Muted.Render("-")}))
 		}
-		return block(lines, p.width, p.height)
+		return p.withStatus(lines)
 	}
 	// The snapshot lists the queues in pipeline order; shown without
 	// the namespace.
@@ -69,5 +97,5 @@ func (p *queuesPanel) View() string {
 			spark,
 		}))
 	}
-	return block(lines, p.width, p.height)
+	return p.withStatus(lines)
 }

@@ -100,6 +100,8 @@ func (m Model) mainKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.screen = screenReport
 	case key.Matches(msg, k.Why):
 		m.screen = screenWhy
+	case key.Matches(msg, k.BrokerView):
+		m.queues.ToggleBroker()
 	case key.Matches(msg, k.Filter):
 		m.trace.CycleFilter()
 		m.setFocus(focusTrace)

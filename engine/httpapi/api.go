@@ -200,6 +200,11 @@ func (e *server) handlePlaceOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "", "%v", err)
 		return
 	}
+	if req.DrawKey, err = engine.DrawKeyOf(r); err != nil {
+		e.CountAPI(engine.APIRejected)
+		writeError(w, http.StatusBadRequest, engine.HeaderDrawKey, "%v", err)
+		return
+	}
 	if _, keyed := r.Header[engine.HeaderIdempotencyKey]; keyed && e.idem != nil {
 		e.placeKeyed(w, r, r.Header.Get(engine.HeaderIdempotencyKey), req)
 		return

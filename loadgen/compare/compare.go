@@ -167,6 +167,11 @@ func Compare(a, b Side, opt Options) *Diff {
 	count("payment_failed", aa.PaymentFailed, ab.PaymentFailed, LowerIsBetter, false)
 	count("refunded", aa.Refunded, ab.Refunded, LowerIsBetter, false)
 	count("dead_lettered", aa.DeadLettered, ab.DeadLettered, LowerIsBetter, false)
+	// Work done again after a crash (at-least-once, not duplicated) and
+	// orders that ran without being accepted: read, not gated.
+	count("redone", aa.Redone, ab.Redone, LowerIsBetter, false)
+	count("recovered", aa.Recovered, ab.Recovered, LowerIsBetter, false)
+	count("orphaned", aa.Orphaned, ab.Orphaned, LowerIsBetter, false)
 	load := func(metric string, x, y int64) {
 		d.add(Row{Group: "load", Metric: metric, A: float64(x), B: float64(y), Better: LowerIsBetter})
 	}
