@@ -18,6 +18,7 @@ import (
 // apiCounters count the API's answers for snapshots and metrics.
 type apiCounters struct {
 	accepted, rejected, unavailable, indeterminate, unauthorized atomic.Int64
+	unroutable                                                   atomic.Int64 // 503: order.created returned (returned.go)
 }
 
 // publishTimeout bounds how long POST /api/orders waits for the broker's
@@ -267,6 +268,10 @@ func (e *Engine) placeKeyed(w http.ResponseWriter, r *http.Request, key string, 
 func (e *Engine) writeUnavailable(w http.ResponseWriter, orderID string, err error) {
 	e.api.unavailable.Add(1)
 	body := apiError{Error: fmt.Sprintf("order not accepted: %v; retry later", err), Reason: ReasonUnavailable}
+	if isUnroutable(err) {
+		e.api.unroutable.Add(1)
+		body.Reason = ReasonUnroutable
+	}
 	if errors.Is(err, ErrIndeterminate) {
 		e.api.indeterminate.Add(1)
 		body.Reason, body.OrderID = ReasonIndeterminate, orderID

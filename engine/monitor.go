@@ -249,6 +249,7 @@ func (e *Engine) Snapshot() Snapshot {
 			Accepted: e.api.accepted.Load(), Rejected: e.api.rejected.Load(),
 			Unavailable: e.api.unavailable.Load(), Publish: e.pub.confirm.Recent(),
 			Indeterminate: e.api.indeterminate.Load(),
+			Unroutable:    e.api.unroutable.Load(),
 			Unauthorized:  e.api.unauthorized.Load(), Admin: e.cfg.adminMode(),
 		},
 		Admission: e.admissionStatus(),

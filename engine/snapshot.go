@@ -204,8 +204,12 @@ type APIStats struct {
 	Shed int64 `json:"shed"`
 	// Indeterminate counts 503s after the order's message may have
 	// reached the broker (part of Unavailable): such an order may run.
-	Indeterminate int64       `json:"indeterminate"`
-	Publish       Percentiles `json:"publish"` // publish → confirm
+	Indeterminate int64 `json:"indeterminate"`
+	// Unroutable counts 503s for orders the broker returned: no queue
+	// was bound for order.created, nothing was queued (part of
+	// Unavailable).
+	Unroutable int64       `json:"unroutable"`
+	Publish    Percentiles `json:"publish"` // publish → confirm
 	// Unauthorized counts 401s of the changing endpoints.
 	Unauthorized int64 `json:"unauthorized"`
 	// Admin is how the changing endpoints are guarded: AdminToken,

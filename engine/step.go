@@ -85,6 +85,10 @@ func (e *Engine) message(o Order, key string) broker.Message {
 		CorrelationID: o.OrderID,
 		Timestamp:     now,
 		Persistent:    !e.cfg.Transient,
+		// Mandatory: a message no queue takes comes back instead of
+		// being confirmed and dropped — except email.sent, the end of
+		// the pipeline, which nothing consumes.
+		Mandatory: key != KeyEmailSent,
 		Headers: map[string]any{
 			HeaderPublishedAt: now.UnixNano(),
 			HeaderAttempt:     int64(1),

@@ -76,6 +76,7 @@ type pending struct {
 	// What a retry needs if the broker refuses the outgoing message.
 	d   broker.Delivery
 	key string
+	out string // the outgoing message's routing key
 	arr arrival
 }
 
@@ -221,7 +222,7 @@ func (w *worker) refused(ch broker.Channel, p pending) {
 		return
 	default:
 	}
-	out := w.failure(p.d, p.key, errRefused, p.arr)
+	out := w.failure(p.d, p.key, w.refusal(p), p.arr)
 	c, err := ch.Publish(context.Background(), out.msg)
 	if err == nil {
 		<-c.Done()
@@ -315,7 +316,7 @@ func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pendin
 		s.e.reportError(s.name, "", fmt.Sprintf("publish %s: %v", out.msg.RoutingKey, perr))
 		return
 	}
-	acks <- pending{tag: d.Tag, confirm: c, stored: s.e.eventsStored(), d: d, key: key, arr: arr}
+	acks <- pending{tag: d.Tag, confirm: c, stored: s.e.eventsStored(), d: d, key: key, out: out.msg.RoutingKey, arr: arr}
 }
 
 // outcome is what handling a message produced: the one message to publish
@@ -478,6 +479,7 @@ func (w *worker) failure(d broker.Delivery, key string, err error, arr arrival) 
 		// A dead letter is persistent whatever the configured delivery
 		// mode: it is the record of an order that did not finish.
 		m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.e.names.Of(ExchangeDLX), key, h, true
+		m.Mandatory = true // a dead letter no queue takes must not vanish
 		return outcome{msg: m}
 	}
 	delays := s.e.cfg.RetryDelays
@@ -497,6 +499,7 @@ func (w *worker) failure(d broker.Delivery, key string, err error, arr arrival) 
 	q := s.e.names.Retry(s.name, delay)
 	m := d.Message
 	m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.e.names.Of(ExchangeRetry), q, h, !s.e.cfg.Transient
+	m.Mandatory = true
 	return outcome{msg: m}
 }
 
