@@ -16,6 +16,7 @@ import (
 
 	"oms-sim/engine/broker"
 	"oms-sim/internal/backoff"
+	"oms-sim/internal/outage"
 )
 
 // ErrBrokerUnreachable is returned by Start when the first connection
@@ -62,6 +63,9 @@ type Engine struct {
 	api  apiCounters
 	adm  admission
 	idem *idemKeys // nil: Idempotency-Key is ignored
+	// outage logs the broker going away once and coming back once
+	// (outage.go), not a line per session per attempt.
+	outage *outage.Tracker
 }
 
 // New validates cfg and builds an engine. It does not connect.
@@ -95,6 +99,7 @@ func New(cfg Config) (*Engine, error) {
 		e.stages[name] = newStage(e, name, cfg.Stages[name])
 	}
 	e.mon = newMonitor(e)
+	e.outage = e.newOutage()
 	e.hists = newPromHists()
 	e.hists.wire(e)
 	e.adm.max.Store(int64(cfg.MaxBacklog))
@@ -284,6 +289,7 @@ func (e *Engine) goSupervise(ctx context.Context, wg *sync.WaitGroup, name strin
 // again with backoff whenever the connection is lost, until ctx ends. The
 // caller counts it in e.expected.
 func (e *Engine) supervise(ctx context.Context, name string, run session) {
+	defer e.outage.Gone(name)
 	wait := backoff.Min
 	first := true
 	for ctx.Err() == nil {
@@ -293,16 +299,15 @@ func (e *Engine) supervise(ctx context.Context, name string, run session) {
 				return
 			}
 			e.setLastError(fmt.Sprintf("%s: reconnecting in %v: %v", name, wait, err))
-			e.log.Warn("broker connect", "session", name, "err", err, "retry_in", wait)
+			e.outage.Failed(name, err, wait)
 			backoff.Sleep(ctx, wait)
 			wait = backoff.Next(wait)
 			continue
 		}
 		if !first {
 			e.reconnects.Add(1)
-			e.log.Info("reconnected", "session", name)
-			e.note("engine", name+" reconnected; topology re-declared")
 		}
+		e.outage.Up(name)
 		first = false
 		wait = backoff.Min
 		e.sessions.Add(1)
@@ -318,7 +323,7 @@ func (e *Engine) supervise(ctx context.Context, name string, run session) {
 			err = broker.ErrClosed
 		}
 		e.reportError("", "", fmt.Sprintf("%s connection lost: %v", name, err))
-		e.log.Warn("connection lost", "session", name, "err", err)
+		e.outage.Lost(name, err)
 		backoff.Sleep(ctx, wait)
 	}
 }
