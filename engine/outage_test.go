@@ -79,7 +79,7 @@ func TestOutageLogsOnceDownOnceBack(t *testing.T) {
 
 	where := "AMQP at " + proxy.Listen
 	down := recs.matching(slog.LevelWarn, where+" is down")
-	back := recs.matching(slog.LevelInfo, where+" is back")
+	back := recs.matching(slog.LevelWarn, where+" is back")
 	if len(down) != 1 || len(back) != 1 {
 		t.Fatalf("log lines: %d %q down, %d back; want one each. Warn and above:\n%s",
 			len(down), where, len(back), strings.Join(recs.atLeast(slog.LevelWarn), "\n"))
@@ -94,8 +94,8 @@ func TestOutageLogsOnceDownOnceBack(t *testing.T) {
 	if downFor < 3*time.Second {
 		t.Errorf("back line says down_for %v, want at least the 3 s the proxy was away", downFor)
 	}
-	if warn := recs.atLeast(slog.LevelWarn); len(warn) != 1 {
-		t.Errorf("%d lines at warn or above, want the one down line:\n%s", len(warn), strings.Join(warn, "\n"))
+	if warn := recs.atLeast(slog.LevelWarn); len(warn) != 2 {
+		t.Errorf("%d lines at warn or above, want the down and the back line:\n%s", len(warn), strings.Join(warn, "\n"))
 	}
 	if n := len(recs.matching(slog.LevelDebug, "reconnect failed")) + len(recs.matching(slog.LevelDebug, "session lost")); n < 2 {
 		t.Errorf("%d debug lines for the sessions' losses and attempts, want them there", n)

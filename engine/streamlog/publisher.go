@@ -113,7 +113,7 @@ func (l *Log) drainConfirms(confirms stream.ChannelPublishConfirm, s *producerSe
 			// Refused or timed out: end the session and send it again
 			// on a new one (the ids make that safe).
 			once.Do(func() {
-				l.log.Warn("publish not confirmed", "publishing_id", st.GetPublishingId(), "err", st.GetError())
+				l.log.Debug("publish not confirmed", "publishing_id", st.GetPublishingId(), "err", st.GetError())
 				close(failed)
 			})
 		}

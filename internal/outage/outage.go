@@ -1,8 +1,8 @@
 // Package outage tells the story of a broker going away in two log
-// lines: one when the first session loses it ("AMQP at localhost:5672
-// is down", warn), one when the last session that lost it is connected
-// again ("… is back", info, with how long it was down and how many
-// sessions reconnected). Each session's loss and each failed attempt to
+// lines, both at warn level (the default level shows them): one when the
+// first session loses it ("AMQP at localhost:5672 is down"), one when the
+// last session that lost it is connected again ("… is back", with how
+// long it was down and how many sessions reconnected). Each session's loss and each failed attempt to
 // reconnect go to debug level, so that a process with dozens of
 // sessions does not write dozens of lines per attempt.
 package outage
@@ -81,7 +81,7 @@ func (t *Tracker) Failed(session string, err error, retryIn time.Duration) {
 }
 
 // Up records that session is connected. When it was the last one down,
-// the outage ends: one info line with its length. It reports whether an
+// the outage ends: one warn line with its length. It reports whether an
 // outage ended and how long it lasted.
 func (t *Tracker) Up(session string) (ended bool, downFor time.Duration) {
 	t.mu.Lock()
@@ -97,7 +97,7 @@ func (t *Tracker) Up(session string) (ended bool, downFor time.Duration) {
 	}
 	downFor, n, f := t.now().Sub(t.since), t.lost, t.onBack
 	t.lost, t.err = 0, nil
-	t.log.Info(t.what+" is back", "down_for", downFor.Round(time.Millisecond), "sessions", n)
+	t.log.Warn(t.what+" is back", "down_for", downFor.Round(time.Millisecond), "sessions", n)
 	t.mu.Unlock()
 	if f != nil {
 		f(downFor, n)
