@@ -376,7 +376,11 @@ func (w *worker) repeat(r remembered, key string) outcome {
 	s.stats.redelivered.Add(1)
 	s.e.emit(Event{OrderID: r.orderID, Type: EventRedelivered, Stage: s.name, Worker: w.name,
 		Detail: "duplicate " + key + " delivery; outcome repeated, work not redone"})
-	return outcome{msg: s.e.resend(r)}
+	m := s.e.resend(r)
+	// A second copy of the outgoing message: the next stage, in another
+	// process, may do its work again — redone, not a duplicated order.
+	m.Headers[HeaderRedone] = true
+	return outcome{msg: m}
 }
 
 // work decodes and handles a message for the first time.
