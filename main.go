@@ -86,8 +86,10 @@ Authorization: Bearer TOKEN), or --insecure-admin. TLS to RabbitMQ: an amqps://
 --amqp with --tls-ca, --tls-cert/--tls-key, --tls-server-name.
 
 Exit codes: 0 ok · 1 thresholds failed, orders lost or a scenario action
-refused (or not stopped within --drain-timeout + 10 s of a signal) · 2 usage
-or config error (a malformed URL included) · 3 broker unreachable (or refused our credentials or TLS, or
+refused (or not stopped within --drain-timeout + 10 s of a signal, or a
+second signal: exit at once, saying how many orders stay in the broker for
+the next start) · 2 usage or config error (a malformed URL included) · 3
+broker unreachable (or refused our credentials or TLS, or
 --events stream that cannot be set up).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -44,7 +44,7 @@ const stopGrace = 10 * time.Second
 
 // setupProcess sets up what the whole process shares: the logger, the CPU
 // profile, and a context cancelled by the first SIGINT or SIGTERM (a
-// second one kills the process at once). done undoes it all.
+// second one ends the process at once: stop.go). done undoes it all.
 func setupProcess(parent context.Context, o runOptions) (ctx context.Context, log *slog.Logger, done func(), err error) {
 	log, closeLog, err := newLogger(o)
 	if err != nil {
@@ -78,10 +78,15 @@ func setupProcess(parent context.Context, o runOptions) (ctx context.Context, lo
 		case <-finished:
 			return
 		}
-		stop() // from now on a second Ctrl+C kills the process at once
 		if parent.Err() != nil {
+			stop()
 			return // not a signal: the caller ends the run
 		}
+		// A second signal ends the process at once (stop.go).
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(again)
+		stop()
 		// A signal: the drain gets --drain-timeout, whatever the broker
 		// does (a node that neither answers nor closes, a stream client
 		// that does not return); then the process ends anyway.
@@ -90,6 +95,8 @@ func setupProcess(parent context.Context, o runOptions) (ctx context.Context, lo
 		defer t.Stop()
 		select {
 		case <-finished:
+		case <-again:
+			exitAtOnce(log)
 		case <-t.C:
 			fmt.Fprintf(os.Stderr, "oms-sim: not stopped %v after the signal (--drain-timeout %v + %v); exiting without a clean drain\n", limit, o.drainTimeout, stopGrace)
 			log.Error("forced exit: the drain did not finish in time", "limit", limit)
@@ -172,6 +179,7 @@ func startPipeline(ctx context.Context, o runOptions, sc *scenario.Scenario, log
 		}
 		return nil, exitWith(exitUsage, err)
 	}
+	setLeftInBroker(eng.LeftInBroker)
 	if note != "" {
 		fmt.Fprintln(os.Stderr, "oms-sim: "+note)
 	}

@@ -19,11 +19,13 @@ const (
 	APIUnavailable                    // 503: the broker did not confirm (includes indeterminate)
 	APIIndeterminate                  // 503: no confirm in time; the order may run
 	APIUnauthorized                   // 401: a changing endpoint without the admin token
+	APIUnroutable                     // 503: order.created came back unroutable (part of unavailable)
 )
 
 // apiCounters count the API's answers for snapshots and metrics.
 type apiCounters struct {
 	accepted, rejected, unavailable, indeterminate, unauthorized atomic.Int64
+	unroutable                                                   atomic.Int64 // 503: order.created returned (returned.go)
 }
 
 // CountAPI counts one answer of the API.
@@ -39,6 +41,8 @@ func (e *Engine) CountAPI(r APIResult) {
 		e.api.indeterminate.Add(1)
 	case APIUnauthorized:
 		e.api.unauthorized.Add(1)
+	case APIUnroutable:
+		e.api.unroutable.Add(1)
 	}
 }
 

@@ -43,7 +43,11 @@ func (s *stage) repeat(r remembered, in *inbound) outcome {
 	s.stats.redelivered.Add(1)
 	s.deps.emit(Event{OrderID: r.orderID, Type: EventRedelivered, Stage: s.name, Worker: in.worker,
 		Detail: "duplicate " + in.key + " delivery; outcome repeated, work not redone"})
-	return outcome{msg: s.deps.msgs.resend(r)}
+	m := s.deps.msgs.resend(r)
+	// A second copy of the outgoing message: the next stage, in another
+	// process, may do its work again — redone, not a duplicated order.
+	m.Headers[HeaderRedone] = true
+	return outcome{msg: m}
 }
 
 // remembered is what a redelivery needs of an outcome: the one message it

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"oms-sim/engine/broker"
+	"oms-sim/internal/outage"
 )
 
 // ErrBrokerUnreachable is returned by Start when the first connection
@@ -69,6 +70,9 @@ type Engine struct {
 	mgmt *mgmtPoller // nil: no management API to poll
 	api  apiCounters
 	adm  admission
+	// outage logs the broker going away once and coming back once
+	// (outage.go), not a line per session per attempt.
+	outage *outage.Tracker
 }
 
 // New validates cfg and builds an engine. It does not connect.
@@ -98,7 +102,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.store.timelines = cfg.Events != EventsOff
 	e.routes, e.stageNames = cfg.Routes, cfg.Routes.Stages()
-	e.msgs = messages{exchange: e.ordersX, bodyBytes: cfg.BodyBytes, transient: cfg.Transient}
+	e.msgs = messages{exchange: e.ordersX, bodyBytes: cfg.BodyBytes, transient: cfg.Transient, routes: cfg.Routes}
 	e.pub = newPublisher(cfg.Publishers)
 	deps := stageDeps{
 		process: cfg.Process, names: e.names, msgs: e.msgs, seed: cfg.Seed, log: cfg.Logger,
@@ -113,6 +117,7 @@ func New(cfg Config) (*Engine, error) {
 		names: e.names, ledger: e.ledger, stages: e.orderedStages(), remote: e.remote,
 		brokerKind: cfg.BrokerKind, brokerURL: cfg.Dialer.Describe,
 	})
+	e.outage = e.newOutage()
 	e.hists = newPromHists()
 	e.hists.wire(e)
 	e.adm.max.Store(int64(cfg.MaxBacklog))

@@ -113,9 +113,7 @@ type brokerConn struct{ pid, name string }
 // (the connection_name client property) starts with prefix.
 func listConnections(t testing.TB, prefix string) []brokerConn {
 	t.Helper()
-	if _, err := exec.LookPath("rabbitmqctl"); err != nil {
-		t.Skip("rabbitmqctl not on PATH")
-	}
+	brokertest.NeedTool(t, "rabbitmqctl")
 	out, err := exec.Command("rabbitmqctl", "-q", "list_connections", "pid", "client_properties").Output()
 	if err != nil {
 		t.Fatalf("rabbitmqctl list_connections: %v", err)

@@ -15,6 +15,7 @@ type messages struct {
 	exchange  string // the orders exchange, in the namespace
 	bodyBytes int    // Config.BodyBytes
 	transient bool   // Config.Transient
+	routes    Routes // what is consumed: such messages are published mandatory
 }
 
 // build returns the message for key carrying order o.
@@ -29,6 +30,10 @@ func (m messages) build(o Order, key string) broker.Message {
 		CorrelationID: o.OrderID,
 		Timestamp:     now,
 		Persistent:    !m.transient,
+		// Mandatory: a message no queue takes comes back instead of being
+		// confirmed and dropped — except what no stage consumes (by
+		// default email.sent, the end of the pipeline).
+		Mandatory: m.routes.Routed(key),
 		Headers: map[string]any{
 			HeaderPublishedAt: now.UnixNano(),
 			HeaderAttempt:     int64(1),

@@ -42,7 +42,7 @@ var (
 	descUnack  = prometheus.NewDesc("oms_queue_messages_unacked", "Messages delivered to this process and not yet acked.", []string{"queue"}, nil)
 	descConn   = prometheus.NewDesc("oms_broker_connected", "1 when every broker session is connected.", nil, nil)
 	descRecon  = prometheus.NewDesc("oms_broker_reconnects_total", "Broker reconnections.", nil, nil)
-	descAPI    = prometheus.NewDesc("oms_api_requests_total", "Order API answers by result (unavailable includes indeterminate; shed is apart).", []string{"result"}, nil)
+	descAPI    = prometheus.NewDesc("oms_api_requests_total", "Order API answers by result (unavailable includes indeterminate and unroutable; shed is apart).", []string{"result"}, nil)
 
 	descUnmatched  = prometheus.NewDesc("oms_orders_unaccepted_total", "Orders not accepted to a client: orphaned (ran, never accepted), indeterminate (503 after the broker may have had it), recovered (indeterminate, and it ran).", []string{"kind"}, nil)
 	descBacklog    = prometheus.NewDesc("oms_admission_backlog", "Ready messages in the work queues, as admission control sees them.", nil, nil)
@@ -119,6 +119,7 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descAPI, float64(s.API.Unavailable), "unavailable")
 	counter(descAPI, float64(s.API.Shed), "shed")
 	counter(descAPI, float64(s.API.Indeterminate), "indeterminate")
+	counter(descAPI, float64(s.API.Unroutable), "unroutable")
 	counter(descUnmatched, float64(o.Orphaned), "orphaned")
 	counter(descUnmatched, float64(o.Indeterminate), "indeterminate")
 	counter(descUnmatched, float64(o.Recovered), "recovered")

@@ -128,15 +128,18 @@ func (p *publisher) loop(ctx context.Context, ch broker.Channel) error {
 			// Not acked: nacked, or the channel died first (amqp091 then
 			// completes its pending confirms unacked, sometimes before
 			// Closed fires). Either way the broker may have the message.
+			// A returned message (no queue bound) was dropped: determinate.
 			if o.confirm.Acked() {
 				o.done <- nil
 			} else {
+				reply, returned := o.confirm.Returned()
+				closed := false
 				select {
 				case <-ch.Closed():
-					o.done <- fmt.Errorf("%w (channel closed before the confirm)", ErrIndeterminate)
+					closed = true
 				default:
-					o.done <- ErrNacked
 				}
+				o.done <- confirmError(reply, returned, closed)
 			}
 		}
 	}()

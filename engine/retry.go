@@ -55,6 +55,7 @@ func (s *stage) failure(d broker.Delivery, key, worker string, err error, arr ar
 		// A dead letter is persistent whatever the configured delivery
 		// mode: it is the record of an order that did not finish.
 		m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.deps.names.Of(ExchangeDLX), key, h, true
+		m.Mandatory = true // a dead letter no queue takes must not vanish
 		return outcome{msg: m}
 	}
 	delays := s.deps.retryDelays
@@ -74,6 +75,7 @@ func (s *stage) failure(d broker.Delivery, key, worker string, err error, arr ar
 	q := s.deps.names.Retry(s.name, delay)
 	m := d.Message
 	m.Exchange, m.RoutingKey, m.Headers, m.Persistent = s.deps.names.Of(ExchangeRetry), q, h, !s.deps.msgs.transient
+	m.Mandatory = true
 	return outcome{msg: m}
 }
 

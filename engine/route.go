@@ -121,6 +121,17 @@ func (r Routes) Keys(stage string) []string {
 
 // Queues returns the queues a pipeline on this table is watched by: each
 // stage's work queue in pipeline order, then the dead letters (DESIGN.md
+// Routed reports whether some stage of the table consumes key: a message
+// published with it has a queue to go to.
+func (r Routes) Routed(key string) bool {
+	for _, rt := range r {
+		if rt.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
 // §3 names, without a namespace).
 func (r Routes) Queues() []string {
 	var out []string

@@ -97,6 +97,7 @@ func (e *Engine) goSupervise(ctx context.Context, wg *sync.WaitGroup, name strin
 // again with backoff whenever the connection is lost, until ctx ends. The
 // caller counts it in e.expected.
 func (e *Engine) supervise(ctx context.Context, name string, run session) {
+	defer e.outage.Gone(name)
 	wait := backoff.Min
 	first := true
 	for ctx.Err() == nil {
@@ -106,16 +107,15 @@ func (e *Engine) supervise(ctx context.Context, name string, run session) {
 				return
 			}
 			e.setLastError(fmt.Sprintf("%s: reconnecting in %v: %v", name, wait, err))
-			e.log.Warn("broker connect", "session", name, "err", err, "retry_in", wait)
+			e.outage.Failed(name, err, wait)
 			backoff.Sleep(ctx, wait)
 			wait = backoff.Next(wait)
 			continue
 		}
 		if !first {
 			e.reconnects.Add(1)
-			e.log.Info("reconnected", "session", name)
-			e.note("engine", name+" reconnected; topology re-declared")
 		}
+		e.outage.Up(name)
 		first = false
 		wait = backoff.Min
 		e.sessions.Add(1)
@@ -131,7 +131,7 @@ func (e *Engine) supervise(ctx context.Context, name string, run session) {
 			err = broker.ErrClosed
 		}
 		e.reportError("", "", fmt.Sprintf("%s connection lost: %v", name, err))
-		e.log.Warn("connection lost", "session", name, "err", err)
+		e.outage.Lost(name, err)
 		backoff.Sleep(ctx, wait)
 	}
 }

@@ -30,6 +30,7 @@ func (e *Engine) Snapshot() Snapshot {
 			Accepted: e.api.accepted.Load(), Rejected: e.api.rejected.Load(),
 			Unavailable: e.api.unavailable.Load(), Publish: e.pub.confirm.Recent(),
 			Indeterminate: e.api.indeterminate.Load(),
+			Unroutable:    e.api.unroutable.Load(),
 			Unauthorized:  e.api.unauthorized.Load(), Admin: e.cfg.adminMode(),
 		},
 		Admission: e.admissionStatus(),
@@ -347,8 +348,12 @@ type APIStats struct {
 	Shed int64 `json:"shed"`
 	// Indeterminate counts 503s after the order's message may have
 	// reached the broker (part of Unavailable): such an order may run.
-	Indeterminate int64                 `json:"indeterminate"`
-	Publish       telemetry.Percentiles `json:"publish"` // publish → confirm
+	Indeterminate int64 `json:"indeterminate"`
+	// Unroutable counts 503s for orders the broker returned: no queue
+	// was bound for order.created, nothing was queued (part of
+	// Unavailable).
+	Unroutable int64                 `json:"unroutable"`
+	Publish    telemetry.Percentiles `json:"publish"` // publish → confirm
 	// Unauthorized counts 401s of the changing endpoints.
 	Unauthorized int64 `json:"unauthorized"`
 	// Admin is how the changing endpoints are guarded: AdminToken,

@@ -77,6 +77,7 @@ type pending struct {
 	// What a retry needs if the broker refuses the outgoing message.
 	d   broker.Delivery
 	key string
+	out string // the outgoing message's routing key
 	arr arrival
 }
 
@@ -222,7 +223,7 @@ func (w *worker) refused(ch broker.Channel, p pending) {
 		return
 	default:
 	}
-	out := w.s.failure(p.d, p.key, w.name, errRefused, p.arr)
+	out := w.s.failure(p.d, p.key, w.name, w.refusal(p), p.arr)
 	c, err := ch.Publish(context.Background(), out.msg)
 	if err == nil {
 		<-c.Done()
@@ -313,7 +314,7 @@ func (w *worker) handle(ch broker.Channel, d broker.Delivery, acks chan<- pendin
 		s.deps.report(s.name, "", fmt.Sprintf("publish %s: %v", out.msg.RoutingKey, perr))
 		return
 	}
-	acks <- pending{tag: d.Tag, confirm: c, stored: s.deps.stored(), d: d, key: in.key, arr: in.arr}
+	acks <- pending{tag: d.Tag, confirm: c, stored: s.deps.stored(), d: d, key: in.key, out: out.msg.RoutingKey, arr: in.arr}
 }
 
 // arrival is when a delivery reached its worker and how long it had

@@ -7,6 +7,7 @@
 #   scripts/rabbitmq.sh cluster stop-node a|b|c    clean stop of one node (stop_app + stop)
 #   scripts/rabbitmq.sh cluster start-node a|b|c   start it again; it rejoins the cluster
 #   scripts/rabbitmq.sh cluster kill-node a|b|c    SIGKILL of that node's Erlang VM (beam)
+#   scripts/rabbitmq.sh single stop-node|start-node|kill-node   the same for the single node
 #   scripts/rabbitmq.sh single|cluster status  which nodes answer
 #   scripts/rabbitmq.sh single|cluster env     the OMS_* variables and PATH for tests (eval it)
 #   scripts/rabbitmq.sh single|cluster ctl [a|b|c] ARGS...   rabbitmqctl against that node
@@ -36,7 +37,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -307,9 +308,12 @@ down)
 	done
 	;;
 stop-node | start-node | kill-node)
-	[ "$kind" = cluster ] || die "$cmd is for the cluster"
-	[ $# = 1 ] || usage
-	spec=$(node_spec "$1")
+	if [ "$kind" = single ]; then
+		spec=${SINGLE_NODES[0]} # the one node: no argument
+	else
+		[ $# = 1 ] || usage
+		spec=$(node_spec "$1")
+	fi
 	case $cmd in
 	stop-node) stop_node "${spec%% *}" ;;
 	start-node)

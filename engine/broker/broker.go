@@ -25,8 +25,13 @@ type Message struct {
 	CorrelationID string
 	Timestamp     time.Time
 	Persistent    bool
-	Headers       map[string]any
-	Body          []byte
+	// Mandatory asks the broker to return the message if no queue takes
+	// it (AMQP basic.publish mandatory): its confirm then completes not
+	// acked and Returned says why, instead of the broker confirming a
+	// message it dropped.
+	Mandatory bool
+	Headers   map[string]any
+	Body      []byte
 }
 
 // Delivery is a message handed to a consumer. Tag identifies it on the channel
@@ -40,10 +45,16 @@ type Delivery struct {
 
 // Confirm is a publisher confirmation that completes once the broker has
 // taken responsibility for a message (Acked true) or refused it (Acked false).
-// A confirmation whose channel closes first completes with Acked false.
+// A confirmation whose channel closes first completes with Acked false, and
+// so does a mandatory message the broker returned unroutable (RabbitMQ
+// acks it after the return: it was dropped, not taken).
 type Confirm interface {
 	Done() <-chan struct{}
 	Acked() bool
+	// Returned reports, once Done, whether the broker returned the
+	// (mandatory) message because no queue took it, and its reply, e.g.
+	// "312 NO_ROUTE".
+	Returned() (reason string, ok bool)
 }
 
 // Channel is a single-goroutine session on a connection, always in confirm

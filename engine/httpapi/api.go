@@ -138,6 +138,7 @@ const (
 	ReasonBacklog       = "backlog"                  // 503: shed by admission control, nothing published
 	ReasonUnavailable   = "unavailable"              // 503: broker away or refused, nothing accepted
 	ReasonIndeterminate = "indeterminate"            // 503: no confirm in time; the order may run
+	ReasonUnroutable    = "unroutable"               // 503: the broker returned order.created (no queue bound); nothing queued
 	ReasonKeyInUse      = "idempotency_key_in_use"   // 409: the same key is being handled now
 	ReasonKeyMismatch   = "idempotency_key_mismatch" // 422: the key was used with another body
 	ReasonUnauthorized  = "unauthorized"             // 401: a changing endpoint without the admin token
@@ -299,6 +300,10 @@ func (e *server) placeKeyed(w http.ResponseWriter, r *http.Request, key string, 
 func (e *server) writeUnavailable(w http.ResponseWriter, orderID string, err error) {
 	e.CountAPI(engine.APIUnavailable)
 	body := apiError{Error: fmt.Sprintf("order not accepted: %v; retry later", err), Reason: ReasonUnavailable}
+	if errors.Is(err, engine.ErrUnroutable) {
+		e.CountAPI(engine.APIUnroutable)
+		body.Reason = ReasonUnroutable
+	}
 	if errors.Is(err, engine.ErrIndeterminate) {
 		e.CountAPI(engine.APIIndeterminate)
 		body.Reason, body.OrderID = ReasonIndeterminate, orderID

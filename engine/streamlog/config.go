@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"oms-sim/engine/broker"
+	"oms-sim/internal/outage"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,9 @@ type Config struct {
 	RunStream string
 
 	writeOnly bool // no consumer: the run stream's Log only appends
+	// outage, when set, is the tracker the Log shares (the run stream's
+	// Log shares the event log's: one outage, one pair of log lines).
+	outage *outage.Tracker
 }
 
 func (c *Config) setDefaults() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -115,12 +116,14 @@ func (l *Log) runConsumer(ctx context.Context, s *consumerSession) {
 		if ctx.Err() != nil {
 			return
 		}
-		l.log.Warn("event consumer lost; reconnecting", "reason", reason, "resume_at", spec.String())
+		l.outage.Lost(l.session("consumer"), errors.New(reason))
+		l.log.Debug("event consumer lost; reconnecting", "reason", reason, "resume_at", spec.String())
 		var ok bool
 		s, ok = redial(ctx, l, "consumer", func() (*consumerSession, error) { return l.connectConsumer(spec) })
 		if !ok {
 			return
 		}
-		l.log.Info("event consumer reconnected", "resume_at", spec.String())
+		l.outage.Up(l.session("consumer"))
+		l.log.Debug("event consumer reconnected", "resume_at", spec.String())
 	}
 }

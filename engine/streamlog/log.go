@@ -25,6 +25,7 @@ import (
 
 	"oms-sim/engine"
 	"oms-sim/internal/backoff"
+	"oms-sim/internal/outage"
 
 	"oms-sim/engine/broker"
 )
@@ -36,7 +37,8 @@ type Log struct {
 	cfg      Config
 	ep       endpoint
 	log      *slog.Logger
-	producer string // the producer's name, for broker-side deduplication
+	outage   *outage.Tracker // the stream going away and coming back, logged once each
+	producer string          // the producer's name, for broker-side deduplication
 
 	pend    *pending
 	closing atomic.Bool
@@ -186,6 +188,9 @@ func open(ctx context.Context, cfg Config, ep endpoint) (*Log, error) {
 		startedAt: time.Now(),
 	}
 	l.subs.Store(&[]subscriber{})
+	if l.outage = cfg.outage; l.outage == nil {
+		l.outage = outage.New(cfg.Logger.With("component", "streamlog"), outage.Where("stream", redact(cfg.URL)))
+	}
 
 	if err := l.declare(); err != nil {
 		return nil, err
@@ -205,6 +210,7 @@ func open(ctx context.Context, cfg Config, ep endpoint) (*Log, error) {
 	if cfg.RunStream != "" {
 		rc := cfg
 		rc.Stream, rc.RunStream, rc.writeOnly, rc.Buffer = cfg.RunStream, "", true, runBuffer
+		rc.outage = l.outage
 		if l.runs, err = Open(ctx, rc); err != nil {
 			ps.close()
 			if cs != nil {
@@ -255,6 +261,7 @@ func redial[S any](ctx context.Context, l *Log, what string, connect func() (S, 
 	for wait := backoff.Min; ; wait = backoff.Next(wait) {
 		backoff.Sleep(ctx, wait)
 		if ctx.Err() != nil {
+			l.outage.Gone(l.session(what))
 			var none S
 			return none, false
 		}
@@ -270,7 +277,7 @@ func redial[S any](ctx context.Context, l *Log, what string, connect func() (S, 
 				return s, true
 			}
 		}
-		l.log.Warn("event "+what+" reconnect", "err", err, "retry_in", backoff.Next(wait))
+		l.outage.Failed(l.session(what), err, backoff.Next(wait))
 	}
 }
 
@@ -496,3 +503,7 @@ func (l *Log) Close() error {
 	})
 	return l.closeErr
 }
+
+// session names one of the Log's sessions for the outage tracker:
+// "oms-sim.events producer".
+func (l *Log) session(what string) string { return l.cfg.Stream + " " + what }

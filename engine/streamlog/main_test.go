@@ -205,11 +205,14 @@ func (c *collector) waitFor(t testing.TB, n int, timeout time.Duration) {
 }
 
 // rabbitmqctl runs the broker's CLI, skipping the test when it is not
-// installed here (a remote broker).
+// installed here (a remote broker) — failing it under OMS_REQUIRE_BROKER=1.
 func rabbitmqctl(t testing.TB, args ...string) string {
 	t.Helper()
 	path, err := exec.LookPath("rabbitmqctl")
 	if err != nil {
+		if os.Getenv("OMS_REQUIRE_BROKER") == "1" {
+			t.Fatalf("rabbitmqctl not installed (OMS_REQUIRE_BROKER=1): %v", err)
+		}
 		t.Skipf("rabbitmqctl not installed: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -113,7 +113,7 @@ func (l *Log) drainConfirms(confirms stream.ChannelPublishConfirm, s *producerSe
 			// Refused or timed out: end the session and send it again
 			// on a new one (the ids make that safe).
 			once.Do(func() {
-				l.log.Warn("publish not confirmed", "publishing_id", st.GetPublishingId(), "err", st.GetError())
+				l.log.Debug("publish not confirmed", "publishing_id", st.GetPublishingId(), "err", st.GetError())
 				close(failed)
 			})
 		}
@@ -138,12 +138,14 @@ func (l *Log) runProducer(ctx context.Context, s *producerSession) {
 		if ctx.Err() != nil {
 			return
 		}
-		l.log.Warn("event producer lost; reconnecting", "err", err, "pending", l.pend.len())
+		l.outage.Lost(l.session("producer"), err)
+		l.log.Debug("event producer lost; reconnecting", "err", err, "pending", l.pend.len())
 		var ok bool
 		if s, ok = redial(ctx, l, "producer", l.connectProducer); !ok {
 			return
 		}
-		l.log.Info("event producer reconnected", "pending", l.pend.len(), "found_stored", s.stored)
+		l.outage.Up(l.session("producer"))
+		l.log.Debug("event producer reconnected", "pending", l.pend.len(), "found_stored", s.stored)
 	}
 }
 

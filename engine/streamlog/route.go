@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -105,6 +106,12 @@ func route(leader node, replicas []node, r role, eps []endpoint, resolves func(s
 		ErrUnroutable, strings.Join(unresolved, ", "))
 }
 
+// EnvViaURL, set to 1, sends every stream connection to the one
+// --stream-url given, whatever the node advertises: for a single node
+// reached through a TCP proxy or a port forward (scripts/chaos.sh puts a
+// fault proxy there). It is ignored with a list of URLs.
+const EnvViaURL = "OMS_STREAM_VIA_URL"
+
 // ErrUnroutable is wrapped when the nodes holding a stream cannot be
 // reached from here by the addresses they advertise.
 var ErrUnroutable = errors.New("stream nodes unreachable by their advertised addresses")
@@ -115,6 +122,12 @@ var ErrUnroutable = errors.New("stream nodes unreachable by their advertised add
 // stream does not exist yet: only the locator is used then), else closes
 // it and opens one with a resolver.
 func routeEnv(env *stream.Environment, cfg Config, r role) (*stream.Environment, error) {
+	if os.Getenv(EnvViaURL) == "1" {
+		if eps, _ := parseURLs(cfg.URL); len(eps) == 1 {
+			_ = env.Close()
+			return dialEnv(cfg, &stream.AddressResolver{Host: eps[0].host, Port: eps[0].port})
+		}
+	}
 	md, err := env.StreamMetaData(cfg.Stream)
 	if err != nil {
 		if errors.Is(err, stream.StreamDoesNotExist) {

@@ -90,9 +90,7 @@ func Delete(t testing.TB, topo broker.Topology) {
 func Vhost(t testing.TB) (amqpURL, streamURL string) {
 	t.Helper()
 	Dialer(t)
-	if _, err := exec.LookPath("rabbitmqctl"); err != nil {
-		t.Skip("rabbitmqctl not on PATH")
-	}
+	NeedTool(t, "rabbitmqctl")
 	vhost := fmt.Sprintf("oms-test-%08x", rand.Uint32())
 	rabbitmqctl(t, "add_vhost", vhost)
 	t.Cleanup(func() { rabbitmqctl(t, "delete_vhost", vhost) })
@@ -142,3 +140,19 @@ func rabbitmqctl(t testing.TB, args ...string) {
 // test if it cannot (under OMS_REQUIRE_BROKER=1 too: a test that needs it
 // must not pass without it).
 func Rabbitmqctl(t testing.TB, args ...string) { t.Helper(); rabbitmqctl(t, args...) }
+
+// NeedTool skips the test when the command tool (rabbitmqctl, tmux) is
+// not on PATH — or fails it under OMS_REQUIRE_BROKER=1: CI must not pass
+// a test it did not run.
+func NeedTool(t testing.TB, tool string) string {
+	t.Helper()
+	path, err := exec.LookPath(tool)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("OMS_REQUIRE_BROKER") == "1" {
+		t.Fatalf("%s not on PATH (OMS_REQUIRE_BROKER=1): %v", tool, err)
+	}
+	t.Skipf("%s not on PATH: %v; skipping (set OMS_REQUIRE_BROKER=1 to fail instead)", tool, err)
+	return ""
+}

@@ -13,7 +13,7 @@ import (
 
 // Channel is an AMQP channel in confirm mode.
 //
-// Confirms: Publish returns amqp091's *DeferredConfirmation, which already
+// Confirms: Publish wraps amqp091's *DeferredConfirmation, which already
 // has Done and Acked. When the channel closes for any reason (Close, a
 // channel exception such as publishing to a missing exchange, or the
 // connection going away) amqp091 closes its confirms bookkeeping
@@ -37,6 +37,8 @@ type Channel struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	returns returnTracker // mandatory publishes and their returns (returns.go)
 }
 
 var _ broker.Channel = (*Channel)(nil)
@@ -46,6 +48,11 @@ func newChannel(ac *amqp.Channel, conn string) *Channel {
 	notify := ac.NotifyClose(make(chan *amqp.Error, 1)) // buffered and drained, see Conn
 	c.wg.Add(1)
 	go c.watch(notify)
+	// Unbuffered, both read by one goroutine: see returns.go.
+	first := ac.NotifyReturn(make(chan amqp.Return))
+	second := ac.NotifyReturn(make(chan amqp.Return))
+	c.wg.Add(1)
+	go c.watchReturns(first, second)
 	return c
 }
 
@@ -89,8 +96,10 @@ func (c *Channel) Close() error {
 	return c.closeErr
 }
 
-// Publish sends msg (mandatory=false: an unroutable message is confirmed and
-// dropped by the broker) and returns its pending confirmation. It does not
+// Publish sends msg and returns its pending confirmation. A mandatory
+// message that no queue takes is returned by the broker: its confirmation
+// then completes not acked, and Returned says why (returns.go); without
+// Mandatory the broker confirms and drops it. Publish does not
 // wait for the confirmation; bounding how many are outstanding is the
 // caller's job. ctx is checked before sending: amqp091 cannot interrupt a
 // write blocked by TCP back-pressure or a broker resource alarm.
@@ -102,7 +111,7 @@ func (c *Channel) Publish(ctx context.Context, msg broker.Message) (broker.Confi
 	if err != nil {
 		return nil, fmt.Errorf("publish to %q with key %q: %w", msg.Exchange, msg.RoutingKey, err)
 	}
-	dc, err := c.ch.PublishWithDeferredConfirm(msg.Exchange, msg.RoutingKey, false, false, p)
+	dc, err := c.ch.PublishWithDeferredConfirm(msg.Exchange, msg.RoutingKey, msg.Mandatory, false, p)
 	if err != nil {
 		return nil, fmt.Errorf("publish to %q with key %q: %w", msg.Exchange, msg.RoutingKey, closedErr(err))
 	}
@@ -110,7 +119,12 @@ func (c *Channel) Publish(ctx context.Context, msg broker.Message) (broker.Confi
 		// Only possible if confirm mode were off, which Conn.Channel prevents.
 		return nil, fmt.Errorf("publish to %q with key %q: channel not in confirm mode", msg.Exchange, msg.RoutingKey)
 	}
-	return dc, nil
+	if !msg.Mandatory {
+		return plainConfirm{dc}, nil
+	}
+	mc := &mandatoryConfirm{DeferredConfirmation: dc, key: keyOf(msg)}
+	c.returns.add(mc)
+	return mc, nil
 }
 
 // Consume sets the channel's prefetch (basic.qos with global=false, which

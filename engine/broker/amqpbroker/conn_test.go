@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -409,6 +410,9 @@ func TestServerClosesConnection(t *testing.T) {
 	t.Parallel()
 	ctl, err := exec.LookPath("rabbitmqctl")
 	if err != nil {
+		if os.Getenv("OMS_REQUIRE_BROKER") == "1" {
+			t.Fatalf("rabbitmqctl not on PATH (OMS_REQUIRE_BROKER=1): %v", err)
+		}
 		t.Skip("rabbitmqctl not on PATH")
 	}
 	d := testDialer(t)

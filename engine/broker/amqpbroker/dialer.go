@@ -30,7 +30,11 @@ import (
 // Defaults for a Dialer.
 const (
 	// DefaultHeartbeat is the AMQP heartbeat interval requested from the
-	// broker; a dead peer is noticed after about two missed heartbeats.
+	// broker. A silent peer (a half-open connection) is noticed within one
+	// and a half intervals: after each frame it reads, amqp091 sets the
+	// socket's read deadline three half-intervals ahead, and RabbitMQ sends
+	// a frame at least every half interval
+	// (TestHalfOpenDetectedWithinTwoHeartbeats).
 	DefaultHeartbeat = 10 * time.Second
 	// DefaultDialTimeout bounds the TCP connect plus the AMQP handshake, so
 	// that a blackholed host fails fast instead of after amqp091's 30s.

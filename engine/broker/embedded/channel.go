@@ -53,7 +53,8 @@ func (ch *channel) closingLocked() bool { return ch.closing || ch.conn.closing }
 
 // Publish routes msg and returns a confirmation that is already complete:
 // the message is enqueued (or, if unroutable, dropped) before Publish
-// returns. Publishing to a missing exchange returns an error wrapping
+// returns. An unroutable mandatory message is returned, as RabbitMQ does:
+// its confirmation is not acked and Returned says "312 NO_ROUTE". Publishing to a missing exchange returns an error wrapping
 // ErrNotFound and closes the channel.
 func (ch *channel) Publish(ctx context.Context, msg broker.Message) (broker.Confirm, error) {
 	if err := ctx.Err(); err != nil {
@@ -66,11 +67,14 @@ func (ch *channel) Publish(ctx context.Context, msg broker.Message) (broker.Conf
 		b.mu.Unlock()
 		return nil, broker.ErrClosed
 	}
-	err := b.publishLocked(msg, time.Now())
+	n, err := b.publishLocked(msg, time.Now())
 	b.mu.Unlock()
 	if err != nil {
 		ch.shutdown()
 		return nil, fmt.Errorf("publish: %w", err)
+	}
+	if n == 0 && msg.Mandatory {
+		return confirm{returned: true}, nil
 	}
 	return confirm{acked: true}, nil
 }

@@ -12,7 +12,7 @@ var closedDone = func() chan struct{} {
 }()
 
 // confirm is a publisher confirmation that is already complete.
-type confirm struct{ acked bool }
+type confirm struct{ acked, returned bool }
 
 var _ broker.Confirm = confirm{}
 
@@ -21,3 +21,14 @@ func (c confirm) Done() <-chan struct{} { return closedDone }
 
 // Acked reports whether the broker took responsibility for the message.
 func (c confirm) Acked() bool { return c.acked }
+
+// Returned reports whether the message was mandatory and reached no queue.
+func (c confirm) Returned() (string, bool) {
+	if c.returned {
+		return noRoute, true
+	}
+	return "", false
+}
+
+// noRoute is RabbitMQ's reply to an unroutable mandatory message.
+const noRoute = "312 NO_ROUTE"

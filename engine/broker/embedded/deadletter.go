@@ -38,7 +38,7 @@ func (b *Broker) deadLetterLocked(q *queue, m *qmsg, reason string, now time.Tim
 	msg.Exchange = dlx
 	msg.RoutingKey = key
 	// The exchange exists, so routing cannot fail.
-	_ = b.publishLocked(msg, now)
+	_, _ = b.publishLocked(msg, now)
 }
 
 // death is one dead-lettering event.

@@ -3,7 +3,8 @@
 // semantics the order engine relies on: topic, direct and fanout exchanges
 // (plus the default exchange), FIFO queues, per-consumer prefetch, round-robin
 // delivery, ack/nack/requeue, dead-lettering and queue-wide TTL, publisher
-// confirms, and abrupt connection loss for recovery tests.
+// confirms, mandatory publishes (an unroutable one is returned: its confirm
+// is not acked), and abrupt connection loss for recovery tests.
 //
 // It owns all broker state (exchanges, queues, bindings, connections,
 // channels and consumers) and every goroutine it starts: one per consumer plus
@@ -11,7 +12,7 @@
 //
 // It exists for demos, teaching and fast unit tests. It is NOT a substitute
 // for RabbitMQ in integration tests: it keeps nothing on disk, has no
-// clustering, quorum-queue or stream behaviour, no mandatory/return handling,
-// no dead-letter cycle detection, and publishing is synchronous, so confirms
-// never arrive late. Every integration test runs against a real RabbitMQ.
+// clustering, quorum-queue or stream behaviour, no return of the message
+// body (only the verdict), no dead-letter cycle detection, and publishing is
+// synchronous, so confirms never arrive late. Every integration test runs against a real RabbitMQ.
 package embedded

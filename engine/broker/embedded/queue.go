@@ -28,17 +28,21 @@ func newQueue(b *Broker, cfg broker.Queue) *queue {
 }
 
 // publishLocked routes msg from its exchange and enqueues it on every queue
-// it reaches. An unroutable message is dropped, as RabbitMQ does without the
-// mandatory flag.
-func (b *Broker) publishLocked(msg broker.Message, now time.Time) error {
+// it reaches, and returns how many it reached. An unroutable message is
+// dropped; the caller returns it when it is mandatory.
+func (b *Broker) publishLocked(msg broker.Message, now time.Time) (int, error) {
 	qs, err := b.routeLocked(msg.Exchange, msg.RoutingKey)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	n := 0
 	for _, q := range qs {
+		if !q.deleted {
+			n++
+		}
 		b.enqueueLocked(q, &qmsg{msg: msg, enqueued: now})
 	}
-	return nil
+	return n, nil
 }
 
 func (b *Broker) enqueueLocked(q *queue, m *qmsg) {

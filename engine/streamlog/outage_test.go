@@ -1,0 +1,56 @@
+package streamlog
+
+import (
+	"bytes"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedLog is a log output read while the Log writes to it.
+type lockedLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestOutageLogsOnce: the broker closes the Log's connections (producer
+// and consumer). At the default level (warn) the log says once that the
+// stream is down and once that it is back — not a line per session.
+func TestOutageLogsOnce(t *testing.T) {
+	t.Parallel()
+	vhostURL := testVhost(t)
+	u, _ := url.Parse(vhostURL)
+	cfg := testConfig(t, vhostURL)
+	var out lockedLog
+	cfg.Logger = slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	l := openLog(t, cfg)
+	stop := appendAlong(l, 5)
+	time.Sleep(300 * time.Millisecond)
+	closeConnections(t, u.Path[1:])
+	waitUntil(t, 20*time.Second, "the log reconnected", func() bool {
+		s := l.Stats()
+		return s.Connected && s.Reconnects >= 2
+	})
+	time.Sleep(300 * time.Millisecond)
+	stop()
+	log := out.String()
+	where := "stream at " + u.Host
+	if strings.Count(log, where+" is down") != 1 || strings.Count(log, where+" is back") != 1 || strings.Count(log, "\n") != 2 {
+		t.Errorf("log at warn:\n%s\nwant one %q down line and one back line, nothing else", log, where)
+	}
+}
