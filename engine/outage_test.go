@@ -10,6 +10,7 @@ import (
 
 	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/internal/brokertest"
+	"oms-sim/internal/outage"
 )
 
 // records is a slog.Handler that keeps every record.
@@ -78,6 +79,10 @@ func TestOutageLogsOnceDownOnceBack(t *testing.T) {
 	waitFor(t, 60*time.Second, "the engine to reconnect", e.Connected)
 
 	where := "AMQP at " + proxy.Listen
+	// The back line comes once every session has stayed up for the
+	// tracker's settling second.
+	waitFor(t, 10*time.Second, "the back line", func() bool { return len(recs.matching(slog.LevelWarn, where+" is back")) > 0 })
+	time.Sleep(outage.DefaultSettle + 300*time.Millisecond) // no second outage's lines
 	down := recs.matching(slog.LevelWarn, where+" is down")
 	back := recs.matching(slog.LevelWarn, where+" is back")
 	if len(down) != 1 || len(back) != 1 {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"oms-sim/internal/outage"
 )
 
 // lockedLog is a log output read while the Log writes to it.
@@ -46,10 +48,14 @@ func TestOutageLogsOnce(t *testing.T) {
 		s := l.Stats()
 		return s.Connected && s.Reconnects >= 2
 	})
-	time.Sleep(300 * time.Millisecond)
+	where := "stream at " + u.Host
+	// The back line waits out the tracker's settling second (a session
+	// that notices the close late continues the same outage); wait for it,
+	// and as long again for a second outage's lines that must not come.
+	waitUntil(t, 10*time.Second, "the back line", func() bool { return strings.Contains(out.String(), where+" is back") })
+	time.Sleep(outage.DefaultSettle + 300*time.Millisecond)
 	stop()
 	log := out.String()
-	where := "stream at " + u.Host
 	if strings.Count(log, where+" is down") != 1 || strings.Count(log, where+" is back") != 1 || strings.Count(log, "\n") != 2 {
 		t.Errorf("log at warn:\n%s\nwant one %q down line and one back line, nothing else", log, where)
 	}

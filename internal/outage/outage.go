@@ -2,7 +2,9 @@
 // lines, both at warn level (the default level shows them): one when the
 // first session loses it ("AMQP at localhost:5672 is down"), one when the
 // last session that lost it is connected again ("… is back", with how
-// long it was down and how many sessions reconnected). Each session's loss and each failed attempt to
+// long it was down and how many sessions reconnected) and none is lost
+// again within a settling second — sessions notice one broker-side close
+// at different moments, and one may be back before another has noticed. Each session's loss and each failed attempt to
 // reconnect go to debug level, so that a process with dozens of
 // sessions does not write dozens of lines per attempt.
 package outage
@@ -29,7 +31,18 @@ type Tracker struct {
 	err   error           // the first loss's error
 	// onBack, if set, is called (outside the lock) when an outage ends.
 	onBack func(downFor time.Duration, sessions int)
+
+	// settle is how long every session must stay up before the outage
+	// is over; a loss within it continues the same outage. 0: at once.
+	settle  time.Duration
+	pending *time.Timer // the back line, waiting out settle
+	backAt  time.Time   // when the last session came back
+	gen     int         // which pending back line is current
 }
+
+// DefaultSettle is how long a Tracker waits, once every session is back,
+// for a late loss before it calls the outage over.
+const DefaultSettle = time.Second
 
 // New returns a Tracker for what (e.g. "AMQP at localhost:5672"),
 // logging to log (nil: discarded).
@@ -37,7 +50,7 @@ func New(log *slog.Logger, what string) *Tracker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Tracker{log: log, what: what, now: time.Now, down: map[string]bool{}}
+	return &Tracker{log: log, what: what, now: time.Now, down: map[string]bool{}, settle: DefaultSettle}
 }
 
 // OnBack sets a function called when an outage ends.
@@ -59,7 +72,14 @@ func (t *Tracker) lostLocked(session string, err error) {
 	if t.down[session] {
 		return
 	}
-	first := len(t.down) == 0
+	settling := t.pending != nil
+	if settling {
+		// Lost again before the outage was called over: the same outage.
+		t.pending.Stop()
+		t.pending = nil
+		t.gen++
+	}
+	first := len(t.down) == 0 && !settling
 	t.down[session] = true
 	t.lost++
 	if first {
@@ -81,8 +101,10 @@ func (t *Tracker) Failed(session string, err error, retryIn time.Duration) {
 }
 
 // Up records that session is connected. When it was the last one down,
-// the outage ends: one warn line with its length. It reports whether an
-// outage ended and how long it lasted.
+// the outage ends — after the settling time, if no session is lost in it
+// — with one warn line giving its length. It reports whether the last
+// session down came back (the outage ending, or settling) and how long
+// it was down.
 func (t *Tracker) Up(session string) (ended bool, downFor time.Duration) {
 	t.mu.Lock()
 	if !t.down[session] {
@@ -95,14 +117,35 @@ func (t *Tracker) Up(session string) (ended bool, downFor time.Duration) {
 		t.mu.Unlock()
 		return false, 0
 	}
-	downFor, n, f := t.now().Sub(t.since), t.lost, t.onBack
-	t.lost, t.err = 0, nil
+	t.backAt = t.now()
+	downFor = t.backAt.Sub(t.since)
+	if t.settle <= 0 {
+		t.endLocked() // unlocks
+		return true, downFor
+	}
+	t.gen++
+	gen := t.gen
+	t.pending = time.AfterFunc(t.settle, func() {
+		t.mu.Lock()
+		if t.pending == nil || t.gen != gen {
+			t.mu.Unlock()
+			return
+		}
+		t.endLocked()
+	})
+	t.mu.Unlock()
+	return true, downFor
+}
+
+// endLocked logs the end of the outage and calls onBack; it unlocks t.mu.
+func (t *Tracker) endLocked() {
+	downFor, n, f := t.backAt.Sub(t.since), t.lost, t.onBack
+	t.pending, t.lost, t.err = nil, 0, nil
 	t.log.Warn(t.what+" is back", "down_for", downFor.Round(time.Millisecond), "sessions", n)
 	t.mu.Unlock()
 	if f != nil {
 		f(downFor, n)
 	}
-	return true, downFor
 }
 
 // Gone forgets session, stopped while it was down (a worker scaled
@@ -115,7 +158,7 @@ func (t *Tracker) Gone(session string) {
 		return
 	}
 	delete(t.down, session)
-	if len(t.down) == 0 {
+	if len(t.down) == 0 && t.pending == nil {
 		t.log.Debug("outage no longer followed: its sessions stopped", "what", t.what)
 		t.lost, t.err = 0, nil
 	}

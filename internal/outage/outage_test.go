@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -20,6 +21,7 @@ func TestOneLineDownOneLineBack(t *testing.T) {
 	tr := New(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})), Where("AMQP", "amqp://guest:secret@h1:5672/,amqp://h2:5672/"))
 	now := time.Unix(1000, 0)
 	tr.now = func() time.Time { return now }
+	tr.settle = 0 // the back line at once (TestLateLossContinuesTheOutage waits it out)
 	var backFor time.Duration
 	tr.OnBack(func(d time.Duration, n int) { backFor = d })
 
@@ -61,4 +63,63 @@ func TestOneLineDownOneLineBack(t *testing.T) {
 	if n := strings.Count(buf.String(), "\n"); n != 2 {
 		t.Errorf("second outage: %d lines, want 2:\n%s", n, buf.String())
 	}
+}
+
+// TestLateLossContinuesTheOutage: the broker closes two sessions' links at
+// once, but one notices, reconnects and is back before the other notices
+// (as a stream consumer and producer do). That is one outage: one down
+// line, and one back line once both have stayed up for the settling time,
+// counting both sessions.
+func TestLateLossContinuesTheOutage(t *testing.T) {
+	var buf syncBuffer
+	tr := New(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})), "stream at h:5552")
+	tr.settle = 100 * time.Millisecond
+	backs := make(chan int, 2)
+	tr.OnBack(func(_ time.Duration, n int) { backs <- n })
+	boom := errors.New("socket closed")
+
+	tr.Lost("consumer", boom)
+	tr.Up("consumer")
+	tr.Lost("producer", boom) // noticed late, within the settling time
+	tr.Up("producer")
+	select {
+	case n := <-backs:
+		if n != 2 {
+			t.Errorf("the outage ended with %d sessions, want 2", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no back line within 5 s")
+	}
+	time.Sleep(200 * time.Millisecond) // a second back line would come now
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "is down") || !strings.Contains(lines[1], "is back") || !strings.Contains(lines[1], "sessions=2") {
+		t.Errorf("log:\n%s\nwant one down line and one back line for both sessions", buf.String())
+	}
+
+	// After the settling time a new loss is a new outage, logged again.
+	tr.Lost("consumer", boom)
+	if down, _ := tr.Down(); !down {
+		t.Error("a loss after the outage ended is not a new outage")
+	}
+	if n := strings.Count(buf.String(), "is down"); n != 2 {
+		t.Errorf("%d down lines after a second outage began, want 2", n)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the timer's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
