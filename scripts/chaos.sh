@@ -4,19 +4,22 @@
 # duplicated, redone, not accepted, recovery time. Exit 1 if any run lost
 # or duplicated an order (or did not finish).
 #
-# Layouts: single (one process) and split (--role api,payment with the
-# load, --role payment, and two --role inventory,email). Faults: 200 ms
+# Layouts: single (one process), split (--role api,payment with the load,
+# --role payment, and two --role inventory,email) and split-api (the same,
+# but the load and its audit in a --role none process of their own that
+# --target the API's process). Faults: 200 ms
 # latency, a 20 KB/s bandwidth cap, reset_peer, a half-open link (heartbeat
 # 2 s: noticed within 4 s), a slow broker (confirms 6 s late: 503s), each
 # through a Toxiproxy in front of AMQP and stream; a broker restart;
 # connections closed by the broker; kill -9 of the payment and of the
-# inventory,email processes (split). --short is CI's subset (~2 min).
+# inventory,email processes (split) and of the API's (split-api). --short
+# is CI's subset (~2½ min).
 #
 # The broker is RabbitMQ 4.0's single node (scripts/rabbitmq.sh single up,
 # started here if needed): restarting it never touches the host's node.
 # Another broker: --amqp URL --stream-url URL --mgmt URL --stop-node CMD
 # --start-node CMD. --rate N (default 100/s), --faults NAME,NAME,
-# --modes single|split, --out FILE (the table as markdown), --keep.
+# --modes single,split,split-api, --out FILE (the table as markdown), --keep.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -7,7 +7,9 @@
 // Each run is one fault in one layout, on a namespace of its own: the
 // pipeline in one process ("single"), or split ("split": the API, payment
 // and the load in one process, payment again in a second, inventory and
-// email in two more). A scenario sends orders at a steady rate; the fault
+// email in two more; "split-api": the same with the load and its audit in
+// a process of their own, --role none --target the API process, so that
+// the API's process can be killed too). A scenario sends orders at a steady rate; the fault
 // starts after a warm-up and lasts its hold; the run's report (the audit
 // over the event stream) gives the orders accepted, lost, duplicated and
 // redone. The recovery time is from the fault's end (for a kill, the
@@ -70,7 +72,7 @@ func main() {
 	flag.StringVar(&o.mgmt, "mgmt", "http://guest:guest@localhost:15673/", "the broker's management API (connections closed)")
 	flag.StringVar(&o.stopNode, "stop-node", "scripts/rabbitmq.sh single stop-node", "command that stops the broker (broker-restart)")
 	flag.StringVar(&o.startNode, "start-node", "scripts/rabbitmq.sh single start-node", "command that starts it again and waits until it answers")
-	flag.StringVar(&o.modes, "modes", "single,split", "layouts: single, split")
+	flag.StringVar(&o.modes, "modes", "single,split,split-api", "layouts: single, split, split-api (the load apart from the API: for kill -9 api)")
 	flag.StringVar(&o.only, "faults", "", "comma-separated faults to run (default: all, or the short set)")
 	flag.IntVar(&o.rate, "rate", 100, "orders per second")
 	flag.BoolVar(&o.short, "short", false, "CI's version: a few faults, shorter runs")
@@ -164,10 +166,11 @@ func redact(u string) string {
 
 // fault is one thing done to a running pipeline.
 type fault struct {
-	name    string
-	split   bool   // split layout only (it kills one of its processes)
-	shortIn string // the layout in which --short runs it ("": not in --short)
-	hold    time.Duration
+	name     string
+	split    bool   // split layout only (it kills one of its processes)
+	apiApart bool   // split-api layout only (it kills the API's process)
+	shortIn  string // the layout in which --short runs it ("": not in --short)
+	hold     time.Duration
 	// apply starts the fault; heal ends it (after hold). For a kill,
 	// heal restarts the process and the recovery counts from the kill.
 	apply, heal func(r *run) error
@@ -176,7 +179,7 @@ type fault struct {
 }
 
 func (f fault) wanted(o options, mode string) bool {
-	if f.split && mode != "split" {
+	if f.split && mode != "split" || f.apiApart != (mode == "split-api") {
 		return false
 	}
 	if o.only != "" {
@@ -248,6 +251,12 @@ func faults(o options) []fault {
 			apply: func(r *run) error { return r.kill("pay") }, heal: func(r *run) error { return r.restart("pay") }},
 		{name: "kill -9 inventory,email", split: true, hold: 5 * time.Second, fromApply: true,
 			apply: func(r *run) error { return r.kill("back-1") }, heal: func(r *run) error { return r.restart("back-1") }},
+		// The API's process (api,payment) dies under load: sends to it fail
+		// until it is back on the same address; an order it had published
+		// but not yet answered runs anyway and shows as orphaned (its key
+		// died with the process's memory), never as lost.
+		{name: "kill -9 api,payment", apiApart: true, shortIn: "split-api", hold: 5 * time.Second, fromApply: true,
+			apply: func(r *run) error { return r.kill("api") }, heal: func(r *run) error { return r.restart("api") }},
 	}
 }
 
@@ -503,9 +512,32 @@ func (r *run) startPipeline(runFor time.Duration) error {
 	if _, err := r.start("pay", "--role", "payment"); err != nil {
 		return err
 	}
+	if r.mode == "split-api" {
+		// A fixed port: the API comes back where the load sends.
+		addr, err := freePort()
+		if err != nil {
+			return err
+		}
+		if _, err := r.start("api", "--role", "api,payment", "--http", addr); err != nil {
+			return err
+		}
+		p, err := r.start("front", append([]string{"--role", "none", "--target", "http://" + addr}, scenario...)...)
+		r.front = p
+		return err
+	}
 	p, err := r.start("front", append([]string{"--role", "api,payment"}, scenario...)...)
 	r.front = p
 	return err
+}
+
+// freePort returns a loopback address no one listens on now.
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
 
 // proc is one oms-sim process of a run.
