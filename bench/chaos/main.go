@@ -559,10 +559,22 @@ func (r *run) start(name string, extra ...string) (*proc, error) {
 		"--namespace", r.ns, "--process", r.ns + "-" + name}, extra...)
 	p := &proc{name: name, args: args, logPath: filepath.Join(r.dir, name+".log")}
 	r.procs[name] = p // cleanup stops it, up or not
-	if err := p.launch(); err != nil {
-		return nil, err
+	// A node started (or restarted by the previous run) a moment ago may
+	// not serve streams yet: a process that cannot set up its event log
+	// exits 3; try twice more before calling the run failed.
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			fmt.Fprintf(os.Stderr, "chaos: %s: %v; starting it again in 5 s\n", name, err)
+			time.Sleep(5 * time.Second)
+			p = &proc{name: name, args: args, logPath: p.logPath}
+			r.procs[name] = p
+		}
+		if err = p.launch(); err == nil {
+			return p, nil
+		}
 	}
-	return p, nil
+	return nil, err
 }
 
 func (p *proc) launch() error {
