@@ -566,6 +566,14 @@ func (r *run) start(name string, extra ...string) (*proc, error) {
 	for attempt := range 3 {
 		if attempt > 0 {
 			fmt.Fprintf(os.Stderr, "chaos: %s: %v; starting it again in 5 s\n", name, err)
+			if p.done != nil {
+				select {
+				case <-p.done:
+				default: // up but silent: not ours any more
+					_ = p.cmd.Process.Kill()
+					<-p.done
+				}
+			}
 			time.Sleep(5 * time.Second)
 			p = &proc{name: name, args: args, logPath: p.logPath}
 			r.procs[name] = p
