@@ -71,18 +71,6 @@ func startEngineOn(t testing.TB, d broker.Dialer, log EventLog, mutate func(*Con
 // deleteTopology removes a test's queues and exchanges from RabbitMQ.
 func deleteTopology(t testing.TB, e *Engine) { brokertest.Delete(t, e.topology()) }
 
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // waitStatus waits until order id reaches want.
 func waitStatus(t testing.TB, e *Engine, id string, want Status) OrderRecord {
 	t.Helper()
@@ -159,18 +147,9 @@ func closeConnections(t testing.TB, prefix string) int {
 	return len(conns)
 }
 
-// testChannel opens a channel on its own connection to d, for a test's
-// own publishing; both close at cleanup.
-func testChannel(t testing.TB, d broker.Dialer, name string) broker.Channel {
-	t.Helper()
-	conn, err := d.Dial(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ch
-}
+// waitFor polls cond until it holds or the timeout passes.
+var waitFor = brokertest.WaitFor
+
+// testChannel opens a channel on its own connection to d for a test's own
+// publishing.
+var testChannel = brokertest.Channel
