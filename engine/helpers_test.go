@@ -44,6 +44,13 @@ func startEngine(t testing.TB, d broker.Dialer, mutate func(*Config)) *Engine {
 // own in-memory one).
 func startEngineOn(t testing.TB, d broker.Dialer, log EventLog, mutate func(*Config)) *Engine {
 	t.Helper()
+	return startEngineBefore(t, d, log, mutate, nil)
+}
+
+// startEngineBefore is startEngineOn with before (if not nil) called on
+// the built engine before it starts.
+func startEngineBefore(t testing.TB, d broker.Dialer, log EventLog, mutate func(*Config), before func(*Engine)) *Engine {
+	t.Helper()
 	ns := testNamespace(t)
 	cfg := Config{Dialer: d, Namespace: ns, Process: ns, Seed: 7, RetryDelays: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}}
 	if mutate != nil {
@@ -52,6 +59,9 @@ func startEngineOn(t testing.TB, d broker.Dialer, log EventLog, mutate func(*Con
 	e, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if before != nil {
+		before(e)
 	}
 	if log != nil {
 		e.SetEventLog(log)

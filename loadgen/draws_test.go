@@ -103,14 +103,18 @@ func embeddedDialer(t *testing.T) broker.Dialer {
 	return b
 }
 
-// startDialed is startEngineWith on any broker.
+// startDialed starts an engine for sc on d in a fresh namespace, with the
+// mutates applied last; it closes, and on RabbitMQ its topology goes, at
+// cleanup.
 func startDialed(t *testing.T, d broker.Dialer, sc *scenario.Scenario, mutate ...func(*engine.Config)) *engine.Engine {
 	t.Helper()
 	ns := brokertest.Namespace(t)
 	cfg := engine.Config{Dialer: d, Namespace: ns, Process: ns}
 	ApplyToConfig(sc, &cfg)
 	for _, m := range mutate {
-		m(&cfg)
+		if m != nil {
+			m(&cfg)
+		}
 	}
 	e, err := engine.New(cfg)
 	if err != nil {

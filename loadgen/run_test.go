@@ -28,25 +28,7 @@ func startEngine(t *testing.T, sc *scenario.Scenario) *engine.Engine {
 // startEngineWith is startEngine with mutate applied to the config last.
 func startEngineWith(t *testing.T, sc *scenario.Scenario, mutate func(*engine.Config)) *engine.Engine {
 	t.Helper()
-	d := brokertest.Dialer(t)
-	ns := brokertest.Namespace(t)
-	cfg := engine.Config{Dialer: d, Namespace: ns, Process: ns}
-	ApplyToConfig(sc, &cfg)
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	e, err := engine.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Close()
-		brokertest.Delete(t, e.Names().Topology(cfg.QueueType, engine.DefaultRetryDelays))
-	})
-	return e
+	return startDialed(t, brokertest.Dialer(t), sc, mutate)
 }
 
 // runScenario runs cfg's scenario to its report, failing the test on an
