@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,27 +17,12 @@ import (
 // error.
 func placeMany(t *testing.T, e *Engine, n, conc int) {
 	t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	sem := make(chan struct{}, conc)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			if _, err := e.PlaceOrder(ctx, OrderRequest{ProductID: 1 + i%5, Quantity: 1, UserID: i}); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("place order: %v", err)
-	}
+	brokertest.Concurrently(t, n, conc, "place order", func(i int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_, err := e.PlaceOrder(ctx, OrderRequest{ProductID: 1 + i%5, Quantity: 1, UserID: i})
+		return err
+	})
 }
 
 // TestFiguresBeyondTheStore drives ten times more orders in flight than the

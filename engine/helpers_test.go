@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"oms-sim/engine/broker"
-	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/broker/embedded"
 	"oms-sim/internal/brokertest"
 )
@@ -66,20 +64,10 @@ func startEngineBefore(t testing.TB, d broker.Dialer, log EventLog, mutate func(
 	if log != nil {
 		e.SetEventLog(log)
 	}
-	if err := e.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Close()
-		if _, ok := d.(*amqpbroker.Dialer); ok {
-			deleteTopology(t, e)
-		}
-	})
+	brokertest.Started(t, d, e.Start, e.Close, e.topology)
 	return e
 }
 
-// deleteTopology removes a test's queues and exchanges from RabbitMQ.
-func deleteTopology(t testing.TB, e *Engine) { brokertest.Delete(t, e.topology()) }
 
 // waitStatus waits until order id reaches want.
 func waitStatus(t testing.TB, e *Engine, id string, want Status) OrderRecord {

@@ -12,7 +12,6 @@ import (
 
 	"oms-sim/engine"
 	"oms-sim/engine/broker"
-	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/broker/embedded"
 	"oms-sim/engine/httpapi"
 	"oms-sim/internal/brokertest"
@@ -120,14 +119,8 @@ func startDialed(t *testing.T, d broker.Dialer, sc *scenario.Scenario, mutate ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Close()
-		if _, ok := d.(*amqpbroker.Dialer); ok {
-			brokertest.Delete(t, e.Names().Topology(cfg.QueueType, engine.DefaultRetryDelays))
-		}
+	brokertest.Started(t, d, e.Start, e.Close, func() broker.Topology {
+		return e.Names().Topology(cfg.QueueType, engine.DefaultRetryDelays)
 	})
 	return e
 }
@@ -243,20 +236,10 @@ phases: [{duration: 500ms, rate: 20/s}]
 		p.Workers, p.ServiceTime = 3, engine.Dist{Kind: engine.DistUniform, Min: time.Millisecond, Max: 2 * time.Millisecond}
 		c.Stages[engine.StagePayment] = p
 	})
-	var mu sync.Mutex
-	var events []engine.Event
-	unsub := e.Subscribe(func(ev engine.Event) {
-		if ev.RunID != "" {
-			mu.Lock()
-			events = append(events, ev)
-			mu.Unlock()
-		}
-	})
-	defer unsub()
+	events := runEvents(t, e)
 	rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Record: true})
-	mu.Lock()
-	defer mu.Unlock()
-	re, err := ScenarioOf(rep.RunID, events)
+	recorded := events()
+	re, err := ScenarioOf(rep.RunID, recorded)
 	if err != nil || re == nil {
 		t.Fatalf("ScenarioOf: %v %v", re, err)
 	}
@@ -270,7 +253,7 @@ phases: [{duration: 500ms, rate: 20/s}]
 	if got := cfg.Stages[engine.StagePayment]; cfg.Seed != 77 || got.Workers != 3 || got.ServiceTime != (engine.Dist{Kind: engine.DistUniform, Min: time.Millisecond, Max: 2 * time.Millisecond}) {
 		t.Errorf("the replay's engine: seed %d, payment %+v", cfg.Seed, got)
 	}
-	_, arrivals, err := ArrivalsOf(rep.RunID, events)
+	_, arrivals, err := ArrivalsOf(rep.RunID, recorded)
 	if err != nil {
 		t.Fatal(err)
 	}

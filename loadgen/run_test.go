@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -50,6 +51,25 @@ func runScenario(t *testing.T, cfg Config) *Report {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// runEvents records the events of e that belong to a run (RunID set)
+// until the test ends; the function returned gives those so far.
+func runEvents(t *testing.T, e *engine.Engine) func() []engine.Event {
+	var mu sync.Mutex
+	var events []engine.Event
+	t.Cleanup(e.Subscribe(func(ev engine.Event) {
+		if ev.RunID != "" {
+			mu.Lock()
+			events = append(events, ev)
+			mu.Unlock()
+		}
+	}))
+	return func() []engine.Event {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(events)
+	}
 }
 
 // httpDriverFor serves h on a test server and returns an http driver
@@ -289,16 +309,7 @@ phases:
   - {duration: 1s, rate: {from: 50/s, to: 250/s}}
 `)
 	e := startEngine(t, sc)
-	var mu sync.Mutex
-	var events []engine.Event
-	unsub := e.Subscribe(func(ev engine.Event) {
-		if ev.RunID != "" {
-			mu.Lock()
-			events = append(events, ev)
-			mu.Unlock()
-		}
-	})
-	defer unsub()
+	events := runEvents(t, e)
 	run := func(sc *scenario.Scenario, replay []Arrival) *Report {
 		r, err := New(Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Broker: e.Snapshot().Broker, Record: true, Replay: replay})
 		if err != nil {
@@ -311,9 +322,7 @@ phases:
 		return rep
 	}
 	first := run(sc, nil)
-	mu.Lock()
-	name, recorded, err := ArrivalsOf(first.RunID, events)
-	mu.Unlock()
+	name, recorded, err := ArrivalsOf(first.RunID, events())
 	if err != nil || name != "recorded" {
 		t.Fatalf("ArrivalsOf: %q %v", name, err)
 	}
@@ -328,9 +337,7 @@ phases:
 	if second.Sent != first.Sent || second.Audit.Lost != 0 || !second.Passed {
 		t.Fatalf("replay sent %d (first %d), audit %+v", second.Sent, first.Sent, second.Audit)
 	}
-	mu.Lock()
-	_, again, err := ArrivalsOf(second.RunID, events)
-	mu.Unlock()
+	_, again, err := ArrivalsOf(second.RunID, events())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"oms-sim/engine"
 	"oms-sim/engine/broker"
-	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/internal/brokertest"
 )
 
@@ -49,15 +48,9 @@ func startEngineOn(t testing.TB, d broker.Dialer, log engine.EventLog, mutate fu
 	if log != nil {
 		e.SetEventLog(log)
 	}
-	if err := e.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Close()
-		if _, ok := d.(*amqpbroker.Dialer); ok {
-			c := e.Config()
-			brokertest.Delete(t, e.Routes().Topology(e.Names(), c.QueueType, c.RetryDelays))
-		}
+	brokertest.Started(t, d, e.Start, e.Close, func() broker.Topology {
+		c := e.Config()
+		return e.Routes().Topology(e.Names(), c.QueueType, c.RetryDelays)
 	})
 	return e
 }
@@ -107,3 +100,26 @@ var (
 	waitFor     = brokertest.WaitFor
 	testChannel = brokertest.Channel
 )
+
+// placeMany places n orders through the engine (not the API), conc at a
+// time, and fails the test on any error.
+func placeMany(t *testing.T, e *engine.Engine, n, conc int) {
+	t.Helper()
+	brokertest.Concurrently(t, n, conc, "place order", func(i int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_, err := e.PlaceOrder(ctx, engine.OrderRequest{ProductID: 1 + i%5, Quantity: 1, UserID: i})
+		return err
+	})
+}
+
+// waitSettled waits until every accepted order has a terminal status.
+func waitSettled(t testing.TB, e *engine.Engine, timeout time.Duration) engine.OrderCounts {
+	t.Helper()
+	var c engine.OrderCounts
+	waitFor(t, timeout, "every accepted order to reach a terminal status", func() bool {
+		c = e.Counts()
+		return c.Open == 0
+	})
+	return c
+}

@@ -3,12 +3,14 @@ package brokertest
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"oms-sim/engine/broker"
+	"oms-sim/engine/broker/amqpbroker"
 )
 
 // VerifyTestMain runs a package's tests and fails the package if one
@@ -70,4 +72,45 @@ func SafeName(t testing.TB) string {
 		name = name[:40]
 	}
 	return name
+}
+
+// Concurrently calls do(i) for every i in [0, n), conc calls at a time,
+// and fails the test, naming what, on any error once all have returned.
+func Concurrently(t testing.TB, n, conc int, what string, do func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, conc)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := do(i); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// Started runs start, failing the test on an error, and at cleanup runs
+// stop and then, when d is the real RabbitMQ, deletes the topology topo
+// names then: the start and cleanup of an engine under test.
+func Started(t testing.TB, d broker.Dialer, start func(context.Context) error, stop func() error, topo func() broker.Topology) {
+	t.Helper()
+	if err := start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop()
+		if _, ok := d.(*amqpbroker.Dialer); ok {
+			Delete(t, topo())
+		}
+	})
 }
