@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,13 +69,7 @@ func TestUtilisationShowsOverload(t *testing.T) {
 	e := startEngine(t, rabbitDialer(t), func(c *Config) {
 		c.Stages = map[string]StageConfig{StagePayment: {Workers: 1, Prefetch: 20, ServiceTime: Constant(10 * time.Millisecond)}}
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	var accepted atomic.Int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		placeLoad(ctx, e, 200, &accepted)
-	}()
+	_, stopLoad := runLoad(e, 200)
 	var pay StageSnapshot
 	waitFor(t, 30*time.Second, "payment's ρ to pass 100% over a full window", func() bool {
 		pay = e.Snapshot().Stages[0]
@@ -84,8 +77,7 @@ func TestUtilisationShowsOverload(t *testing.T) {
 	})
 	snap := e.Snapshot()
 	pay = snap.Stages[0]
-	cancel()
-	<-done
+	stopLoad()
 	// On a quiet machine ρ is about 2; on a busy one (or under -race) the
 	// 10 ms sleeps run long and both the offered rate and the capacity
 	// drift. What must hold either way: ρ matches arrivals ÷ what the

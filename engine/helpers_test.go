@@ -68,7 +68,6 @@ func startEngineBefore(t testing.TB, d broker.Dialer, log EventLog, mutate func(
 	return e
 }
 
-
 // waitStatus waits until order id reaches want.
 func waitStatus(t testing.TB, e *Engine, id string, want Status) OrderRecord {
 	t.Helper()
