@@ -311,15 +311,7 @@ phases:
 	e := startEngine(t, sc)
 	events := runEvents(t, e)
 	run := func(sc *scenario.Scenario, replay []Arrival) *Report {
-		r, err := New(Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Broker: e.Snapshot().Broker, Record: true, Replay: replay})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := r.Run(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rep
+		return runScenario(t, Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Record: true, Replay: replay, DrainTimeout: DefaultDrainTimeout})
 	}
 	first := run(sc, nil)
 	name, recorded, err := ArrivalsOf(first.RunID, events())

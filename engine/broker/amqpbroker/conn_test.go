@@ -5,17 +5,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"net/url"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"oms-sim/engine/broker"
+	"oms-sim/internal/testnet"
 )
 
 func TestPingNoBroker(t *testing.T) {
@@ -48,31 +47,7 @@ func TestDialCancelled(t *testing.T) {
 // the dial timeout must cut the AMQP handshake short.
 func TestDialSilentServer(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
+	ln, _ := testnet.Hanging(t, "127.0.0.1:0")
 	url := "amqp://guest:guest@" + ln.Addr().String() + "/"
 
 	tests := []struct {
