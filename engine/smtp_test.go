@@ -115,8 +115,8 @@ func TestSMTPSinkDelivers(t *testing.T) {
 // the email within the sink's timeout, so the order retries instead of
 // the worker blocking; once a working server listens there, it confirms.
 func TestSMTPSinkHungServer(t *testing.T) {
-	ln, stop := testnet.Hanging(t, "127.0.0.1:0")
-	addr := ln.Addr().String()
+	hung := testnet.Hanging(t, "127.0.0.1:0")
+	addr := hung.Addr()
 
 	s, err := parseSMTP("smtp://" + addr + "?timeout=200ms")
 	if err != nil {
@@ -148,7 +148,7 @@ func TestSMTPSinkHungServer(t *testing.T) {
 		return false
 	})
 	// The server recovers on the same address.
-	stop()
+	hung.Stop()
 	ln2, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Skipf("the port of the hung server was taken meanwhile: %v", err)

@@ -47,8 +47,7 @@ func TestDialCancelled(t *testing.T) {
 // the dial timeout must cut the AMQP handshake short.
 func TestDialSilentServer(t *testing.T) {
 	t.Parallel()
-	ln, _ := testnet.Hanging(t, "127.0.0.1:0")
-	url := "amqp://guest:guest@" + ln.Addr().String() + "/"
+	url := "amqp://guest:guest@" + testnet.Hanging(t, "127.0.0.1:0").Addr() + "/"
 
 	tests := []struct {
 		name string
