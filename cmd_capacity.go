@@ -153,20 +153,15 @@ func runCapacity(cmd *cobra.Command, o runOptions, co capacityOptions) error {
 		return exitWith(exitUsage, errors.Join(errs...))
 	}
 
-	ctx, log, done, err := setupProcess(cmd.Context(), o)
+	ctx, p, stop, err := startUp(cmd.Context(), o, sc)
 	if err != nil {
 		return err
 	}
-	defer done()
-	p, err := startPipeline(ctx, o, sc, log)
-	if err != nil {
-		return err
-	}
-	defer p.eng.Close() // idempotent: also on a panic
+	defer stop() // also on a panic
 	out := cmd.OutOrStdout()
 	prober := &capacity.Prober{
 		Engine: p.eng, Driver: newDriver(o, p.eng, p.srv), Base: sc, Broker: p.eng.Snapshot().Broker,
-		Duration: co.probe, Warmup: co.warmup, Criteria: co.crit, DrainTimeout: o.drainTimeout, MaxInFlight: o.maxInFlight, Logger: log,
+		Duration: co.probe, Warmup: co.warmup, Criteria: co.crit, DrainTimeout: o.drainTimeout, MaxInFlight: o.maxInFlight, Logger: p.log,
 	}
 	n := 0
 	co.search.OnProbe = func(pr capacity.Probe) {

@@ -68,16 +68,11 @@ func run(parent context.Context, o runOptions) error {
 		o.logFile = filepath.Join(os.TempDir(), "oms-sim.log")
 		o.privateLog = true
 	}
-	ctx, log, done, err := setupProcess(parent, o)
+	ctx, p, stop, err := startUp(parent, o, sc)
 	if err != nil {
 		return err
 	}
-	defer done()
-	p, err := startPipeline(ctx, o, sc, log)
-	if err != nil {
-		return err
-	}
-	defer p.eng.Close() // idempotent: also on a panic
+	defer stop() // also on a panic
 	eng, srv := p.eng, p.srv
 	runner, err := newRunner(o, sc, eng, srv, headless, p.evMode == engine.EventsStream)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"oms-sim/engine/broker"
-	"oms-sim/engine/broker/amqpbroker"
 )
 
 func TestDrawIDPrefersTheDrawKey(t *testing.T) {
@@ -80,27 +79,11 @@ func (r *drawRecorder) settled() map[string]time.Duration {
 // workers start.
 func startDrawEngine(t *testing.T, d broker.Dialer, log EventLog, hook func(Order, string, string, int64, time.Duration), mutate func(*Config)) *Engine {
 	t.Helper()
-	ns := testNamespace(t)
-	cfg := Config{Dialer: d, Namespace: ns, Process: ns, Seed: 7, RetryDelays: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}}
-	mutate(&cfg)
-	e, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range e.stages {
-		s.deps.drawn = hook
-	}
-	e.SetEventLog(log)
-	if err := e.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Close()
-		if _, ok := d.(*amqpbroker.Dialer); ok {
-			deleteTopology(t, e)
+	return startEngineBefore(t, d, log, mutate, func(e *Engine) {
+		for _, s := range e.stages {
+			s.deps.drawn = hook
 		}
 	})
-	return e
 }
 
 // TestSameDrawKeySameDrawsAcrossRuns places the same 120 orders (same

@@ -6,8 +6,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,27 +16,12 @@ import (
 // error.
 func placeMany(t *testing.T, e *Engine, n, conc int) {
 	t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	sem := make(chan struct{}, conc)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			if _, err := e.PlaceOrder(ctx, OrderRequest{ProductID: 1 + i%5, Quantity: 1, UserID: i}); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("place order: %v", err)
-	}
+	brokertest.Concurrently(t, n, conc, "place order", func(i int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_, err := e.PlaceOrder(ctx, OrderRequest{ProductID: 1 + i%5, Quantity: 1, UserID: i})
+		return err
+	})
 }
 
 // TestFiguresBeyondTheStore drives ten times more orders in flight than the
@@ -86,13 +69,7 @@ func TestUtilisationShowsOverload(t *testing.T) {
 	e := startEngine(t, rabbitDialer(t), func(c *Config) {
 		c.Stages = map[string]StageConfig{StagePayment: {Workers: 1, Prefetch: 20, ServiceTime: Constant(10 * time.Millisecond)}}
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	var accepted atomic.Int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		placeLoad(ctx, e, 200, &accepted)
-	}()
+	_, stopLoad := runLoad(e, 200)
 	var pay StageSnapshot
 	waitFor(t, 30*time.Second, "payment's ρ to pass 100% over a full window", func() bool {
 		pay = e.Snapshot().Stages[0]
@@ -100,8 +77,7 @@ func TestUtilisationShowsOverload(t *testing.T) {
 	})
 	snap := e.Snapshot()
 	pay = snap.Stages[0]
-	cancel()
-	<-done
+	stopLoad()
 	// On a quiet machine ρ is about 2; on a busy one (or under -race) the
 	// 10 ms sleeps run long and both the offered rate and the capacity
 	// drift. What must hold either way: ρ matches arrivals ÷ what the

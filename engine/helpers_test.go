@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"oms-sim/engine/broker"
-	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/broker/embedded"
 	"oms-sim/internal/brokertest"
 )
@@ -44,6 +42,13 @@ func startEngine(t testing.TB, d broker.Dialer, mutate func(*Config)) *Engine {
 // own in-memory one).
 func startEngineOn(t testing.TB, d broker.Dialer, log EventLog, mutate func(*Config)) *Engine {
 	t.Helper()
+	return startEngineBefore(t, d, log, mutate, nil)
+}
+
+// startEngineBefore is startEngineOn with before (if not nil) called on
+// the built engine before it starts.
+func startEngineBefore(t testing.TB, d broker.Dialer, log EventLog, mutate func(*Config), before func(*Engine)) *Engine {
+	t.Helper()
 	ns := testNamespace(t)
 	cfg := Config{Dialer: d, Namespace: ns, Process: ns, Seed: 7, RetryDelays: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}}
 	if mutate != nil {
@@ -53,34 +58,14 @@ func startEngineOn(t testing.TB, d broker.Dialer, log EventLog, mutate func(*Con
 	if err != nil {
 		t.Fatal(err)
 	}
+	if before != nil {
+		before(e)
+	}
 	if log != nil {
 		e.SetEventLog(log)
 	}
-	if err := e.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Close()
-		if _, ok := d.(*amqpbroker.Dialer); ok {
-			deleteTopology(t, e)
-		}
-	})
+	brokertest.Started(t, d, e.Start, e.Close, e.topology)
 	return e
-}
-
-// deleteTopology removes a test's queues and exchanges from RabbitMQ.
-func deleteTopology(t testing.TB, e *Engine) { brokertest.Delete(t, e.topology()) }
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // waitStatus waits until order id reaches want.
@@ -157,18 +142,9 @@ func closeConnections(t testing.TB, prefix string) int {
 	return len(conns)
 }
 
-// testChannel opens a channel on its own connection to d, for a test's
-// own publishing; both close at cleanup.
-func testChannel(t testing.TB, d broker.Dialer, name string) broker.Channel {
-	t.Helper()
-	conn, err := d.Dial(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ch
-}
+// waitFor polls cond until it holds or the timeout passes.
+var waitFor = brokertest.WaitFor
+
+// testChannel opens a channel on its own connection to d for a test's own
+// publishing.
+var testChannel = brokertest.Channel

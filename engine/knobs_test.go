@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,13 +126,7 @@ func TestPerWorkerConnectionsFollowWorkers(t *testing.T) {
 		}
 		return n
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var accepted atomic.Int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		placeLoad(ctx, e, 200, &accepted)
-	}()
+	accepted, stopLoad := runLoad(e, 200)
 	for _, workers := range []int{4, 1, 3} {
 		if _, err := e.UpdateStage("test", StagePayment, StagePatch{Workers: &workers}); err != nil {
 			t.Fatal(err)
@@ -141,8 +134,7 @@ func TestPerWorkerConnectionsFollowWorkers(t *testing.T) {
 		waitFor(t, 20*time.Second, fmt.Sprintf("%d payment connections", workers), func() bool { return payment() == workers })
 		waitFor(t, 10*time.Second, "every connection up", e.Connected)
 	}
-	cancel()
-	<-done
+	stopLoad()
 	c := waitSettled(t, e, 30*time.Second)
 	if c.Accepted != accepted.Load() || c.Accepted == 0 || c.Confirmed != c.Accepted || c.Duplicated != 0 {
 		t.Fatalf("counts %+v, load accepted %d: want every accepted order confirmed once", c, accepted.Load())

@@ -198,6 +198,22 @@ func placeLoad(ctx context.Context, e *Engine, rate int, accepted *atomic.Int64)
 	}
 }
 
+// runLoad runs placeLoad at rate in the background; stop ends it and
+// waits for its orders in flight.
+func runLoad(e *Engine, rate int) (accepted *atomic.Int64, stop func()) {
+	accepted = new(atomic.Int64)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		placeLoad(ctx, e, rate, accepted)
+	}()
+	return accepted, func() {
+		cancel()
+		<-done
+	}
+}
+
 func TestResizeLosesNothing(t *testing.T) {
 	for _, b := range brokers {
 		t.Run(b.name, func(t *testing.T) {
@@ -210,13 +226,7 @@ func TestResizeLosesNothing(t *testing.T) {
 				c.Stages[StagePayment] = StageConfig{Workers: 2, Prefetch: 20, ServiceTime: Constant(time.Millisecond)}
 				c.Stages[StageEmail] = StageConfig{Workers: 2, Prefetch: 20, ServiceTime: Constant(time.Millisecond)}
 			})
-			ctx, cancel := context.WithCancel(context.Background())
-			var accepted atomic.Int64
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				placeLoad(ctx, e, 400, &accepted)
-			}()
+			accepted, stopLoad := runLoad(e, 400)
 			ptr := func(n int) *int { return &n }
 			steps := []StagePatch{
 				{Workers: ptr(8)}, {Workers: ptr(1)}, {Prefetch: ptr(5)}, {Workers: ptr(4)},
@@ -235,8 +245,7 @@ func TestResizeLosesNothing(t *testing.T) {
 			for deadline := time.Now().Add(time.Minute); accepted.Load() < 200 && time.Now().Before(deadline); {
 				time.Sleep(50 * time.Millisecond)
 			}
-			cancel()
-			<-done
+			stopLoad()
 			for _, s := range []string{StagePayment, StageEmail} {
 				if _, err := e.UpdateStage("test", s, StagePatch{Workers: ptr(2)}); err != nil {
 					t.Fatal(err)
@@ -308,13 +317,7 @@ func TestConnectionLossRecovers(t *testing.T) {
 						t.Fatalf("connections on RabbitMQ %v, want %v", got, want)
 					}
 				}
-				ctx, cancel := context.WithCancel(context.Background())
-				var accepted atomic.Int64
-				done := make(chan struct{})
-				go func() {
-					defer close(done)
-					placeLoad(ctx, e, 300, &accepted)
-				}()
+				accepted, stopLoad := runLoad(e, 300)
 				// Orders in flight when the connections go, and orders
 				// accepted after they are back: counts, not durations, so
 				// a slow machine only takes longer.
@@ -331,8 +334,7 @@ func TestConnectionLossRecovers(t *testing.T) {
 				})
 				after := accepted.Load()
 				waitFor(t, 20*time.Second, "orders after the reconnection", func() bool { return accepted.Load() >= after+100 })
-				cancel()
-				<-done
+				stopLoad()
 				c := waitSettled(t, e, 30*time.Second)
 				if c.Accepted != accepted.Load() || c.Confirmed != c.Accepted || c.Orphaned != 0 || c.Duplicated != 0 {
 					t.Fatalf("counts %+v, load accepted %d: want every accepted order confirmed once", c, accepted.Load())

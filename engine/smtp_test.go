@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"oms-sim/engine/broker/embedded"
+	"oms-sim/internal/testnet"
 )
 
 // mailbox is a real SMTP server (go-smtp) keeping what it receives.
@@ -81,48 +82,6 @@ func serveMail(t *testing.T, ln net.Listener) *mailbox {
 	return box
 }
 
-// hangingServer accepts connections and never says a word, like an SMTP
-// server that hangs; stop closes it and every connection it took.
-func hangingServer(t *testing.T, addr string) (ln net.Listener, stop func()) {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			ln.Close()
-			wg.Wait()
-			mu.Lock()
-			for _, c := range conns {
-				c.Close()
-			}
-			mu.Unlock()
-		})
-	}
-	t.Cleanup(stop)
-	return ln, stop
-}
-
 // TestSMTPSinkDelivers: orders' emails reach a real SMTP server with the
 // right envelope and headers.
 func TestSMTPSinkDelivers(t *testing.T) {
@@ -156,8 +115,8 @@ func TestSMTPSinkDelivers(t *testing.T) {
 // the email within the sink's timeout, so the order retries instead of
 // the worker blocking; once a working server listens there, it confirms.
 func TestSMTPSinkHungServer(t *testing.T) {
-	ln, stop := hangingServer(t, "127.0.0.1:0")
-	addr := ln.Addr().String()
+	hung := testnet.Hanging(t, "127.0.0.1:0")
+	addr := hung.Addr()
 
 	s, err := parseSMTP("smtp://" + addr + "?timeout=200ms")
 	if err != nil {
@@ -189,7 +148,7 @@ func TestSMTPSinkHungServer(t *testing.T) {
 		return false
 	})
 	// The server recovers on the same address.
-	stop()
+	hung.Stop()
 	ln2, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Skipf("the port of the hung server was taken meanwhile: %v", err)

@@ -12,7 +12,6 @@ import (
 
 	"oms-sim/engine"
 	"oms-sim/engine/broker"
-	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/broker/embedded"
 	"oms-sim/engine/httpapi"
 	"oms-sim/internal/brokertest"
@@ -103,27 +102,25 @@ func embeddedDialer(t *testing.T) broker.Dialer {
 	return b
 }
 
-// startDialed is startEngineWith on any broker.
+// startDialed starts an engine for sc on d in a fresh namespace, with the
+// mutates applied last; it closes, and on RabbitMQ its topology goes, at
+// cleanup.
 func startDialed(t *testing.T, d broker.Dialer, sc *scenario.Scenario, mutate ...func(*engine.Config)) *engine.Engine {
 	t.Helper()
 	ns := brokertest.Namespace(t)
 	cfg := engine.Config{Dialer: d, Namespace: ns, Process: ns}
 	ApplyToConfig(sc, &cfg)
 	for _, m := range mutate {
-		m(&cfg)
+		if m != nil {
+			m(&cfg)
+		}
 	}
 	e, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Close()
-		if _, ok := d.(*amqpbroker.Dialer); ok {
-			brokertest.Delete(t, e.Names().Topology(cfg.QueueType, engine.DefaultRetryDelays))
-		}
+	brokertest.Started(t, d, e.Start, e.Close, func() broker.Topology {
+		return e.Names().Topology(cfg.QueueType, engine.DefaultRetryDelays)
 	})
 	return e
 }
@@ -239,20 +236,10 @@ phases: [{duration: 500ms, rate: 20/s}]
 		p.Workers, p.ServiceTime = 3, engine.Dist{Kind: engine.DistUniform, Min: time.Millisecond, Max: 2 * time.Millisecond}
 		c.Stages[engine.StagePayment] = p
 	})
-	var mu sync.Mutex
-	var events []engine.Event
-	unsub := e.Subscribe(func(ev engine.Event) {
-		if ev.RunID != "" {
-			mu.Lock()
-			events = append(events, ev)
-			mu.Unlock()
-		}
-	})
-	defer unsub()
+	events := runEvents(t, e)
 	rep := runScenario(t, Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Record: true})
-	mu.Lock()
-	defer mu.Unlock()
-	re, err := ScenarioOf(rep.RunID, events)
+	recorded := events()
+	re, err := ScenarioOf(rep.RunID, recorded)
 	if err != nil || re == nil {
 		t.Fatalf("ScenarioOf: %v %v", re, err)
 	}
@@ -266,7 +253,7 @@ phases: [{duration: 500ms, rate: 20/s}]
 	if got := cfg.Stages[engine.StagePayment]; cfg.Seed != 77 || got.Workers != 3 || got.ServiceTime != (engine.Dist{Kind: engine.DistUniform, Min: time.Millisecond, Max: 2 * time.Millisecond}) {
 		t.Errorf("the replay's engine: seed %d, payment %+v", cfg.Seed, got)
 	}
-	_, arrivals, err := ArrivalsOf(rep.RunID, events)
+	_, arrivals, err := ArrivalsOf(rep.RunID, recorded)
 	if err != nil {
 		t.Fatal(err)
 	}

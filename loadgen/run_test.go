@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,25 +29,7 @@ func startEngine(t *testing.T, sc *scenario.Scenario) *engine.Engine {
 // startEngineWith is startEngine with mutate applied to the config last.
 func startEngineWith(t *testing.T, sc *scenario.Scenario, mutate func(*engine.Config)) *engine.Engine {
 	t.Helper()
-	d := brokertest.Dialer(t)
-	ns := brokertest.Namespace(t)
-	cfg := engine.Config{Dialer: d, Namespace: ns, Process: ns}
-	ApplyToConfig(sc, &cfg)
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	e, err := engine.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Close()
-		brokertest.Delete(t, e.Names().Topology(cfg.QueueType, engine.DefaultRetryDelays))
-	})
-	return e
+	return startDialed(t, brokertest.Dialer(t), sc, mutate)
 }
 
 // runScenario runs cfg's scenario to its report, failing the test on an
@@ -68,6 +51,25 @@ func runScenario(t *testing.T, cfg Config) *Report {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// runEvents records the events of e that belong to a run (RunID set)
+// until the test ends; the function returned gives those so far.
+func runEvents(t *testing.T, e *engine.Engine) func() []engine.Event {
+	var mu sync.Mutex
+	var events []engine.Event
+	t.Cleanup(e.Subscribe(func(ev engine.Event) {
+		if ev.RunID != "" {
+			mu.Lock()
+			events = append(events, ev)
+			mu.Unlock()
+		}
+	}))
+	return func() []engine.Event {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(events)
+	}
 }
 
 // httpDriverFor serves h on a test server and returns an http driver
@@ -307,31 +309,12 @@ phases:
   - {duration: 1s, rate: {from: 50/s, to: 250/s}}
 `)
 	e := startEngine(t, sc)
-	var mu sync.Mutex
-	var events []engine.Event
-	unsub := e.Subscribe(func(ev engine.Event) {
-		if ev.RunID != "" {
-			mu.Lock()
-			events = append(events, ev)
-			mu.Unlock()
-		}
-	})
-	defer unsub()
+	events := runEvents(t, e)
 	run := func(sc *scenario.Scenario, replay []Arrival) *Report {
-		r, err := New(Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Broker: e.Snapshot().Broker, Record: true, Replay: replay})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := r.Run(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rep
+		return runScenario(t, Config{Scenario: sc, Engine: e, Driver: PublishDriver{P: e}, Record: true, Replay: replay, DrainTimeout: DefaultDrainTimeout})
 	}
 	first := run(sc, nil)
-	mu.Lock()
-	name, recorded, err := ArrivalsOf(first.RunID, events)
-	mu.Unlock()
+	name, recorded, err := ArrivalsOf(first.RunID, events())
 	if err != nil || name != "recorded" {
 		t.Fatalf("ArrivalsOf: %q %v", name, err)
 	}
@@ -346,9 +329,7 @@ phases:
 	if second.Sent != first.Sent || second.Audit.Lost != 0 || !second.Passed {
 		t.Fatalf("replay sent %d (first %d), audit %+v", second.Sent, first.Sent, second.Audit)
 	}
-	mu.Lock()
-	_, again, err := ArrivalsOf(second.RunID, events)
-	mu.Unlock()
+	_, again, err := ArrivalsOf(second.RunID, events())
 	if err != nil {
 		t.Fatal(err)
 	}

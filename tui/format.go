@@ -91,28 +91,29 @@ func fmtPct(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }
 // fit truncates s (ANSI-aware) to w cells, ending in "…" when cut, and
 // pads it with spaces to exactly w cells.
 func fit(s string, w int) string {
+	s, pad := cut(s, w)
+	return s + pad
+}
+
+// cut truncates s (ANSI-aware) to w cells, ending in "…" when cut, and
+// returns it with the spaces that pad it to exactly w cells (nothing at
+// all when w <= 0).
+func cut(s string, w int) (string, string) {
 	if w <= 0 {
-		return ""
+		return "", ""
 	}
 	n := ansi.StringWidth(s)
 	if n > w {
 		s = ansi.Truncate(s, w, "…")
 		n = ansi.StringWidth(s)
 	}
-	return s + strings.Repeat(" ", w-n)
+	return s, strings.Repeat(" ", w-n)
 }
 
 // fitRight is fit, aligned right.
 func fitRight(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	n := ansi.StringWidth(s)
-	if n > w {
-		s = ansi.Truncate(s, w, "…")
-		n = ansi.StringWidth(s)
-	}
-	return strings.Repeat(" ", w-n) + s
+	s, pad := cut(s, w)
+	return pad + s
 }
 
 // clip truncates s to w cells without padding.

@@ -1,13 +1,11 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,44 +15,6 @@ import (
 // monitorSample is how often the engine's monitor samples the queues (its
 // sampleEvery, unexported): a new backlog shows within one.
 const monitorSample = 250 * time.Millisecond
-
-// placeMany places n orders through the engine (not the API), conc at a
-// time, and fails the test on any error.
-func placeMany(t *testing.T, e *engine.Engine, n, conc int) {
-	t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	sem := make(chan struct{}, conc)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			if _, err := e.PlaceOrder(ctx, engine.OrderRequest{ProductID: 1 + i%5, Quantity: 1, UserID: i}); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("place order: %v", err)
-	}
-}
-
-// waitSettled waits until every accepted order has a terminal status.
-func waitSettled(t testing.TB, e *engine.Engine, timeout time.Duration) engine.OrderCounts {
-	t.Helper()
-	var c engine.OrderCounts
-	waitFor(t, timeout, "every accepted order to reach a terminal status", func() bool {
-		c = e.Counts()
-		return c.Open == 0
-	})
-	return c
-}
 
 // TestAdmissionSheds: with payment stopped the backlog passes the bound;
 // from then on POST /api/orders answers 503 with Retry-After and reason

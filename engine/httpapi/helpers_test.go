@@ -10,27 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"oms-sim/engine"
 	"oms-sim/engine/broker"
-	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/internal/brokertest"
 )
 
-// TestMain fails the package if a test leaves a goroutine behind (as the
-// engine's own tests do; Toxiproxy's are not ours, see engine's TestMain).
-func TestMain(m *testing.M) {
-	const tp = "github.com/Shopify/toxiproxy/v2"
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreAnyFunction(tp+"/toxics.(*ToxicStub).Run"),
-		goleak.IgnoreAnyFunction(tp+".(*ToxicLink).read"),
-		goleak.IgnoreAnyFunction(tp+".(*ToxicLink).write"),
-		goleak.IgnoreAnyFunction(tp+".(*ToxicLink).RemoveToxic.func1"),
-		goleak.IgnoreAnyFunction(tp+"/stream.(*ChanReader).Read"),
-		goleak.IgnoreAnyFunction(tp+"/stream.(*ChanWriter).Write"),
-	)
-}
+// TestMain fails the package if a test leaves a goroutine behind, as the
+// engine's own tests do.
+func TestMain(m *testing.M) { brokertest.VerifyTestMain(m) }
 
 // rabbitDialer returns a dialer for the real RabbitMQ, skipping the test
 // when none answers (failing instead under OMS_REQUIRE_BROKER=1).
@@ -61,29 +48,11 @@ func startEngineOn(t testing.TB, d broker.Dialer, log engine.EventLog, mutate fu
 	if log != nil {
 		e.SetEventLog(log)
 	}
-	if err := e.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Close()
-		if _, ok := d.(*amqpbroker.Dialer); ok {
-			c := e.Config()
-			brokertest.Delete(t, e.Routes().Topology(e.Names(), c.QueueType, c.RetryDelays))
-		}
+	brokertest.Started(t, d, e.Start, e.Close, func() broker.Topology {
+		c := e.Config()
+		return e.Routes().Topology(e.Names(), c.QueueType, c.RetryDelays)
 	})
 	return e
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // waitStatus waits until order id reaches want.
@@ -96,22 +65,6 @@ func waitStatus(t testing.TB, e *engine.Engine, id string, want engine.Status) e
 		return ok && rec.Status == want
 	})
 	return rec
-}
-
-// testChannel opens a channel on its own connection to d, for a test's
-// own publishing; both close at cleanup.
-func testChannel(t testing.TB, d broker.Dialer, name string) broker.Channel {
-	t.Helper()
-	conn, err := d.Dial(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ch
 }
 
 const seedRequest = `{"product_id": 1, "quantity": 2, "user_id": 100}`
@@ -140,5 +93,33 @@ func postOrder(t testing.TB, srv *httptest.Server, body string) string {
 // stageConfig returns a stage's knobs now.
 func stageConfig(e *engine.Engine, name string) engine.StageConfig {
 	c, _ := e.StageConfig(name)
+	return c
+}
+
+var (
+	waitFor     = brokertest.WaitFor
+	testChannel = brokertest.Channel
+)
+
+// placeMany places n orders through the engine (not the API), conc at a
+// time, and fails the test on any error.
+func placeMany(t *testing.T, e *engine.Engine, n, conc int) {
+	t.Helper()
+	brokertest.Concurrently(t, n, conc, "place order", func(i int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_, err := e.PlaceOrder(ctx, engine.OrderRequest{ProductID: 1 + i%5, Quantity: 1, UserID: i})
+		return err
+	})
+}
+
+// waitSettled waits until every accepted order has a terminal status.
+func waitSettled(t testing.TB, e *engine.Engine, timeout time.Duration) engine.OrderCounts {
+	t.Helper()
+	var c engine.OrderCounts
+	waitFor(t, timeout, "every accepted order to reach a terminal status", func() bool {
+		c = e.Counts()
+		return c.Open == 0
+	})
 	return c
 }

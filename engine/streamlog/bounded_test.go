@@ -6,9 +6,10 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
 	"testing"
 	"time"
+
+	"oms-sim/internal/testnet"
 )
 
 // stallingServer speaks just enough of the stream protocol to pass Ping
@@ -16,70 +17,27 @@ import (
 // never answers again: a node that is up but cannot serve the stream.
 func stallingServer(t *testing.T) (url string, open func() int) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-		wg    sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() {
-					mu.Lock()
-					delete(conns, c)
-					mu.Unlock()
-					c.Close()
-				}()
-				var size [4]byte
-				if _, err := io.ReadFull(c, size[:]); err != nil {
-					return
-				}
-				frame := make([]byte, binary.BigEndian.Uint32(size[:]))
-				if _, err := io.ReadFull(c, frame); err != nil {
-					return
-				}
-				// peer properties response: key, version, correlation id, code OK, no properties
-				resp := binary.BigEndian.AppendUint16(nil, respPeerProperties)
-				resp = binary.BigEndian.AppendUint16(resp, 1)
-				resp = append(resp, frame[4:8]...)
-				resp = binary.BigEndian.AppendUint16(resp, responseOK)
-				resp = binary.BigEndian.AppendUint32(resp, 0)
-				if _, err := c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(resp))), resp...)); err != nil {
-					return
-				}
-				_, _ = io.Copy(io.Discard, c) // and then silence, until the client gives up
-			}()
+	srv := testnet.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		var size [4]byte
+		if _, err := io.ReadFull(c, size[:]); err != nil {
+			return
 		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
+		frame := make([]byte, binary.BigEndian.Uint32(size[:]))
+		if _, err := io.ReadFull(c, frame); err != nil {
+			return
 		}
-		mu.Unlock()
-		wg.Wait()
+		// peer properties response: key, version, correlation id, code OK, no properties
+		resp := binary.BigEndian.AppendUint16(nil, respPeerProperties)
+		resp = binary.BigEndian.AppendUint16(resp, 1)
+		resp = append(resp, frame[4:8]...)
+		resp = binary.BigEndian.AppendUint16(resp, responseOK)
+		resp = binary.BigEndian.AppendUint32(resp, 0)
+		if _, err := c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(resp))), resp...)); err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, c) // and then silence, until the client gives up
 	})
-	return "rabbitmq-stream://guest:guest@" + ln.Addr().String() + "/", func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(conns)
-	}
+	return "rabbitmq-stream://guest:guest@" + srv.Addr() + "/", srv.Open
 }
 
 // TestOpenIsBounded: a stream listener that answers but never serves must

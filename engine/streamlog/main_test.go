@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"oms-sim/engine"
+	"oms-sim/internal/brokertest"
 )
 
 // TestMain checks that no test leaves a goroutine behind: ours (sessions,
@@ -70,16 +71,7 @@ func uniqueStream(t testing.TB) string {
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatal(err)
 	}
-	name := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '-'
-	}, t.Name())
-	if len(name) > 40 {
-		name = name[:40]
-	}
-	return "test." + hex.EncodeToString(b[:]) + "." + name
+	return "test." + hex.EncodeToString(b[:]) + "." + brokertest.SafeName(t)
 }
 
 // testConfig returns a Config for a fresh stream on url, deleted at

@@ -13,6 +13,8 @@ import (
 	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/amqp"
 	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/message"
 	"github.com/rabbitmq/rabbitmq-stream-go-client/pkg/stream"
+
+	"oms-sim/internal/brokertest"
 )
 
 // testVhost creates a vhost of its own for a test that closes
@@ -73,7 +75,7 @@ func TestReconnectNoGapNoDuplicate(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		closeConnections(t, vhost)
 		start := time.Now()
-		waitUntil(t, 20*time.Second, "both logs reconnected", func() bool {
+		brokertest.WaitFor(t, 20*time.Second, "both logs reconnected", func() bool {
 			w, rd := writer.Stats(), reader.Stats()
 			return w.Connected && rd.Connected && w.Reconnects >= int64(2*(r+1)) && rd.Reconnects >= int64(2*(r+1))
 		})
@@ -116,17 +118,6 @@ func TestReconnectNoGapNoDuplicate(t *testing.T) {
 	}
 	if rs.Delivered != ws.Appended || rs.Undecodable != 0 {
 		t.Errorf("reader delivered %d (%d undecodable), want %d", rs.Delivered, rs.Undecodable, ws.Appended)
-	}
-}
-
-func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not %s within %v", what, timeout)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -44,16 +43,7 @@ func Dialer(t testing.TB) *amqpbroker.Dialer {
 
 // Namespace returns a name prefix unique to this test.
 func Namespace(t testing.TB) string {
-	name := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '-'
-	}, t.Name())
-	if len(name) > 40 {
-		name = name[:40]
-	}
-	return fmt.Sprintf("test-%s-%06d", name, rand.IntN(1_000_000))
+	return fmt.Sprintf("test-%s-%06d", SafeName(t), rand.IntN(1_000_000))
 }
 
 // Delete removes the queues and exchanges of topo from RabbitMQ, logging

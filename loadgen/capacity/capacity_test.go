@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"oms-sim/engine"
+	"oms-sim/engine/broker"
 	"oms-sim/internal/brokertest"
 	"oms-sim/loadgen"
 	"oms-sim/loadgen/scenario"
@@ -41,12 +42,8 @@ func TestCapacityFindsAKnownKnee(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		eng.Close()
-		brokertest.Delete(t, eng.Names().Topology(cfg.QueueType, engine.DefaultRetryDelays))
+	brokertest.Started(t, d, eng.Start, eng.Close, func() broker.Topology {
+		return eng.Names().Topology(cfg.QueueType, engine.DefaultRetryDelays)
 	})
 	crit := Criteria{SLOs: []SLO{mustSLO(t, "e2e_p99<1s")}}
 	prober := &Prober{Engine: eng, Driver: loadgen.PublishDriver{P: eng}, Base: base, Broker: eng.Snapshot().Broker,

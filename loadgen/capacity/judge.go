@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -46,18 +47,10 @@ type Criteria struct {
 }
 
 func (c *Criteria) setDefaults() {
-	if c.MinRatio == 0 {
-		c.MinRatio = DefaultMinRatio
-	}
-	if c.LateShare == 0 {
-		c.LateShare = DefaultLateShare
-	}
-	if c.LateP99 == 0 {
-		c.LateP99 = DefaultLateP99
-	}
-	if c.GrowthShare == 0 {
-		c.GrowthShare = DefaultGrowthShare
-	}
+	c.MinRatio = cmp.Or(c.MinRatio, DefaultMinRatio)
+	c.LateShare = cmp.Or(c.LateShare, DefaultLateShare)
+	c.LateP99 = cmp.Or(c.LateP99, DefaultLateP99)
+	c.GrowthShare = cmp.Or(c.GrowthShare, DefaultGrowthShare)
 }
 
 // Probe is one constant-rate probe: what was offered, what the system did,

@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,21 +72,11 @@ type Result struct {
 }
 
 func (s *Search) setDefaults() {
-	if s.Start == 0 {
-		s.Start = DefaultStart
-	}
-	if s.Factor == 0 {
-		s.Factor = DefaultFactor
-	}
-	if s.Precision == 0 {
-		s.Precision = DefaultPrecision
-	}
-	if s.MaxTime == 0 {
-		s.MaxTime = DefaultMaxTime
-	}
-	if s.MaxRate == 0 {
-		s.MaxRate = scenario.MaxRate.PerSecond()
-	}
+	s.Start = cmp.Or(s.Start, DefaultStart)
+	s.Factor = cmp.Or(s.Factor, DefaultFactor)
+	s.Precision = cmp.Or(s.Precision, DefaultPrecision)
+	s.MaxTime = cmp.Or(s.MaxTime, DefaultMaxTime)
+	s.MaxRate = cmp.Or(s.MaxRate, scenario.MaxRate.PerSecond())
 	if s.Now == nil {
 		s.Now = time.Now
 	}

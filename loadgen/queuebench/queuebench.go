@@ -8,6 +8,7 @@
 package queuebench
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -57,24 +58,12 @@ const (
 )
 
 func (c *Config) setDefaults() {
-	if c.Size == 0 {
-		c.Size = DefaultSize
-	}
-	if c.InFlight == 0 {
-		c.InFlight = DefaultInFlight
-	}
-	if c.Prefetch == 0 {
-		c.Prefetch = DefaultPrefetch
-	}
-	if c.SocketBuffer == 0 {
-		c.SocketBuffer = DefaultSocketBuffer
-	}
-	if c.Prefix == "" {
-		c.Prefix = "oms-bench"
-	}
-	if c.Duration == 0 {
-		c.Duration = 20 * time.Second
-	}
+	c.Size = cmp.Or(c.Size, DefaultSize)
+	c.InFlight = cmp.Or(c.InFlight, DefaultInFlight)
+	c.Prefetch = cmp.Or(c.Prefetch, DefaultPrefetch)
+	c.SocketBuffer = cmp.Or(c.SocketBuffer, DefaultSocketBuffer)
+	c.Prefix = cmp.Or(c.Prefix, "oms-bench")
+	c.Duration = cmp.Or(c.Duration, 20*time.Second)
 }
 
 // Validate reports every problem.

@@ -63,10 +63,7 @@ func TestPublishConfirmRoundTrip(t *testing.T) {
 
 func TestConsumePrefetchAckNack(t *testing.T) {
 	t.Parallel()
-	d := testDialer(t)
-	c := testConn(t, d)
-	q := uniqueName(t, "prefetch")
-	declare(t, d, c, broker.Topology{Queues: []broker.Queue{{Name: q}}})
+	c, q := queueConn(t, "prefetch")
 	pub := testChannel(t, c)
 	for i := range 5 {
 		publishConfirmed(t, pub, broker.Message{RoutingKey: q, Body: fmt.Appendf(nil, "m%d", i)})
@@ -228,20 +225,10 @@ func TestNackDeadLetters(t *testing.T) {
 // confirmed completes with Acked false.
 func TestConfirmsCompleteWhenChannelDies(t *testing.T) {
 	t.Parallel()
-	d := testDialer(t)
-	c := testConn(t, d)
-	q := uniqueName(t, "confirms")
-	declare(t, d, c, broker.Topology{Queues: []broker.Queue{{Name: q}}})
+	c, q := queueConn(t, "confirms")
 	ch := testChannel(t, c)
 
-	var confirms []broker.Confirm
-	for range 100 {
-		cf, err := ch.Publish(context.Background(), broker.Message{RoutingKey: q, Persistent: true, Body: make([]byte, 1024)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		confirms = append(confirms, cf)
-	}
+	confirms := publishWindow(t, ch, q, 100, 1024)
 	doomed, err := ch.Publish(context.Background(), broker.Message{Exchange: uniqueName(t, "missing"), RoutingKey: "x"})
 	if err != nil {
 		t.Fatal(err)
@@ -292,19 +279,9 @@ func TestConfirmsCompleteWhenChannelDies(t *testing.T) {
 // of confirms outstanding.
 func TestConfirmsCompleteOnConnectionClose(t *testing.T) {
 	t.Parallel()
-	d := testDialer(t)
-	c := testConn(t, d)
-	q := uniqueName(t, "confirms")
-	declare(t, d, c, broker.Topology{Queues: []broker.Queue{{Name: q}}})
+	c, q := queueConn(t, "confirms")
 	ch := testChannel(t, c)
-	var confirms []broker.Confirm
-	for range 200 {
-		cf, err := ch.Publish(context.Background(), broker.Message{RoutingKey: q, Persistent: true, Body: make([]byte, 4096)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		confirms = append(confirms, cf)
-	}
+	confirms := publishWindow(t, ch, q, 200, 4096)
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -326,10 +303,7 @@ func TestConfirmsCompleteOnConnectionClose(t *testing.T) {
 // does not leak the forwarding goroutine (goleak in TestMain would catch it).
 func TestCloseWithUnreadDeliveries(t *testing.T) {
 	t.Parallel()
-	d := testDialer(t)
-	c := testConn(t, d)
-	q := uniqueName(t, "unread")
-	declare(t, d, c, broker.Topology{Queues: []broker.Queue{{Name: q}}})
+	c, q := queueConn(t, "unread")
 	ch, err := c.openChannel()
 	if err != nil {
 		t.Fatal(err)
@@ -376,4 +350,19 @@ func TestConsumeMissingQueue(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("channel not closed after consuming from a missing queue")
 	}
+}
+
+// publishWindow publishes n persistent messages of size bytes to queue q
+// without waiting, and returns their confirmations.
+func publishWindow(t *testing.T, ch *Channel, q string, n, size int) []broker.Confirm {
+	t.Helper()
+	confirms := make([]broker.Confirm, 0, n)
+	for range n {
+		cf, err := ch.Publish(context.Background(), broker.Message{RoutingKey: q, Persistent: true, Body: make([]byte, size)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		confirms = append(confirms, cf)
+	}
+	return confirms
 }

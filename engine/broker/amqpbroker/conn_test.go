@@ -5,18 +5,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"oms-sim/engine/broker"
+	"oms-sim/internal/testnet"
 )
 
 func TestPingNoBroker(t *testing.T) {
@@ -49,32 +48,7 @@ func TestDialCancelled(t *testing.T) {
 // the dial timeout must cut the AMQP handshake short.
 func TestDialSilentServer(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	url := "amqp://guest:guest@" + ln.Addr().String() + "/"
+	url := "amqp://guest:guest@" + testnet.Hanging(t, "127.0.0.1:0").Addr() + "/"
 
 	tests := []struct {
 		name string

@@ -98,6 +98,17 @@ func uniqueName(t testing.TB, suffix string) string {
 	return "test." + hex.EncodeToString(b[:]) + "." + suffix
 }
 
+// queueConn dials its own connection and declares on it a fresh classic
+// queue named after prefix, deleted at cleanup.
+func queueConn(t testing.TB, prefix string) (*Conn, string) {
+	t.Helper()
+	d := testDialer(t)
+	c := testConn(t, d)
+	q := uniqueName(t, prefix)
+	declare(t, d, c, broker.Topology{Queues: []broker.Queue{{Name: q}}})
+	return c, q
+}
+
 // declare declares topo on c and deletes its queues and exchanges at
 // cleanup, over a fresh connection so that tests that kill c still clean up.
 func declare(t testing.TB, d *Dialer, c *Conn, topo broker.Topology) {
