@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"oms-sim/internal/syncbuf"
 	"oms-sim/loadgen"
 )
 
@@ -33,7 +34,7 @@ thresholds: [{metric: lost_orders, max: 0}]
 	rep := filepath.Join(t.TempDir(), "report.json")
 	front := exec.Command(binary, "--headless", "--http", "127.0.0.1:0", "--events", "stream", "--namespace", ns,
 		"--role", "api,payment", "--process", "front", "--scenario", sc, "--report", rep, "--drain-timeout", "60s")
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer
 	front.Stderr = &stderr
 	if err := front.Start(); err != nil {
 		t.Fatal(err)

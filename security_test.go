@@ -1,41 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"errors"
+	"oms-sim/internal/syncbuf"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// lockedBuffer is an output a test reads while the process writes it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startCLI starts the binary; the test waits for it with waitExit (a
 // cleanup kills it if the test ends first).
-func startCLI(t *testing.T, args ...string) (*exec.Cmd, *lockedBuffer, *lockedBuffer) {
+func startCLI(t *testing.T, args ...string) (*exec.Cmd, *syncbuf.Buffer, *syncbuf.Buffer) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -50,7 +31,7 @@ func startCLI(t *testing.T, args ...string) (*exec.Cmd, *lockedBuffer, *lockedBu
 }
 
 // waitOutput waits until out holds want; a loaded machine may take long.
-func waitOutput(t *testing.T, out *lockedBuffer, want string) {
+func waitOutput(t *testing.T, out *syncbuf.Buffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(out.String(), want) {

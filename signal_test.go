@@ -13,6 +13,7 @@ import (
 	"oms-sim/engine"
 	"oms-sim/engine/broker"
 	"oms-sim/internal/brokertest"
+	"oms-sim/internal/syncbuf"
 )
 
 // workReady is the ready messages of the namespace's work queues, read
@@ -46,7 +47,7 @@ func snapshotOf(t *testing.T, addr string) engine.Snapshot {
 }
 
 // apiAddr waits for a process's "API on" line and returns the address.
-func apiAddr(t *testing.T, stderr *lockedBuffer) string {
+func apiAddr(t *testing.T, stderr *syncbuf.Buffer) string {
 	t.Helper()
 	waitOutput(t, stderr, "API on http://")
 	m := apiLine.FindStringSubmatch(stderr.String())

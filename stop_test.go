@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"oms-sim/internal/brokertest"
+	"oms-sim/internal/syncbuf"
 )
 
 // TestSIGTERMEndsWithinTheDrainTimeout starts oms-sim on a broker that
@@ -34,7 +35,7 @@ func TestSIGTERMEndsWithinTheDrainTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	up := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)

@@ -18,7 +18,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,6 +44,7 @@ import (
 
 	"oms-sim/engine"
 	"oms-sim/engine/streamlog"
+	"oms-sim/internal/syncbuf"
 	"oms-sim/loadgen"
 )
 
@@ -593,7 +593,7 @@ func (p *proc) launch() error {
 	p.log = f
 	p.cmd = exec.Command(binaryPath, p.args...)
 	p.cmd.Env = append(os.Environ(), streamlog.EnvViaURL+"=1")
-	var stderr lockedBuf
+	stderr := syncbuf.Buffer{Max: 64 << 10}
 	p.cmd.Stderr = io.MultiWriter(f, &stderr)
 	p.cmd.Stdout = f
 	if err := p.cmd.Start(); err != nil {
@@ -844,26 +844,4 @@ func deleteNamespace(amqpURL, ns string) error {
 		_ = ch.Close()
 	}
 	return nil
-}
-
-// lockedBuf is the start of an output, read while a process writes it
-// (the full output goes to the process's log file).
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() < 64<<10 {
-		l.b.Write(p)
-	}
-	return len(p), nil
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -1,34 +1,16 @@
 package streamlog
 
 import (
-	"bytes"
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"oms-sim/internal/brokertest"
 	"oms-sim/internal/outage"
+	"oms-sim/internal/syncbuf"
 )
-
-// lockedLog is a log output read while the Log writes to it.
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestOutageLogsOnce: the broker closes the Log's connections (producer
 // and consumer). At the default level (warn) the log says once that the
@@ -38,13 +20,13 @@ func TestOutageLogsOnce(t *testing.T) {
 	vhostURL := testVhost(t)
 	u, _ := url.Parse(vhostURL)
 	cfg := testConfig(t, vhostURL)
-	var out lockedLog
+	var out syncbuf.Buffer
 	cfg.Logger = slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	l := openLog(t, cfg)
 	stop := appendAlong(l, 5)
 	time.Sleep(300 * time.Millisecond)
 	closeConnections(t, u.Path[1:])
-	waitUntil(t, 20*time.Second, "the log reconnected", func() bool {
+	brokertest.WaitFor(t, 20*time.Second, "the log reconnected", func() bool {
 		s := l.Stats()
 		return s.Connected && s.Reconnects >= 2
 	})
@@ -52,7 +34,7 @@ func TestOutageLogsOnce(t *testing.T) {
 	// The back line waits out the tracker's settling second (a session
 	// that notices the close late continues the same outage); wait for it,
 	// and as long again for a second outage's lines that must not come.
-	waitUntil(t, 10*time.Second, "the back line", func() bool { return strings.Contains(out.String(), where+" is back") })
+	brokertest.WaitFor(t, 10*time.Second, "the back line", func() bool { return strings.Contains(out.String(), where+" is back") })
 	time.Sleep(outage.DefaultSettle + 300*time.Millisecond)
 	stop()
 	log := out.String()

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"oms-sim/internal/syncbuf"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -71,7 +71,7 @@ func TestOneLineDownOneLineBack(t *testing.T) {
 // line, and one back line once both have stayed up for the settling time,
 // counting both sessions.
 func TestLateLossContinuesTheOutage(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	tr := New(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})), "stream at h:5552")
 	tr.settle = 100 * time.Millisecond
 	backs := make(chan int, 2)
@@ -104,22 +104,4 @@ func TestLateLossContinuesTheOutage(t *testing.T) {
 	if n := strings.Count(buf.String(), "is down"); n != 2 {
 		t.Errorf("%d down lines after a second outage began, want 2", n)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the timer's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
