@@ -36,6 +36,7 @@ type config struct {
 	workers, prefetch, inflight    int
 	bodyBytes                      int
 	persistent                     bool
+	writeBatch                     bool
 	orders, rssEvery               int64
 	rate                           float64
 	warmup, duration, drainTimeout time.Duration
@@ -212,6 +213,7 @@ func main() {
 	flag.IntVar(&c.workers, "workers", engine.DefaultWorkers, "workers per stage (all stages)")
 	flag.IntVar(&c.bodyBytes, "body-bytes", 0, "pad every message body to N bytes (0: the order JSON as it is)")
 	flag.BoolVar(&c.persistent, "persistent", true, "persistent messages (delivery mode 2); false: transient")
+	flag.BoolVar(&c.writeBatch, "write-batch", false, "group each connection's frames into fewer write syscalls (amqpbroker.WithWriteBatching)")
 	flag.StringVar(&c.connections, "connections", engine.ConnPerStage, "engine connection layout: per-stage|per-worker|shared")
 	flag.IntVar(&c.prefetch, "prefetch", engine.DefaultPrefetch, "prefetch per worker")
 	flag.IntVar(&c.inflight, "inflight", 100, "publisher: max unconfirmed order.created messages")
@@ -236,7 +238,7 @@ func main() {
 	sc := engine.DefaultStageConfig()
 	sc.Workers, sc.Prefetch = c.workers, c.prefetch
 	e, err := engine.New(engine.Config{
-		Dialer: amqpbroker.New(c.url), QueueType: c.queueType, Namespace: benchkit.Namespace(), Process: "enginepipe",
+		Dialer: amqpbroker.New(c.url, amqpbroker.WithWriteBatching(c.writeBatch)), QueueType: c.queueType, Namespace: benchkit.Namespace(), Process: "enginepipe",
 		BodyBytes: c.bodyBytes, Transient: !c.persistent, Connections: c.connections,
 		Roles:  []string{engine.StagePayment, engine.StageInventory, engine.StageEmail},
 		Stages: map[string]engine.StageConfig{engine.StagePayment: sc, engine.StageInventory: sc, engine.StageEmail: sc},

@@ -53,6 +53,7 @@ type Dialer struct {
 	heartbeat   time.Duration
 	dialTimeout time.Duration
 	tls         *tls.Config // nil: amqp091's default for amqps://
+	batch       bool        // group writes (batchconn.go)
 }
 
 var _ broker.Dialer = (*Dialer)(nil)
@@ -75,6 +76,12 @@ func WithDialTimeout(d time.Duration) Option {
 // CAs, a client certificate, the server name. Each dial uses a copy.
 func WithTLS(c *tls.Config) Option {
 	return func(dl *Dialer) { dl.tls = c }
+}
+
+// WithWriteBatching groups the frames written to each connection into
+// fewer write syscalls (see batchConn).
+func WithWriteBatching(on bool) Option {
+	return func(dl *Dialer) { dl.batch = on }
 }
 
 // New returns a Dialer for the AMQP URL rawURL, e.g.
@@ -151,6 +158,9 @@ func (d *Dialer) dial1(ctx context.Context, rawURL, name string) (*Conn, error) 
 			if err := c.SetDeadline(deadline); err != nil {
 				_ = c.Close() // the set-up error is the one worth reporting
 				return nil, err
+			}
+			if d.batch {
+				c = newBatchConn(c)
 			}
 			mu.Lock()
 			netConn = c
