@@ -7,35 +7,8 @@ import (
 	"testing"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
-
 	"oms-sim/internal/brokertest"
 )
-
-// unbindQueue unbinds queue from exchange for key on the test broker (as an
-// operator deleting a binding would) and returns a func that binds it
-// again.
-func unbindQueue(t *testing.T, queue, exchange, key string) (rebind func()) {
-	t.Helper()
-	conn, err := amqp.Dial(brokertest.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ch.QueueUnbind(queue, key, exchange, nil); err != nil {
-		t.Fatal(err)
-	}
-	return func() {
-		t.Helper()
-		if err := ch.QueueBind(queue, key, exchange, false, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // TestReturnedMessageGoesThroughTheRetryLadder deletes the binding that
 // takes payment.success to the inventory queue under a running pipeline.
@@ -47,7 +20,7 @@ func unbindQueue(t *testing.T, queue, exchange, key string) (rebind func()) {
 func TestReturnedMessageGoesThroughTheRetryLadder(t *testing.T) {
 	t.Parallel()
 	e := startEngine(t, rabbitDialer(t), func(c *Config) { c.MaxAttempts = 3 })
-	rebind := unbindQueue(t, e.names.Queue(StageInventory), e.names.Of(ExchangeOrders), KeyPaymentSuccess)
+	rebind := brokertest.Unbind(t, e.names.Queue(StageInventory), e.names.Of(ExchangeOrders), KeyPaymentSuccess)
 
 	const n = 20
 	before := e.Counts()
@@ -85,7 +58,7 @@ func TestReturnedMessageGoesThroughTheRetryLadder(t *testing.T) {
 func TestReturnedOrderIsRefused(t *testing.T) {
 	t.Parallel()
 	e := startEngine(t, rabbitDialer(t), nil)
-	rebind := unbindQueue(t, e.names.Queue(StagePayment), e.names.Of(ExchangeOrders), KeyOrderCreated)
+	rebind := brokertest.Unbind(t, e.names.Queue(StagePayment), e.names.Of(ExchangeOrders), KeyOrderCreated)
 	before := e.Counts()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
