@@ -162,21 +162,10 @@ func HostPort(raw string) (string, int, error) {
 	return eps[0].host, eps[0].port, nil
 }
 
-// SplitURLs splits a comma-separated list of URLs, dropping blanks.
-func SplitURLs(raw string) []string {
-	var out []string
-	for _, u := range strings.Split(raw, ",") {
-		if u = strings.TrimSpace(u); u != "" {
-			out = append(out, u)
-		}
-	}
-	return out
-}
-
 // parseURLs parses a comma-separated list of stream URLs; all must use
 // the same scheme (TLS or not) and vhost.
 func parseURLs(raw string) ([]endpoint, error) {
-	urls := SplitURLs(raw)
+	urls := broker.SplitURLs(raw)
 	if len(urls) == 0 {
 		return nil, errors.New("empty")
 	}
@@ -225,7 +214,7 @@ func parseURL(raw string) (endpoint, error) {
 // withPorts returns the list raw with each URL's default port made
 // explicit (see withPort).
 func withPorts(raw string) string {
-	urls := SplitURLs(raw)
+	urls := broker.SplitURLs(raw)
 	for i, u := range urls {
 		if ep, err := parseURL(u); err == nil {
 			urls[i] = withPort(u, ep)
