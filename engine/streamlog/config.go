@@ -1,6 +1,7 @@
 package streamlog
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -89,24 +90,12 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.URL == "" {
-		c.URL = DefaultURL
-	}
-	if c.Stream == "" {
-		c.Stream = DefaultStream
-	}
-	if c.Buffer == 0 {
-		c.Buffer = DefaultBuffer
-	}
-	if c.SocketBuffer == 0 {
-		c.SocketBuffer = DefaultSocketBuffer
-	}
-	if c.Name == "" {
-		c.Name = DefaultName
-	}
-	if c.OpenTimeout == 0 {
-		c.OpenTimeout = DefaultOpenTimeout
-	}
+	c.URL = cmp.Or(c.URL, DefaultURL)
+	c.Stream = cmp.Or(c.Stream, DefaultStream)
+	c.Buffer = cmp.Or(c.Buffer, DefaultBuffer)
+	c.SocketBuffer = cmp.Or(c.SocketBuffer, DefaultSocketBuffer)
+	c.Name = cmp.Or(c.Name, DefaultName)
+	c.OpenTimeout = cmp.Or(c.OpenTimeout, DefaultOpenTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
