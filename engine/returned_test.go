@@ -23,17 +23,7 @@ func TestReturnedMessageGoesThroughTheRetryLadder(t *testing.T) {
 	rebind := brokertest.Unbind(t, e.names.Queue(StageInventory), e.names.Of(ExchangeOrders), KeyPaymentSuccess)
 
 	const n = 20
-	before := e.Counts()
-	placeMany(t, e, n, 8)
-	c := waitSettled(t, e, 60*time.Second)
-	if got := c.DeadLettered - before.DeadLettered; c.Accepted-before.Accepted != n || got != n || c.Duplicated != 0 || c.Confirmed != before.Confirmed {
-		t.Fatalf("with payment.success unroutable: %+v (before %+v), want %d more dead-lettered, none confirmed", c, before, n)
-	}
-	pay := e.stages[StagePayment].snapshot()
-	if pay.Retried < n*2 || pay.Dead < n {
-		t.Errorf("payment retried %d, dead %d; want ≥ %d retries (attempts 1 and 2) and ≥ %d dead letters", pay.Retried, pay.Dead, n*2, n)
-	}
-	recs, _ := e.store.list(OrderQuery{Limit: 1, Events: true})
+	recs := placeDeadLettered(t, e, n, "payment.success unroutable")
 	if len(recs) == 0 {
 		t.Fatal("no order in the store")
 	}
@@ -42,11 +32,7 @@ func TestReturnedMessageGoesThroughTheRetryLadder(t *testing.T) {
 	}
 
 	rebind()
-	before = e.Counts()
-	placeMany(t, e, n, 8)
-	if c := waitSettled(t, e, 60*time.Second); c.Confirmed-before.Confirmed != n {
-		t.Errorf("bound again: %+v (before %+v), want %d more confirmed", c, before, n)
-	}
+	placeConfirmed(t, e, n, "bound again")
 }
 
 // TestReturnedOrderIsRefused deletes the binding that takes order.created
