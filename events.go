@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"oms-sim/engine"
+	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/streamlog"
 )
@@ -29,7 +30,7 @@ type eventFlags struct {
 // for a list, one per distinct host.
 func streamURLFor(amqpURL string) string {
 	var out []string
-	for _, a := range streamlog.SplitURLs(amqpURL) {
+	for _, a := range broker.SplitURLs(amqpURL) {
 		if s := streamURLFor1(a); !slices.Contains(out, s) {
 			out = append(out, s)
 		}

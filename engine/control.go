@@ -88,23 +88,23 @@ func (e *Engine) StageConfig(name string) (StageConfig, bool) {
 
 // PauseStage implements Control.
 func (e *Engine) PauseStage(source, name string) error {
-	s, err := e.runningStage(name)
-	if err != nil {
-		return err
-	}
-	s.setPaused(true)
-	e.note(source, name+" stopped consuming")
-	return nil
+	return e.pauseStage(source, name, true, " stopped consuming")
 }
 
 // ResumeStage implements Control.
 func (e *Engine) ResumeStage(source, name string) error {
+	return e.pauseStage(source, name, false, " resumed")
+}
+
+// pauseStage pauses or resumes the running stage name and notes it as
+// the stage's name followed by what.
+func (e *Engine) pauseStage(source, name string, paused bool, what string) error {
 	s, err := e.runningStage(name)
 	if err != nil {
 		return err
 	}
-	s.setPaused(false)
-	e.note(source, name+" resumed")
+	s.setPaused(paused)
+	e.note(source, name+what)
 	return nil
 }
 

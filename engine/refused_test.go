@@ -37,26 +37,43 @@ func TestBrokerNackGoesThroughTheRetryLadder(t *testing.T) {
 	})
 
 	const n = 20
+	recs := placeDeadLettered(t, e, n, "every payment.success refused")
+	if len(recs) == 0 || !strings.Contains(lastDetail(recs[0], EventDeadLettered), "refused") {
+		t.Errorf("dead-letter reason of %+v: want it to say the broker refused the message", recs)
+	}
+
+	clear()
+	placeConfirmed(t, e, n, "after the policy was cleared")
+}
+
+// placeDeadLettered places n orders while payment cannot publish
+// payment.success (as cause says) and fails unless all n end
+// dead-lettered, none confirmed, after payment retried each (attempts 1
+// and 2). It returns the newest order's record, with its events.
+func placeDeadLettered(t *testing.T, e *Engine, n int64, cause string) []OrderRecord {
+	t.Helper()
 	before := e.Counts()
-	placeMany(t, e, n, 8)
+	placeMany(t, e, int(n), 8)
 	c := waitSettled(t, e, 60*time.Second)
 	if got := c.DeadLettered - before.DeadLettered; c.Accepted-before.Accepted != n || got != n || c.Duplicated != 0 || c.Confirmed != before.Confirmed {
-		t.Fatalf("with every payment.success refused: %+v (before %+v), want %d more dead-lettered, none confirmed", c, before, n)
+		t.Fatalf("with %s: %+v (before %+v), want %d more dead-lettered, none confirmed", cause, c, before, n)
 	}
 	pay := e.stages[StagePayment].snapshot()
 	if pay.Retried < n*2 || pay.Dead < n {
 		t.Errorf("payment retried %d, dead %d; want ≥ %d retries (attempts 1 and 2) and ≥ %d dead letters", pay.Retried, pay.Dead, n*2, n)
 	}
 	recs, _ := e.store.list(OrderQuery{Limit: 1, Events: true})
-	if len(recs) == 0 || !strings.Contains(lastDetail(recs[0], EventDeadLettered), "refused") {
-		t.Errorf("dead-letter reason of %+v: want it to say the broker refused the message", recs)
-	}
+	return recs
+}
 
-	clear()
-	before = e.Counts()
-	placeMany(t, e, n, 8)
+// placeConfirmed places n orders and fails unless all n are confirmed;
+// when says in which state of the test.
+func placeConfirmed(t *testing.T, e *Engine, n int64, when string) {
+	t.Helper()
+	before := e.Counts()
+	placeMany(t, e, int(n), 8)
 	if c := waitSettled(t, e, 60*time.Second); c.Confirmed-before.Confirmed != n {
-		t.Errorf("after the policy was cleared: %+v (before %+v), want %d more confirmed", c, before, n)
+		t.Errorf("%s: %+v (before %+v), want %d more confirmed", when, c, before, n)
 	}
 }
 

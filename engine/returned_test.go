@@ -7,35 +7,8 @@ import (
 	"testing"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
-
 	"oms-sim/internal/brokertest"
 )
-
-// unbindQueue unbinds queue from exchange for key on the test broker (as an
-// operator deleting a binding would) and returns a func that binds it
-// again.
-func unbindQueue(t *testing.T, queue, exchange, key string) (rebind func()) {
-	t.Helper()
-	conn, err := amqp.Dial(brokertest.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ch.QueueUnbind(queue, key, exchange, nil); err != nil {
-		t.Fatal(err)
-	}
-	return func() {
-		t.Helper()
-		if err := ch.QueueBind(queue, key, exchange, false, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // TestReturnedMessageGoesThroughTheRetryLadder deletes the binding that
 // takes payment.success to the inventory queue under a running pipeline.
@@ -47,20 +20,10 @@ func unbindQueue(t *testing.T, queue, exchange, key string) (rebind func()) {
 func TestReturnedMessageGoesThroughTheRetryLadder(t *testing.T) {
 	t.Parallel()
 	e := startEngine(t, rabbitDialer(t), func(c *Config) { c.MaxAttempts = 3 })
-	rebind := unbindQueue(t, e.names.Queue(StageInventory), e.names.Of(ExchangeOrders), KeyPaymentSuccess)
+	rebind := brokertest.Unbind(t, e.names.Queue(StageInventory), e.names.Of(ExchangeOrders), KeyPaymentSuccess)
 
 	const n = 20
-	before := e.Counts()
-	placeMany(t, e, n, 8)
-	c := waitSettled(t, e, 60*time.Second)
-	if got := c.DeadLettered - before.DeadLettered; c.Accepted-before.Accepted != n || got != n || c.Duplicated != 0 || c.Confirmed != before.Confirmed {
-		t.Fatalf("with payment.success unroutable: %+v (before %+v), want %d more dead-lettered, none confirmed", c, before, n)
-	}
-	pay := e.stages[StagePayment].snapshot()
-	if pay.Retried < n*2 || pay.Dead < n {
-		t.Errorf("payment retried %d, dead %d; want ≥ %d retries (attempts 1 and 2) and ≥ %d dead letters", pay.Retried, pay.Dead, n*2, n)
-	}
-	recs, _ := e.store.list(OrderQuery{Limit: 1, Events: true})
+	recs := placeDeadLettered(t, e, n, "payment.success unroutable")
 	if len(recs) == 0 {
 		t.Fatal("no order in the store")
 	}
@@ -69,11 +32,7 @@ func TestReturnedMessageGoesThroughTheRetryLadder(t *testing.T) {
 	}
 
 	rebind()
-	before = e.Counts()
-	placeMany(t, e, n, 8)
-	if c := waitSettled(t, e, 60*time.Second); c.Confirmed-before.Confirmed != n {
-		t.Errorf("bound again: %+v (before %+v), want %d more confirmed", c, before, n)
-	}
+	placeConfirmed(t, e, n, "bound again")
 }
 
 // TestReturnedOrderIsRefused deletes the binding that takes order.created
@@ -85,7 +44,7 @@ func TestReturnedMessageGoesThroughTheRetryLadder(t *testing.T) {
 func TestReturnedOrderIsRefused(t *testing.T) {
 	t.Parallel()
 	e := startEngine(t, rabbitDialer(t), nil)
-	rebind := unbindQueue(t, e.names.Queue(StagePayment), e.names.Of(ExchangeOrders), KeyOrderCreated)
+	rebind := brokertest.Unbind(t, e.names.Queue(StagePayment), e.names.Of(ExchangeOrders), KeyOrderCreated)
 	before := e.Counts()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

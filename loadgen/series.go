@@ -229,34 +229,38 @@ func brokerUnacked(side engine.BrokerSide, queue string) *int {
 	return nil
 }
 
-// maxOf is the higher of two optional counts (nil: unknown).
-func maxOf(a, b *int) *int {
+// merged combines two optional values (nil: unknown): the known one when
+// the other is unknown, else merge of both.
+func merged[T any](a, b *T, merge func(a, b *T) *T) *T {
 	switch {
 	case a == nil:
 		return b
 	case b == nil:
 		return a
 	}
-	n := max(*a, *b)
-	return &n
+	return merge(a, b)
+}
+
+// maxOf is the higher of two optional counts (nil: unknown).
+func maxOf(a, b *int) *int {
+	return merged(a, b, func(a, b *int) *int {
+		n := max(*a, *b)
+		return &n
+	})
 }
 
 // mergeBroker keeps the highest flow and blocked counts and every alarm
 // of either point.
 func mergeBroker(a, b *BrokerPoint) *BrokerPoint {
-	switch {
-	case a == nil:
-		return b
-	case b == nil:
-		return a
-	}
-	m := &BrokerPoint{Flow: max(a.Flow, b.Flow), Blocked: max(a.Blocked, b.Blocked), Alarms: slices.Clone(a.Alarms)}
-	for _, al := range b.Alarms {
-		if !slices.Contains(m.Alarms, al) {
-			m.Alarms = append(m.Alarms, al)
+	return merged(a, b, func(a, b *BrokerPoint) *BrokerPoint {
+		m := &BrokerPoint{Flow: max(a.Flow, b.Flow), Blocked: max(a.Blocked, b.Blocked), Alarms: slices.Clone(a.Alarms)}
+		for _, al := range b.Alarms {
+			if !slices.Contains(m.Alarms, al) {
+				m.Alarms = append(m.Alarms, al)
+			}
 		}
-	}
-	return m
+		return m
+	})
 }
 
 // mark records a fired action at t from the run's start.

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/exp/golden"
 
 	"oms-sim/engine"
 )
@@ -120,9 +119,7 @@ func TestGoldenBrokerView(t *testing.T) {
 			tm := goldenProgram(t, size[0], size[1])
 			tm.Send(keyMsg("m"))
 			tm.waitFor(t, "the broker's view", func(m *Model) bool { return m.queues.broker })
-			frame := finalFrame(t, tm)
-			checkScreen(t, frame, size[0], size[1])
-			golden.RequireEqual(t, frame)
+			requireGoldenFrame(t, tm, size[0], size[1])
 		})
 	}
 }

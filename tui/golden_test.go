@@ -63,6 +63,15 @@ func (r goldenRun) waitFor(t *testing.T, what string, cond func(*Model) bool) {
 	}
 }
 
+// requireGoldenFrame quits r and fails unless its final frame is a
+// w×h screen equal to the test's golden file.
+func requireGoldenFrame(t *testing.T, r goldenRun, w, h int) {
+	t.Helper()
+	frame := finalFrame(t, r)
+	checkScreen(t, frame, w, h)
+	golden.RequireEqual(t, frame)
+}
+
 func finalFrame(t *testing.T, r goldenRun) string {
 	t.Helper()
 	if err := r.Quit(); err != nil {
@@ -81,16 +90,12 @@ func finalFrame(t *testing.T, r goldenRun) string {
 
 func TestGoldenMain(t *testing.T) {
 	tm := goldenProgram(t, 140, 45)
-	frame := finalFrame(t, tm)
-	checkScreen(t, frame, 140, 45)
-	golden.RequireEqual(t, frame)
+	requireGoldenFrame(t, tm, 140, 45)
 }
 
 func TestGoldenMainCompact(t *testing.T) {
 	tm := goldenProgram(t, 80, 24)
-	frame := finalFrame(t, tm)
-	checkScreen(t, frame, 80, 24)
-	golden.RequireEqual(t, frame)
+	requireGoldenFrame(t, tm, 80, 24)
 }
 
 func TestGoldenTimeline(t *testing.T) {
@@ -102,9 +107,7 @@ func TestGoldenTimeline(t *testing.T) {
 	tm.waitFor(t, "the filtered page", func(m *Model) bool { return m.trace.total == 3 && m.trace.FilterLabel() == "dead_lettered" })
 	tm.Send(keyMsg("enter"))
 	tm.waitFor(t, "the timeline", func(m *Model) bool { return m.screen == screenTimeline && m.timeline.loaded })
-	frame := finalFrame(t, tm)
-	checkScreen(t, frame, 140, 45)
-	golden.RequireEqual(t, frame)
+	requireGoldenFrame(t, tm, 140, 45)
 }
 
 // TestGoldenWatcher is a --role none dashboard: the stages run in other
@@ -114,16 +117,12 @@ func TestGoldenWatcher(t *testing.T) {
 	src.snap = watcherSnapshot(src.snap)
 	tm := goldenProgramOf(t, 140, 45, New(src, newFakeControl(), nil,
 		Options{NoColor: true, Now: fakeNow, RefreshInterval: 50 * time.Millisecond}))
-	frame := finalFrame(t, tm)
-	checkScreen(t, frame, 140, 45)
-	golden.RequireEqual(t, frame)
+	requireGoldenFrame(t, tm, 140, 45)
 }
 
 func TestGoldenHelp(t *testing.T) {
 	tm := goldenProgram(t, 140, 45)
 	tm.Send(keyMsg("?"))
 	tm.waitFor(t, "the help", func(m *Model) bool { return m.screen == screenHelp })
-	frame := finalFrame(t, tm)
-	checkScreen(t, frame, 140, 45)
-	golden.RequireEqual(t, frame)
+	requireGoldenFrame(t, tm, 140, 45)
 }

@@ -28,14 +28,7 @@ func TestRunReturnsOnQuitKey(t *testing.T) {
 		done <- Run(context.Background(), runModel(),
 			tea.WithInput(strings.NewReader("q")), tea.WithOutput(io.Discard), tea.WithWindowSize(80, 24))
 	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run after q = %v, want nil", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after q")
-	}
+	awaitRun(t, done, "after q", "after q")
 }
 
 func TestRunReturnsWhenContextEnds(t *testing.T) {
@@ -48,12 +41,19 @@ func TestRunReturnsWhenContextEnds(t *testing.T) {
 	}()
 	time.Sleep(100 * time.Millisecond)
 	cancel()
+	awaitRun(t, done, "after cancel", "when its context ended")
+}
+
+// awaitRun waits up to 5s for Run's result on done and fails unless it
+// returned nil: after names the event in the error, when in the timeout.
+func awaitRun(t *testing.T, done <-chan error, after, when string) {
+	t.Helper()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("Run after cancel = %v, want nil", err)
+			t.Fatalf("Run %s = %v, want nil", after, err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return when its context ended")
+		t.Fatalf("Run did not return %s", when)
 	}
 }

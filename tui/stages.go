@@ -73,6 +73,20 @@ var stageCols = []column{
 // gutter is the selection marker column in front of selectable rows.
 const gutter = 2
 
+// gutterRow puts the selection gutter in front of a selectable row's
+// line: the marker on the selected row, drawn across the whole width
+// when its panel has the focus, else blanks.
+func gutterRow(st *Styles, line string, selected, focused bool, width int) string {
+	switch {
+	case selected && focused:
+		return st.Selected.Render(fit("› "+line, width))
+	case selected:
+		return st.SelectedBlur.Render("› ") + line
+	default:
+		return "  " + line
+	}
+}
+
 // View draws the header line, one line per stage, then the selected
 // stage's knobs and the bottleneck's reason as room allows.
 func (p *stagesPanel) View() string {
@@ -85,16 +99,7 @@ func (p *stagesPanel) View() string {
 	}
 	lines := []string{title.Render(fit("  "+headerRow(stageCols, ws), p.width))}
 	for i, s := range p.stages {
-		line := row(stageCols, ws, p.cells(s))
-		switch {
-		case i == p.selected && p.focused:
-			line = st.Selected.Render(fit("› "+line, p.width))
-		case i == p.selected:
-			line = st.SelectedBlur.Render("› ") + line
-		default:
-			line = "  " + line
-		}
-		lines = append(lines, line)
+		lines = append(lines, gutterRow(st, row(stageCols, ws, p.cells(s)), i == p.selected, p.focused, p.width))
 	}
 	extra := p.height - len(lines)
 	detail, neck := p.detailLine(), p.bottleneckLine()

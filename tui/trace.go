@@ -233,16 +233,7 @@ func (p *tracePanel) View() string {
 	}
 	end := min(p.top+p.visible(), len(p.rows))
 	for i := p.top; i < end; i++ {
-		line := row(cols, ws, p.cells(&p.rows[i]))
-		switch {
-		case i == p.cursor && p.focused:
-			line = st.Selected.Render(fit("› "+line, p.width))
-		case i == p.cursor:
-			line = st.SelectedBlur.Render("› ") + line
-		default:
-			line = "  " + line
-		}
-		lines = append(lines, line)
+		lines = append(lines, gutterRow(st, row(cols, ws, p.cells(&p.rows[i])), i == p.cursor, p.focused, p.width))
 	}
 	return block(lines, p.width, p.height)
 }

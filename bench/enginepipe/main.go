@@ -26,6 +26,7 @@ import (
 
 	"oms-sim/bench/internal/benchkit"
 	"oms-sim/engine"
+	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
 )
 
@@ -252,7 +253,7 @@ func main() {
 	props.SetClientConnectionName("enginepipe-publisher")
 	// Of a list of nodes (a cluster), the harness publishes through the
 	// first; the engine gets the whole list.
-	conn, err := amqp.DialConfig(amqpbroker.SplitURLs(c.url)[0], amqp.Config{Properties: props})
+	conn, err := amqp.DialConfig(broker.SplitURLs(c.url)[0], amqp.Config{Properties: props})
 	must(err, "dial")
 	ch, err := conn.Channel()
 	must(err, "channel")
@@ -311,7 +312,7 @@ func main() {
 	unsubscribe()
 	_ = conn.Close()
 	_ = e.Close()
-	if err := benchkit.Cleanup(amqpbroker.SplitURLs(c.url)[0], names, c.queueType); err != nil {
+	if err := benchkit.Cleanup(broker.SplitURLs(c.url)[0], names, c.queueType); err != nil {
 		log.Printf("enginepipe: %v", err)
 	}
 

@@ -9,6 +9,17 @@ import (
 	"strings"
 )
 
+// SplitURLs splits a comma-separated list of URLs, dropping blanks.
+func SplitURLs(raw string) []string {
+	var out []string
+	for _, u := range strings.Split(raw, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 // Redact returns a URL (amqp://, rabbitmq-stream://, …) with any password
 // removed, for logs and messages. It never returns the password, even for
 // a URL that does not parse or that has an '@' past its host (a password

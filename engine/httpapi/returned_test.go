@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	amqp "github.com/rabbitmq/amqp091-go"
-
 	"oms-sim/engine"
 	"oms-sim/internal/brokertest"
 )
@@ -22,20 +20,8 @@ import (
 func TestReturnedOrderAnswers503(t *testing.T) {
 	t.Parallel()
 	e := startEngine(t, rabbitDialer(t), nil)
-	conn, err := amqp.Dial(brokertest.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := e.Names()
-	queue, exchange := n.Queue(engine.StagePayment), n.Of(engine.ExchangeOrders)
-	if err := ch.QueueUnbind(queue, engine.KeyOrderCreated, exchange, nil); err != nil {
-		t.Fatal(err)
-	}
+	rebind := brokertest.Unbind(t, n.Queue(engine.StagePayment), n.Of(engine.ExchangeOrders), engine.KeyOrderCreated)
 	before := e.Counts()
 
 	srv := httptest.NewServer(Handler(e))
@@ -58,8 +44,6 @@ func TestReturnedOrderAnswers503(t *testing.T) {
 		t.Errorf("counts %+v: want nothing accepted, nothing open", c)
 	}
 
-	if err := ch.QueueBind(queue, engine.KeyOrderCreated, exchange, false, nil); err != nil {
-		t.Fatal(err)
-	}
+	rebind()
 	postOrder(t, srv, `{"product_id":1,"quantity":1,"user_id":3}`)
 }

@@ -1,6 +1,7 @@
 package streamlog
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -89,24 +90,12 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.URL == "" {
-		c.URL = DefaultURL
-	}
-	if c.Stream == "" {
-		c.Stream = DefaultStream
-	}
-	if c.Buffer == 0 {
-		c.Buffer = DefaultBuffer
-	}
-	if c.SocketBuffer == 0 {
-		c.SocketBuffer = DefaultSocketBuffer
-	}
-	if c.Name == "" {
-		c.Name = DefaultName
-	}
-	if c.OpenTimeout == 0 {
-		c.OpenTimeout = DefaultOpenTimeout
-	}
+	c.URL = cmp.Or(c.URL, DefaultURL)
+	c.Stream = cmp.Or(c.Stream, DefaultStream)
+	c.Buffer = cmp.Or(c.Buffer, DefaultBuffer)
+	c.SocketBuffer = cmp.Or(c.SocketBuffer, DefaultSocketBuffer)
+	c.Name = cmp.Or(c.Name, DefaultName)
+	c.OpenTimeout = cmp.Or(c.OpenTimeout, DefaultOpenTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -162,21 +151,10 @@ func HostPort(raw string) (string, int, error) {
 	return eps[0].host, eps[0].port, nil
 }
 
-// SplitURLs splits a comma-separated list of URLs, dropping blanks.
-func SplitURLs(raw string) []string {
-	var out []string
-	for _, u := range strings.Split(raw, ",") {
-		if u = strings.TrimSpace(u); u != "" {
-			out = append(out, u)
-		}
-	}
-	return out
-}
-
 // parseURLs parses a comma-separated list of stream URLs; all must use
 // the same scheme (TLS or not) and vhost.
 func parseURLs(raw string) ([]endpoint, error) {
-	urls := SplitURLs(raw)
+	urls := broker.SplitURLs(raw)
 	if len(urls) == 0 {
 		return nil, errors.New("empty")
 	}
@@ -225,7 +203,7 @@ func parseURL(raw string) (endpoint, error) {
 // withPorts returns the list raw with each URL's default port made
 // explicit (see withPort).
 func withPorts(raw string) string {
-	urls := SplitURLs(raw)
+	urls := broker.SplitURLs(raw)
 	for i, u := range urls {
 		if ep, err := parseURL(u); err == nil {
 			urls[i] = withPort(u, ep)

@@ -319,7 +319,7 @@ func newEnv(cfg Config, _ endpoint) (*stream.Environment, error) {
 // sending every connection to res when it is not nil.
 func dialEnv(cfg Config, res *stream.AddressResolver) (*stream.Environment, error) {
 	opts := stream.NewEnvironmentOptions().
-		SetUris(SplitURLs(cfg.URL)).
+		SetUris(broker.SplitURLs(cfg.URL)).
 		SetReadBuffer(cfg.SocketBuffer).
 		SetWriteBuffer(cfg.SocketBuffer).
 		SetRPCTimeout(rpcTimeout)

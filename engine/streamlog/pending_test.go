@@ -2,6 +2,7 @@ package streamlog
 
 import (
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 )
@@ -12,18 +13,6 @@ func seqs(out []outgoing) []int64 {
 		s[i] = o.seq
 	}
 	return s
-}
-
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestPendingSendConfirmResend(t *testing.T) {
@@ -37,7 +26,7 @@ func TestPendingSendConfirmResend(t *testing.T) {
 	if p.push([]byte{9}) {
 		t.Fatal("push into a full ring accepted")
 	}
-	if got := seqs(p.take(nil, 3, 1<<20, 100)); !equal(got, []int64{1, 2, 3}) {
+	if got := seqs(p.take(nil, 3, 1<<20, 100)); !slices.Equal(got, []int64{1, 2, 3}) {
 		t.Fatalf("take = %v, want [1 2 3]", got)
 	}
 	// Out of order: 2 waits for 1.
@@ -55,7 +44,7 @@ func TestPendingSendConfirmResend(t *testing.T) {
 	}
 	// The connection breaks: 3 was sent, not confirmed; 4 and 5 never sent.
 	p.rewind()
-	if got := seqs(p.take(nil, 10, 1<<20, 100)); !equal(got, []int64{3, 4, 5}) {
+	if got := seqs(p.take(nil, 10, 1<<20, 100)); !slices.Equal(got, []int64{3, 4, 5}) {
 		t.Fatalf("after rewind take = %v, want [3 4 5]", got)
 	}
 	// The broker says it stored up to 4.
@@ -63,7 +52,7 @@ func TestPendingSendConfirmResend(t *testing.T) {
 	if n := p.confirmUpTo(4); n != 2 {
 		t.Fatalf("confirmUpTo(4) = %d, want 2", n)
 	}
-	if got := seqs(p.take(nil, 10, 1<<20, 100)); !equal(got, []int64{5}) {
+	if got := seqs(p.take(nil, 10, 1<<20, 100)); !slices.Equal(got, []int64{5}) {
 		t.Fatalf("take = %v, want [5]", got)
 	}
 	if n := p.confirm(1); n != 0 {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"oms-sim/engine/broker"
 )
 
 // ErrUnreachable is wrapped by Open, Ping and ReadBack when no stream
@@ -39,7 +41,7 @@ func PingTLS(ctx context.Context, rawURL string, tlsConf *tls.Config) error {
 		return err
 	}
 	var errs []error
-	for _, u := range SplitURLs(rawURL) {
+	for _, u := range broker.SplitURLs(rawURL) {
 		err := ping1(ctx, u, tlsConf)
 		if err == nil {
 			return nil

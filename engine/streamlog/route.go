@@ -116,6 +116,33 @@ const EnvViaURL = "OMS_STREAM_VIA_URL"
 // reached from here by the addresses they advertise.
 var ErrUnroutable = errors.New("stream nodes unreachable by their advertised addresses")
 
+// holders asks env which nodes hold stream name: its leader and its
+// replicas. A replica whose advertised address does not parse fails it
+// when strict, else is left out.
+func holders(env *stream.Environment, name string, strict bool) (leader node, replicas []node, err error) {
+	md, err := env.StreamMetaData(name)
+	if err != nil {
+		return node{}, nil, fmt.Errorf("where is stream %q: %w", name, err)
+	}
+	if leader, err = nodeOf(md.Leader); err != nil {
+		return node{}, nil, err
+	}
+	for _, b := range md.Replicas {
+		if b == nil {
+			continue
+		}
+		n, err := nodeOf(b)
+		if err != nil {
+			if strict {
+				return node{}, nil, err
+			}
+			continue
+		}
+		replicas = append(replicas, n)
+	}
+	return leader, replicas, nil
+}
+
 // routeEnv returns an environment whose connections for role r reach the
 // nodes holding cfg's stream, given env, one connected without a
 // resolver. It returns env itself when that needs nothing more (or the
@@ -128,30 +155,13 @@ func routeEnv(env *stream.Environment, cfg Config, r role) (*stream.Environment,
 			return dialEnv(cfg, &stream.AddressResolver{Host: eps[0].host, Port: eps[0].port})
 		}
 	}
-	md, err := env.StreamMetaData(cfg.Stream)
+	leader, replicas, err := holders(env, cfg.Stream, true)
 	if err != nil {
 		if errors.Is(err, stream.StreamDoesNotExist) {
 			return env, nil
 		}
 		_ = env.Close()
-		return nil, fmt.Errorf("where is stream %q: %w", cfg.Stream, err)
-	}
-	leader, err := nodeOf(md.Leader)
-	if err != nil {
-		_ = env.Close()
 		return nil, err
-	}
-	var replicas []node
-	for _, b := range md.Replicas {
-		if b == nil {
-			continue
-		}
-		n, err := nodeOf(b)
-		if err != nil {
-			_ = env.Close()
-			return nil, err
-		}
-		replicas = append(replicas, n)
 	}
 	eps, _ := parseURLs(cfg.URL) // validated by Open
 	res, err := route(leader, replicas, r, eps, hostResolves)
@@ -189,23 +199,10 @@ func RouteEnv(env *stream.Environment, rawURL, streamName string, socketBuffer i
 	cfg := Config{URL: rawURL, Stream: streamName, SocketBuffer: socketBuffer, TLS: tlsConf}
 	cfg.setDefaults()
 	cfg.URL = withPorts(cfg.URL)
-	md, err := env.StreamMetaData(streamName)
-	if err != nil {
-		_ = env.Close()
-		return nil, fmt.Errorf("where is stream %q: %w", streamName, err)
-	}
-	leader, err := nodeOf(md.Leader)
+	leader, replicas, err := holders(env, streamName, false)
 	if err != nil {
 		_ = env.Close()
 		return nil, err
-	}
-	var replicas []node
-	for _, b := range md.Replicas {
-		if b != nil {
-			if n, err := nodeOf(b); err == nil {
-				replicas = append(replicas, n)
-			}
-		}
 	}
 	eps, _ := parseURLs(cfg.URL)
 	p, err := route(leader, replicas, roleProducer, eps, hostResolves)

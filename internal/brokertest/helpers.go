@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
 	"go.uber.org/goleak"
 
 	"oms-sim/engine/broker"
@@ -40,6 +41,31 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 			t.Fatalf("timed out after %v waiting for %s", timeout, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Unbind unbinds queue from exchange for key on the test broker (as an
+// operator deleting a binding would) and returns a func that binds it
+// again. Its connection closes at cleanup.
+func Unbind(t testing.TB, queue, exchange, key string) (rebind func()) {
+	t.Helper()
+	conn, err := amqp.Dial(URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.QueueUnbind(queue, key, exchange, nil); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if err := ch.QueueBind(queue, key, exchange, false, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 )
@@ -282,10 +283,10 @@ func TestDeterministicPerSeed(t *testing.T) {
 		return out
 	}
 	a, b, c := run(42), run(42), run(43)
-	if !equal(a, b) {
+	if !slices.Equal(a, b) {
 		t.Error("same seed gave different schedules")
 	}
-	if equal(a, c) {
+	if slices.Equal(a, c) {
 		t.Error("different seeds gave the same Poisson schedule")
 	}
 }
@@ -332,18 +333,6 @@ func TestSleepUntil(t *testing.T) {
 	if _, err := SleepUntil(cctx, time.Now(), time.Hour); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err %v", err)
 	}
-}
-
-func equal(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func absDur(d time.Duration) time.Duration {

@@ -13,8 +13,6 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 	"golang.org/x/sync/errgroup"
-
-	"oms-sim/engine/broker/amqpbroker"
 )
 
 // runAMQP measures a classic or quorum queue: one publisher connection
@@ -24,7 +22,7 @@ import (
 // (declared there) on one node, as a client of a cluster usually is;
 // a quorum queue still replicates to the others.
 func runAMQP(ctx context.Context, cfg Config, typ string) (Result, error) {
-	if urls := amqpbroker.SplitURLs(cfg.AMQPURL); len(urls) > 0 {
+	if urls := broker.SplitURLs(cfg.AMQPURL); len(urls) > 0 {
 		cfg.AMQPURL = urls[0]
 	}
 	q := queueName(cfg, typ)

@@ -251,26 +251,21 @@ func (a Action) Kind() string {
 
 func (a Action) kinds() []string {
 	var k []string
-	if a.Scale != nil {
-		k = append(k, ActionScale)
-	}
-	if a.Set != nil {
-		k = append(k, ActionSet)
-	}
-	if a.Fault != nil {
-		k = append(k, ActionFault)
-	}
-	if a.Stop != nil {
-		k = append(k, ActionStop)
-	}
-	if a.Restock != nil {
-		k = append(k, ActionRestock)
-	}
-	if a.Pause != nil {
-		k = append(k, ActionPause)
-	}
-	if a.Backlog != nil {
-		k = append(k, ActionBacklog)
+	for _, c := range []struct {
+		set  bool
+		kind string
+	}{
+		{a.Scale != nil, ActionScale},
+		{a.Set != nil, ActionSet},
+		{a.Fault != nil, ActionFault},
+		{a.Stop != nil, ActionStop},
+		{a.Restock != nil, ActionRestock},
+		{a.Pause != nil, ActionPause},
+		{a.Backlog != nil, ActionBacklog},
+	} {
+		if c.set {
+			k = append(k, c.kind)
+		}
 	}
 	return k
 }

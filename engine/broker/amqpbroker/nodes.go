@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"oms-sim/engine/broker"
 )
 
 // nodes is the list of broker URLs a Dialer connects to: one, or the
@@ -23,23 +25,12 @@ type nodes struct {
 }
 
 func newNodes(raw string) *nodes {
-	n := &nodes{urls: SplitURLs(raw)}
+	n := &nodes{urls: broker.SplitURLs(raw)}
 	if len(n.urls) == 0 {
 		n.urls = []string{raw} // amqp091 reports what is wrong with it
 	}
 	n.next = rand.IntN(len(n.urls))
 	return n
-}
-
-// SplitURLs splits a comma-separated list of URLs, dropping blanks.
-func SplitURLs(raw string) []string {
-	var out []string
-	for _, u := range strings.Split(raw, ",") {
-		if u = strings.TrimSpace(u); u != "" {
-			out = append(out, u)
-		}
-	}
-	return out
 }
 
 // describe returns the list without passwords.
