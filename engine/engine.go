@@ -102,7 +102,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.store.timelines = cfg.Events != EventsOff
 	e.routes, e.stageNames = cfg.Routes, cfg.Routes.Stages()
-	e.msgs = messages{exchange: e.ordersX, bodyBytes: cfg.BodyBytes, transient: cfg.Transient, routes: cfg.Routes}
+	e.msgs = messages{exchange: e.ordersX, bodyBytes: cfg.BodyBytes, transient: cfg.Transient, consumed: cfg.Routes.consumed()}
 	e.pub = newPublisher(cfg.Publishers)
 	deps := stageDeps{
 		process: cfg.Process, names: e.names, msgs: e.msgs, seed: cfg.Seed, log: cfg.Logger,

@@ -12,10 +12,10 @@ import (
 // specifies their properties, with the configured body size and delivery
 // mode; and remembers and rebuilds them for redeliveries.
 type messages struct {
-	exchange  string // the orders exchange, in the namespace
-	bodyBytes int    // Config.BodyBytes
-	transient bool   // Config.Transient
-	routes    Routes // what is consumed: such messages are published mandatory
+	exchange  string          // the orders exchange, in the namespace
+	bodyBytes int             // Config.BodyBytes
+	transient bool            // Config.Transient
+	consumed  map[string]bool // keys a stage consumes (Routes.consumed): published mandatory
 }
 
 // build returns the message for key carrying order o.
@@ -33,7 +33,7 @@ func (m messages) build(o Order, key string) broker.Message {
 		// Mandatory: a message no queue takes comes back instead of being
 		// confirmed and dropped — except what no stage consumes (by
 		// default email.sent, the end of the pipeline).
-		Mandatory: m.routes.Routed(key),
+		Mandatory: m.consumed[key],
 		Headers: map[string]any{
 			HeaderPublishedAt: now.UnixNano(),
 			HeaderAttempt:     int64(1),

@@ -121,15 +121,14 @@ func (r Routes) Keys(stage string) []string {
 
 // Queues returns the queues a pipeline on this table is watched by: each
 // stage's work queue in pipeline order, then the dead letters (DESIGN.md
-// Routed reports whether some stage of the table consumes key: a message
-// published with it has a queue to go to.
-func (r Routes) Routed(key string) bool {
+// consumed returns the routing keys some stage of the table consumes: a
+// message published with one of them has a queue to go to.
+func (r Routes) consumed() map[string]bool {
+	keys := make(map[string]bool, len(r))
 	for _, rt := range r {
-		if rt.Key == key {
-			return true
-		}
+		keys[rt.Key] = true
 	}
-	return false
+	return keys
 }
 
 // §3 names, without a namespace).
