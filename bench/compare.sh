@@ -8,6 +8,8 @@
 #   ENGINE_FLAGS="--prefetch 100" bench/compare.sh     # extra flags for enginepipe only
 #   REF_FLAGS="--rate 2500" ENGINE_FLAGS="--rate 2500" bench/compare.sh
 #   OUT=/tmp/runs.jsonl bench/compare.sh               # also keep every run's JSON
+#   BEFORE=/tmp/ep-before K=5 bench/compare.sh         # a third program: an older
+#       enginepipe build, rotated with the other two; prints both ratios
 #
 # The order alternates within pairs (ref,engine / engine,ref / ...) so drift
 # in the machine's load hits both alike. Noise handling (QUIET, NOISY,
@@ -31,9 +33,26 @@ echo "# $(date -u +%FT%TZ)  $(nproc) cores  load $(cut -d' ' -f1-3 /proc/loadavg
 echo "# both: ${COMMON[*]}   engine extra: ${EXTRA_ENGINE[*]:-}   refpipe extra: ${EXTRA_REF[*]:-}"
 ref() { measure refpipe refpipe "${COMMON[@]}" "${EXTRA_REF[@]}" --warmup "$WARMUP" --duration "$DURATION"; }
 eng() { measure enginepipe enginepipe "${COMMON[@]}" "${EXTRA_ENGINE[@]}" --warmup "$WARMUP" --duration "$DURATION"; }
-for i in $(seq 1 "$K"); do
-  if [ $((i % 2)) -eq 1 ]; then ref; eng; else eng; ref; fi
-done
+if [ -n "${BEFORE:-}" ]; then
+  cp "$BEFORE" "$BIN/before"
+  bef() { measure before before "${COMMON[@]}" "${EXTRA_ENGINE[@]}" --warmup "$WARMUP" --duration "$DURATION"; }
+  echo "# before: $BEFORE"
+  for i in $(seq 1 "$K"); do
+    case $((i % 3)) in
+      1) ref; bef; eng ;;
+      2) eng; ref; bef ;;
+      0) bef; eng; ref ;;
+    esac
+  done
+else
+  for i in $(seq 1 "$K"); do
+    if [ $((i % 2)) -eq 1 ]; then ref; eng; else eng; ref; fi
+  done
+fi
 r=$(medianof refpipe)
 e=$(medianof enginepipe)
+if [ -n "${BEFORE:-}" ]; then
+  b=$(medianof before)
+  echo "median completed/s  before $b  ratio before/refpipe $(awk -v e="$b" -v r="$r" 'BEGIN{printf "%.3f", (r>0 ? e/r : 0)}')"
+fi
 echo "median completed/s  refpipe $r  enginepipe $e  ratio engine/refpipe $(awk -v e="$e" -v r="$r" 'BEGIN{printf "%.3f", (r>0 ? e/r : 0)}')"
