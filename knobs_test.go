@@ -82,3 +82,28 @@ func TestBrokerKnobFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestManagementURLFromEnv: OMS_MANAGEMENT_URL is --management-url's
+// default (a 4.0 node or a cluster's management port is not the --amqp
+// host's 15672), and the flag wins over it.
+func TestManagementURLFromEnv(t *testing.T) {
+	t.Setenv("OMS_MANAGEMENT_URL", "http://mgmt.example:15673")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "http://mgmt.example:15673/api/"},
+		{[]string{"--management-url", "http://other:1/api"}, "http://other:1/api/"},
+		{[]string{"--management-url", "off"}, ""},
+	} {
+		var o runOptions
+		cmd := &cobra.Command{}
+		o.register(cmd)
+		if err := cmd.Flags().Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		if got := o.managementURL(); got != tt.want {
+			t.Errorf("%v: management URL %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
