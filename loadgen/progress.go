@@ -61,8 +61,9 @@ type Progress struct {
 // Controller steers the load generator from the dashboard.
 type Controller interface {
 	Progress() Progress
-	// Pause stops sending (the schedule is suspended, not skipped);
-	// Resume continues it.
+	// Pause stops sending: the schedule's clock runs on, and the arrivals
+	// due while paused are skipped (counted skipped_paused), not sent
+	// late on Resume, which continues with the arrivals due from then.
 	Pause()
 	Resume()
 	// SetManualRate starts, changes or (with 0) stops hand-driven
