@@ -3,7 +3,10 @@ package engine
 import (
 	"context"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -194,10 +197,45 @@ func TestBrokerSideFigures(t *testing.T) {
 	if side.Flow != 0 || side.Blocked != 0 {
 		t.Errorf("an idle pipeline's connections in flow %d, blocked %d", side.Flow, side.Blocked)
 	}
+	// The same figures on /metrics, for Prometheus and Grafana.
+	payment := `queue="` + e.names.Queue(StagePayment) + `"`
+	waitFor(t, 30*time.Second, "the broker side on /metrics", func() bool {
+		m := scrapeMetrics(t, e)
+		return strings.Contains(m, "oms_broker_management_up 1") &&
+			strings.Contains(m, "oms_broker_queue_consumers{"+payment+"} 3") &&
+			strings.Contains(m, `oms_broker_queue_rate{direction="deliver",`+payment+"}") &&
+			regexp.MustCompile(`oms_broker_connections\{state="all"\} [1-9]`).MatchString(m) &&
+			strings.Contains(m, "oms_broker_alarms 0")
+	})
+	// Every broker-side series the Grafana dashboard queries is among them.
+	dash, err := os.ReadFile("../grafana/oms-sim.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := scrapeMetrics(t, e)
+	for _, name := range regexp.MustCompile(`oms_broker_[a-z_]+`).FindAllString(string(dash), -1) {
+		if managementOnly(name) && !strings.Contains(m, "\n"+name+"{") && !strings.Contains(m, "\n"+name+" ") {
+			t.Errorf("the Grafana dashboard queries %s, which /metrics does not serve with the management API on", name)
+		}
+	}
 	off := startEngine(t, rabbitDialer(t), func(c *Config) { c.ManagementURL = "" })
 	if s := off.Snapshot().Broker.Side; s.Available || !strings.Contains(s.Note, "management API off") {
 		t.Errorf("without the management API: %+v", s)
 	}
+	if m := scrapeMetrics(t, off); !strings.Contains(m, "oms_broker_management_up 0") || strings.Contains(m, "oms_broker_queue_consumers") {
+		t.Errorf("without the management API, /metrics must say so and export no broker-side queue figures")
+	}
+}
+
+// scrapeMetrics returns e's /metrics in the text format.
+func scrapeMetrics(t *testing.T, e *Engine) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	e.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
 }
 
 // testManagementURL is the management API of the test broker:

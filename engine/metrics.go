@@ -44,14 +44,22 @@ var (
 	descRecon  = prometheus.NewDesc("oms_broker_reconnects_total", "Broker reconnections.", nil, nil)
 	descAPI    = prometheus.NewDesc("oms_api_requests_total", "Order API answers by result (unavailable includes indeterminate and unroutable; shed is apart).", []string{"result"}, nil)
 
-	descUnmatched  = prometheus.NewDesc("oms_orders_unaccepted_total", "Orders not accepted to a client: orphaned (ran, never accepted), indeterminate (503 after the broker may have had it), recovered (indeterminate, and it ran).", []string{"kind"}, nil)
-	descBacklog    = prometheus.NewDesc("oms_admission_backlog", "Ready messages in the work queues, as admission control sees them.", nil, nil)
-	descMaxBacklog = prometheus.NewDesc("oms_admission_max_backlog", "The backlog above which POST /api/orders sheds (0: off).", nil, nil)
+	descUnmatched    = prometheus.NewDesc("oms_orders_unaccepted_total", "Orders not accepted to a client: orphaned (ran, never accepted), indeterminate (503 after the broker may have had it), recovered (indeterminate, and it ran).", []string{"kind"}, nil)
+	descBrokerUp     = prometheus.NewDesc("oms_broker_management_up", "1 when the management API answered the last poll (the oms_broker_* figures below are only exported then).", nil, nil)
+	descBrokerReady  = prometheus.NewDesc("oms_broker_queue_messages_ready", "Messages ready in a pipeline queue, as the broker counts them (management API).", []string{"queue"}, nil)
+	descBrokerUnack  = prometheus.NewDesc("oms_broker_queue_messages_unacked", "Messages delivered to any consumer of the queue and not yet acked, every process's (management API).", []string{"queue"}, nil)
+	descBrokerCons   = prometheus.NewDesc("oms_broker_queue_consumers", "Consumers of the queue, of every process (management API).", []string{"queue"}, nil)
+	descBrokerRate   = prometheus.NewDesc("oms_broker_queue_rate", "Messages per second into (publish) and out of (deliver) the queue, the broker's own ~5 s sampling (management API).", []string{"queue", "direction"}, nil)
+	descBrokerConns  = prometheus.NewDesc("oms_broker_connections", "This process's connections as the broker sees them: all, in flow control, blocked by an alarm.", []string{"state"}, nil)
+	descBrokerAlarms = prometheus.NewDesc("oms_broker_alarms", "Memory and disk alarms on in the cluster (every publisher is blocked while one is on).", nil, nil)
+	descBacklog      = prometheus.NewDesc("oms_admission_backlog", "Ready messages in the work queues, as admission control sees them.", nil, nil)
+	descMaxBacklog   = prometheus.NewDesc("oms_admission_max_backlog", "The backlog above which POST /api/orders sheds (0: off).", nil, nil)
 )
 
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descOrders, descOpen, descDup, descRedone, descStage, descAckErr, descInfl, descWork, descUtil,
-		descWait, descServ, descE2E, descReady, descUnack, descConn, descRecon, descAPI, descUnmatched, descBacklog, descMaxBacklog, descBusy, descCPU} {
+		descWait, descServ, descE2E, descReady, descUnack, descConn, descRecon, descAPI, descUnmatched, descBacklog, descMaxBacklog, descBusy, descCPU,
+		descBrokerUp, descBrokerReady, descBrokerUnack, descBrokerCons, descBrokerRate, descBrokerConns, descBrokerAlarms} {
 		ch <- d
 	}
 }
@@ -123,6 +131,30 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descUnmatched, float64(o.Orphaned), "orphaned")
 	counter(descUnmatched, float64(o.Indeterminate), "indeterminate")
 	counter(descUnmatched, float64(o.Recovered), "recovered")
+	brokerSide(gauge, s.Broker.Side)
 	gauge(descBacklog, float64(s.Admission.Backlog))
 	gauge(descMaxBacklog, float64(s.Admission.MaxBacklog))
+}
+
+// brokerSide exports the management API's view of the pipeline's queues
+// and this process's connections (the dashboard's m view), when it has
+// one: a scrape of a process without it says so with
+// oms_broker_management_up 0 and no stale figures.
+func brokerSide(gauge func(*prometheus.Desc, float64, ...string), b BrokerSide) {
+	if !b.Available {
+		gauge(descBrokerUp, 0)
+		return
+	}
+	gauge(descBrokerUp, 1)
+	for _, q := range b.Queues {
+		gauge(descBrokerReady, float64(q.Ready), q.Name)
+		gauge(descBrokerUnack, float64(q.Unacked), q.Name)
+		gauge(descBrokerCons, float64(q.Consumers), q.Name)
+		gauge(descBrokerRate, q.PublishRate, q.Name, "publish")
+		gauge(descBrokerRate, q.DeliverRate, q.Name, "deliver")
+	}
+	gauge(descBrokerConns, float64(b.Connections), "all")
+	gauge(descBrokerConns, float64(b.Flow), "flow")
+	gauge(descBrokerConns, float64(b.Blocked), "blocked")
+	gauge(descBrokerAlarms, float64(len(b.Alarms)))
 }
