@@ -13,9 +13,9 @@ import (
 func (v *validator) stageName(path, stage string) bool {
 	if !slices.Contains(StageNames(), stage) {
 		if stage == "" {
-			v.errorf(path, "is required: one of payment, inventory, email")
+			v.errorf(path, "is required: one of %s", strings.Join(StageNames(), ", "))
 		} else {
-			v.errorf(path, "must be one of payment, inventory, email, got %q%s", stage, suggest(stage, StageNames()))
+			v.errorf(path, "must be one of %s, got %q%s", strings.Join(StageNames(), ", "), stage, suggest(stage, StageNames()))
 		}
 		return false
 	}
