@@ -33,7 +33,9 @@ func TestNamespaceDropsItsSchemas(t *testing.T) {
 			}
 		}
 	})
-	t.Cleanup(func() { _, _ = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{other}.Sanitize()+" CASCADE") })
+	t.Cleanup(func() {
+		_, _ = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{other}.Sanitize()+" CASCADE")
+	})
 	exists := func(s string) bool {
 		var n int
 		if err := c.QueryRow(ctx, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", s).Scan(&n); err != nil {
