@@ -55,7 +55,7 @@ func toxics(specs ...string) func(r *run) error {
 func clean(r *run) error { return r.replaceProxies() }
 
 // removeToxics ends a fault by removing every toxic (the links stay),
-// then puts back the run's own link latency (--link-latency).
+// then puts back the run's own AMQP latency (--amqp-latency).
 func removeToxics(r *run) error {
 	for _, p := range r.proxies {
 		p.Toxics.ResetToxics(context.Background())

@@ -57,10 +57,11 @@ type options struct {
 	// states are the --state values, each run once per fault; none: the
 	// flag is not passed (the binary's default).
 	states stateList
-	// linkLatency is a latency toxic on both links (each way) for the
+	// amqpLatency is a latency toxic on the AMQP link (each way) for the
 	// whole run, under the faults: confirms and acks take that much
-	// longer, so a kill finds more work charged and not yet acked.
-	linkLatency time.Duration
+	// longer while events reach the stream as fast as ever, so a kill
+	// finds more work charged, recorded and not yet acked.
+	amqpLatency time.Duration
 	// scenario gives the runs' stages, catalog, order mix and thresholds
 	// (its phases are replaced by one steady phase at --rate).
 	scenario string
@@ -82,7 +83,7 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep each run's namespace and output directory")
 	flag.StringVar(&o.out, "out", "", "also write the table (markdown) to this file")
 	flag.Var(&o.states, "state", "oms-sim --state for every process: memory or postgres://…; repeat it to run each fault once per state, side by side (default: not passed)")
-	flag.DurationVar(&o.linkLatency, "link-latency", 0, "latency added each way on the broker links for the whole run (e.g. 10ms; widens the window between a charge and its ack)")
+	flag.DurationVar(&o.amqpLatency, "amqp-latency", 0, "latency added each way on the AMQP link (not the stream's) for the whole run, e.g. 50ms: widens the window between a charge recorded and its ack")
 	flag.StringVar(&o.scenario, "scenario", "", "a scenario file or shipped name whose stages, catalog, orders and thresholds the runs use (phases: one, at --rate)")
 	flag.Parse()
 	if o.binary == "" {
@@ -235,8 +236,8 @@ func render(o options, rs []result) string {
 			r.audit.Duplicated, r.audit.Redone, r.audit.Ledger.DoubleCharges, r.refused, fmtDur(r.recovery))
 	}
 	fmt.Fprintf(&b, "\n%d/s offered", o.rate)
-	if o.linkLatency > 0 {
-		fmt.Fprintf(&b, " with %v added each way on the broker links", o.linkLatency)
+	if o.amqpLatency > 0 {
+		fmt.Fprintf(&b, " with %v added each way on the AMQP link", o.amqpLatency)
 	}
 	fmt.Fprintf(&b, "; recovery: from the fault's end (a kill: the kill) to 20 more orders ended; not accepted: sends answered 503 or refused (never accepted, so never owed); double charges: orders charged more than once (the audit's ledger).\n")
 	return b.String()

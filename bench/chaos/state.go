@@ -120,21 +120,22 @@ func (r *run) dropState() {
 	}
 }
 
-// linkToxics adds the run's link latency (--link-latency), each way, on
-// both proxies.
+// linkToxics adds the run's AMQP latency (--amqp-latency), each way, on
+// the AMQP proxy only: a charge's events reach the stream at once, but
+// its outgoing confirm and its ack take three of those latencies, so a
+// kill or a closed connection finds work charged, stored and not acked.
 func (r *run) linkToxics() error {
-	ms := r.o.linkLatency.Milliseconds()
-	if ms <= 0 {
+	ms := r.o.amqpLatency.Milliseconds()
+	if ms <= 0 || len(r.proxies) == 0 {
 		return nil
 	}
-	for _, p := range r.proxies {
-		for _, spec := range []string{
-			fmt.Sprintf(`{"name":"link","type":"latency","stream":"downstream","attributes":{"latency":%d}}`, ms),
-			fmt.Sprintf(`{"name":"linku","type":"latency","stream":"upstream","attributes":{"latency":%d}}`, ms),
-		} {
-			if _, err := p.Toxics.AddToxicJson(strings.NewReader(spec)); err != nil {
-				return fmt.Errorf("link latency on %s: %w", p.Name, err)
-			}
+	p := r.proxies[0]
+	for _, spec := range []string{
+		fmt.Sprintf(`{"name":"link","type":"latency","stream":"downstream","attributes":{"latency":%d}}`, ms),
+		fmt.Sprintf(`{"name":"linku","type":"latency","stream":"upstream","attributes":{"latency":%d}}`, ms),
+	} {
+		if _, err := p.Toxics.AddToxicJson(strings.NewReader(spec)); err != nil {
+			return fmt.Errorf("AMQP latency on %s: %w", p.Name, err)
 		}
 	}
 	return nil
