@@ -11,7 +11,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"oms-sim/internal/pgtest"
 	"oms-sim/loadgen/scenario"
 	"oms-sim/scenarios"
 )
@@ -89,10 +88,10 @@ func checkStates(o options) error {
 			return fmt.Errorf("%s has no --state flag: this build lacks the shared state (issue 17); run --state memory only", binaryPath)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := pgtest.Ping(ctx, st)
+		err := pingPG(ctx, st)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("no PostgreSQL at %s: %v (scripts/postgres.sh up)", pgtest.Redact(st), err)
+			return fmt.Errorf("no PostgreSQL at %s: %v (scripts/postgres.sh up)", redactPG(st), err)
 		}
 	}
 	return nil
@@ -115,7 +114,7 @@ func (r *run) dropState() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := pgtest.DropNamespace(ctx, r.state, r.ns); err != nil {
+	if _, err := dropSchemas(ctx, r.state, r.ns); err != nil {
 		fmt.Fprintf(os.Stderr, "chaos: drop the state of namespace %s: %v\n", r.ns, err)
 	}
 }
