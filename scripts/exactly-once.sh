@@ -51,7 +51,9 @@ go build -o "$bin/chaos" ./bench/chaos
 
 states=()
 [ "$short" = 1 ] || states+=(--state memory)
-if "$bin/oms-sim" --help 2>&1 | grep -q -- '--state'; then
+# The help in a variable: grep -q ending a pipe early fails it under pipefail.
+help=$("$bin/oms-sim" --help 2>&1 || true)
+if grep -q -- '--state' <<<"$help"; then
 	url=${OMS_STATE_URL:-}
 	if [ -z "$url" ]; then
 		scripts/postgres.sh up >/dev/null
