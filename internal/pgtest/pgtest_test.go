@@ -20,6 +20,12 @@ func TestNamespaceDropsItsSchemas(t *testing.T) {
 	}
 	defer c.Close(ctx)
 	other := NewNamespace("pgtother")
+	// Deferred after Close, so it runs first, on the open connection.
+	defer func() {
+		if _, err := c.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{other}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("drop %s: %v", other, err)
+		}
+	}()
 	var mine []string
 	t.Run("inner", func(t *testing.T) {
 		ns := Namespace(t, u)
@@ -32,9 +38,6 @@ func TestNamespaceDropsItsSchemas(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-	})
-	t.Cleanup(func() {
-		_, _ = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{other}.Sanitize()+" CASCADE")
 	})
 	exists := func(s string) bool {
 		var n int
