@@ -60,7 +60,7 @@ and thresholds are ignored); stage flags you set win over it.
 SLO metrics are the scenario threshold metrics: e2e_p50|p90|p99|p999|max,
 <stage>_queue_wait_<stat>, <stage>_service_time_<stat> (latencies: 500ms),
 error_rate (0.01 or 1%), achieved_rate_ratio, lost_orders, duplicated_orders,
-dead_lettered, late_sends.
+double_charges, dead_lettered, late_sends.
 
 Exit codes: 0 a knee was found · 1 even the start rate failed · 2 usage or
 config error · 3 broker unreachable.`,

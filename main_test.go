@@ -111,7 +111,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 func TestScenariosListsShipped(t *testing.T) {
 	t.Parallel()
 	code, stdout, _ := cli(t, nil, "scenarios")
-	for _, name := range []string{"steady", "burst", "ramp", "wave", "payment-outage", "out-of-stock", "slow-email", "consumer-crash", "soak", "max-throughput", "tour"} {
+	for _, name := range []string{"steady", "burst", "ramp", "wave", "payment-outage", "out-of-stock", "slow-email", "consumer-crash", "soak", "max-throughput", "tour", "exactly-once"} {
 		if !strings.Contains(stdout, name) {
 			t.Errorf("scenarios output lacks %s", name)
 		}

@@ -47,6 +47,10 @@ type Audit struct {
 	LostIDs       []string `json:"lost_ids,omitempty"`
 	DuplicatedIDs []string `json:"duplicated_ids,omitempty"`
 	RedoneIDs     []string `json:"redone_ids,omitempty"`
+	// Ledger checks what the orders did to money and stock: double
+	// charges, refunds without a failure, charges without an order,
+	// stock conserved.
+	Ledger Ledger `json:"ledger"`
 }
 
 // tracker follows every order a run placed, through the engine's events.
@@ -60,6 +64,7 @@ type tracker struct {
 	// the driver has not (yet) had accepted.
 	indeterminate map[string]bool
 	untracked     int64
+	ledger        ledgerTally
 	unfinished    int64                   // tracked orders without a terminal status yet
 	e2e           *hdrhistogram.Histogram // µs, intended send → terminal
 }
@@ -71,6 +76,7 @@ type tracked struct {
 	charges   int
 	// Of terminals and charges, those from work done again (Redone).
 	redoneTerminals, redoneCharges int
+	ledger                         orderLedger
 }
 
 // duplicated: the order ended or was charged twice by work that was not
@@ -89,6 +95,7 @@ func newTracker() *tracker {
 		orders:        map[string]*tracked{},
 		early:         map[string][]engine.Event{},
 		indeterminate: map[string]bool{},
+		ledger:        newLedgerTally(),
 		e2e:           telemetry.NewHistogram(),
 	}
 }
@@ -97,13 +104,18 @@ func newTracker() *tracker {
 func (t *tracker) onEvent(ev engine.Event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.ledger.event(ev)
 	o, ok := t.orders[ev.OrderID]
 	if !ok {
-		if ev.Type == engine.EventIndeterminate && ev.OrderID != "" {
+		if ev.OrderID == "" {
+			return
+		}
+		if ev.Type == engine.EventIndeterminate {
 			t.indeterminate[ev.OrderID] = true
 			return
 		}
-		if st, term := ev.Status(); (term && st.Terminal()) || ev.Type == engine.EventPaid {
+		if st, term := ev.Status(); (term && st.Terminal()) || ev.Type == engine.EventPaid || ledgerEvent(ev.Type) {
+			ev.Order = nil // not needed; kept small
 			t.early[ev.OrderID] = append(t.early[ev.OrderID], ev)
 		}
 		return
@@ -121,6 +133,7 @@ func (t *tracker) applyLocked(o *tracked, ev engine.Event) {
 // apply counts a charge or a terminal status, and reports whether ev
 // ended the order (its first terminal status).
 func (o *tracked) apply(ev engine.Event) (ended bool) {
+	o.ledger.apply(ev)
 	if ev.Type == engine.EventPaid {
 		o.charges++
 		if ev.Redone {
@@ -204,9 +217,24 @@ func (t *tracker) audit() Audit {
 			}
 		}
 		a.countTwice(id, o)
+		a.Ledger.count(id, o, true, false)
 	}
 	t.auditLeftoversLocked(&a)
+	a.Ledger.Charges, a.Ledger.Redelivered, a.Ledger.InboxHits = t.ledger.charges, t.ledger.redelivered, t.ledger.inboxHits
+	a.Ledger.Stock = t.ledger.stockAudit()
 	return a
+}
+
+// restocked notes that the run restocked product id (0: every product):
+// its stock is not checked for conservation.
+func (t *tracker) restocked(id int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if id == 0 {
+		t.ledger.restockedAll = true
+		return
+	}
+	t.ledger.restocked[id] = true
 }
 
 // countTwice counts an order that ended or was charged more than once as
@@ -240,6 +268,7 @@ func (t *tracker) auditLeftoversLocked(a *Audit) {
 		for _, ev := range t.early[id] {
 			o.apply(ev)
 		}
+		a.Ledger.count(id, &o, false, t.indeterminate[id])
 		switch {
 		case o.terminals == 0:
 			// Paid but not ended: nothing to say about an order not ours.

@@ -105,7 +105,7 @@ func TestHTMLReportAuditHasEveryCategory(t *testing.T) {
 		t.Fatal(err)
 	}
 	i := strings.Index(page, "<h2>Audit</h2>")
-	j := strings.Index(page, "<h2>Load by phase</h2>")
+	j := strings.Index(page, "<h2>Ledger</h2>")
 	if i < 0 || j < i {
 		t.Fatal("no audit section")
 	}

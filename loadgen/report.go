@@ -353,6 +353,8 @@ func (rep *Report) metric(name string) (float64, string) {
 		return num(float64(a.Lost))
 	case scenario.MetricDuplicatedOrders:
 		return num(float64(a.Duplicated))
+	case scenario.MetricDoubleCharges:
+		return num(float64(a.Ledger.DoubleCharges))
 	case scenario.MetricDeadLettered:
 		return num(float64(a.DeadLettered))
 	case scenario.MetricLateSends:

@@ -148,6 +148,21 @@ thresholds:
 	if rep.E2E.Count != a.Accepted || rep.E2E.P50 <= 0 {
 		t.Errorf("e2e %+v", rep.E2E)
 	}
+	// The ledger: every order not declined charged once, every refund
+	// after an out_of_stock, and the stock the engine holds now is what
+	// the audit worked out from the events (engine/inventory.go's
+	// details parse).
+	lg := a.Ledger
+	if lg.Charges != a.Accepted-a.PaymentFailed || lg.Problems() != 0 {
+		t.Errorf("ledger %+v: want %d charges and no fault", lg, a.Accepted-a.PaymentFailed)
+	}
+	var left int64
+	for _, p := range e.Inventory() {
+		left += int64(p.Stock)
+	}
+	if lg.Stock.Products != 5 || lg.Stock.Checked != 5 || lg.Stock.Taken != 5*40-left {
+		t.Errorf("stock audit %+v: want 5 products checked, %d units taken (the engine holds %d of 200)", lg.Stock, 200-left, left)
+	}
 	// The JSON report round-trips with the same counts.
 	path := filepath.Join(t.TempDir(), "out.json")
 	if err := rep.WriteFile(path); err != nil {

@@ -163,6 +163,11 @@ func (rep *Report) render(md bool) string {
 		fmt.Fprintf(&b, "  send error: %s\n", e)
 	}
 
+	title("Ledger")
+	for _, l := range a.Ledger.lines(rep.Events.Dropped) {
+		fmt.Fprintf(&b, "  %s\n", l)
+	}
+
 	if len(rep.FailedActions) > 0 {
 		title("Failed actions")
 		rows = nil

@@ -13,7 +13,7 @@ import (
 )
 
 var shipped = []string{
-	"burst", "consumer-crash", "max-throughput", "out-of-stock", "payment-outage",
+	"burst", "consumer-crash", "exactly-once", "max-throughput", "out-of-stock", "payment-outage",
 	"ramp", "slow-email", "soak", "steady", "tour", "wave",
 }
 

@@ -20,6 +20,11 @@
 # Another broker: --amqp URL --stream-url URL --mgmt URL --stop-node CMD
 # --start-node CMD. --rate N (default 100/s), --faults NAME,NAME,
 # --modes single,split,split-api, --out FILE (the table as markdown), --keep.
+# --state memory|postgres://… (repeatable: each fault once per state, then
+# a side-by-side table of the audit's ledger; scripts/exactly-once.sh),
+# --amqp-latency D, --scenario NAME. CHAOS_STATE=URL runs every fault with
+# that --state when this build has the flag (CI: the shared state), and is
+# ignored, saying so, when it has not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +41,14 @@ trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/oms-sim" .
 go build -o "$bin/chaos" ./bench/chaos
 echo "scripts/chaos.sh $*  ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+if [ -n "${CHAOS_STATE:-}" ]; then
+	help=$("$bin/oms-sim" --help 2>&1 || true) # not piped: grep -q would end the pipe early (pipefail)
+	if grep -q -- '--state' <<<"$help"; then
+		set -- "$@" --state "$CHAOS_STATE"
+	else
+		echo "chaos.sh: this oms-sim has no --state flag; CHAOS_STATE ignored (every run keeps its state in memory)" >&2
+	fi
+fi
 status=0
 "$bin/chaos" --binary "$bin/oms-sim" "$@" || status=$?
 exit "$status"

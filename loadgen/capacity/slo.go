@@ -185,5 +185,5 @@ func example(k scenario.MetricKind) string {
 // metricList names the valid metrics compactly.
 func metricList() string {
 	return "e2e_{p50,p90,p99,p999,max}, {payment,inventory,email}_{queue_wait,service_time}_{p50,p90,p99,p999,max}, " +
-		"error_rate, lost_orders, duplicated_orders, dead_lettered, achieved_rate_ratio, late_sends"
+		"error_rate, lost_orders, duplicated_orders, double_charges, dead_lettered, achieved_rate_ratio, late_sends"
 }

@@ -39,6 +39,7 @@ const (
 	MetricErrorRate         = "error_rate"          // accepted orders not confirmed (declined, refunded, dead-lettered, lost) ÷ accepted
 	MetricLostOrders        = "lost_orders"         // accepted orders with no terminal status after the drain
 	MetricDuplicatedOrders  = "duplicated_orders"   // orders that reached a terminal status twice
+	MetricDoubleCharges     = "double_charges"      // orders charged more than once (two paid events, redone or not)
 	MetricDeadLettered      = "dead_lettered"       // messages sent to the dead-letter queue
 	MetricAchievedRateRatio = "achieved_rate_ratio" // orders sent ÷ orders the schedule offered
 	MetricLateSends         = "late_sends"          // sends that left later than their intended time
@@ -64,6 +65,7 @@ var metrics = func() []metricInfo {
 		metricInfo{MetricErrorRate, MetricRatio},
 		metricInfo{MetricLostOrders, MetricCount},
 		metricInfo{MetricDuplicatedOrders, MetricCount},
+		metricInfo{MetricDoubleCharges, MetricCount},
 		metricInfo{MetricDeadLettered, MetricCount},
 		metricInfo{MetricAchievedRateRatio, MetricRatio},
 		metricInfo{MetricLateSends, MetricCount},
@@ -77,8 +79,8 @@ type metricInfo struct {
 
 // Metrics returns every metric name a threshold can use: e2e_p50 … e2e_max,
 // <stage>_queue_wait_p50 … _max and <stage>_service_time_p50 … _max for each
-// stage, then error_rate, lost_orders, duplicated_orders, dead_lettered,
-// achieved_rate_ratio and late_sends.
+// stage, then error_rate, lost_orders, duplicated_orders, double_charges,
+// dead_lettered, achieved_rate_ratio and late_sends.
 func Metrics() []string {
 	out := make([]string, len(metrics))
 	for i, m := range metrics {
@@ -99,7 +101,7 @@ func MetricKindOf(name string) (MetricKind, bool) {
 
 // metricChoices describes the valid names compactly for error messages.
 const metricChoices = "e2e_{p50,p90,p99,p999,max}, {payment,inventory,email}_{queue_wait,service_time}_{p50,p90,p99,p999,max}, " +
-	"error_rate, lost_orders, duplicated_orders, dead_lettered, achieved_rate_ratio, late_sends"
+	"error_rate, lost_orders, duplicated_orders, double_charges, dead_lettered, achieved_rate_ratio, late_sends"
 
 // Bound is a threshold limit: a duration for latency metrics (written 500ms)
 // or a number for counts and ratios.

@@ -442,13 +442,13 @@ func TestParseRate(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	names := Metrics()
-	for _, want := range []string{"e2e_p50", "e2e_p999", "e2e_max", "payment_queue_wait_p99", "email_service_time_max", "error_rate", "lost_orders", "duplicated_orders", "dead_lettered", "achieved_rate_ratio", "late_sends"} {
+	for _, want := range []string{"e2e_p50", "e2e_p999", "e2e_max", "payment_queue_wait_p99", "email_service_time_max", "error_rate", "lost_orders", "duplicated_orders", "double_charges", "dead_lettered", "achieved_rate_ratio", "late_sends"} {
 		k, ok := MetricKindOf(want)
 		if !ok || k == 0 {
 			t.Errorf("metric %s missing", want)
 		}
 	}
-	if len(names) != 5+3*2*5+6 {
+	if len(names) != 5+3*2*5+7 {
 		t.Errorf("%d metrics", len(names))
 	}
 	if k, _ := MetricKindOf("inventory_queue_wait_p90"); k != MetricLatency {
