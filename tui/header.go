@@ -94,6 +94,7 @@ func (h *header) brokerLine() string {
 	if k := brokerKnobs(b); k != "" {
 		parts = append(parts, part{st.Muted.Render("msgs ") + st.Text.Render(k), 3})
 	}
+	parts = append(parts, h.stateParts()...)
 	if b.Connected {
 		parts = append(parts, part{st.Good.Render("● connected"), 0})
 	} else {
@@ -120,6 +121,36 @@ func (h *header) brokerLine() string {
 		parts = append(parts, part{st.Warn.Render(fmt.Sprintf("shed %s", fmtCount(a.Shed))), 2})
 	}
 	return joinFit(parts, "  ", h.width)
+}
+
+// stateParts shows a shared state (--state postgres://…): where it is,
+// the stock every process reads from it, and the redeliveries its inbox
+// answered. A process's own memory, the default, shows nothing.
+func (h *header) stateParts() []part {
+	s, st := h.snap.State, h.st
+	if s.Kind == "" || s.Kind == engine.StateMemory {
+		return nil
+	}
+	where := s.URL
+	if where == "" {
+		where = s.Kind
+	}
+	if i := strings.Index(where, " schema "); i >= 0 && h.width < 140 {
+		where = where[:i]
+	}
+	parts := []part{{st.Muted.Render("state ") + st.Text.Render(where), 2}}
+	if s.Err != "" {
+		parts = append(parts, part{st.Bad.Render("state unreadable"), 0})
+	}
+	stock := st.Muted.Render("stock ") + st.Text.Render(fmtCount(s.Units))
+	if s.OutOfStock > 0 {
+		stock += st.Warn.Render(fmt.Sprintf(" (%d sold out)", s.OutOfStock))
+	}
+	parts = append(parts, part{stock, 3})
+	if s.InboxHits > 0 {
+		parts = append(parts, part{st.Muted.Render("inbox hits ") + st.Text.Render(fmtCount(s.InboxHits)), 3})
+	}
+	return parts
 }
 
 // brokerKnobs names the benchmark knobs that differ from the defaults

@@ -34,7 +34,7 @@ type server struct {
 	*engine.Engine
 	cfg  engine.Config
 	log  *slog.Logger
-	idem *idemKeys // nil: Idempotency-Key is ignored
+	idem engine.KeyStore // nil: Idempotency-Key is ignored
 }
 
 // Handler returns the HTTP API of e: orders, stages, inventory, health,
@@ -47,7 +47,11 @@ func Handler(e *engine.Engine) http.Handler {
 func newServer(eng *engine.Engine) *server {
 	e := &server{Engine: eng, cfg: eng.Config()}
 	e.log = e.cfg.Logger
-	if e.cfg.IdempotencyKeys > 0 {
+	switch {
+	case e.cfg.IdempotencyKeys == 0:
+	case eng.State().Keys() != nil:
+		e.idem = eng.State().Keys() // shared by every process's API
+	default:
 		e.idem = newIdemKeys(e.cfg.IdempotencyKeys, e.cfg.IdempotencyTTL)
 	}
 	return e
@@ -255,7 +259,17 @@ func (e *server) placeKeyed(w http.ResponseWriter, r *http.Request, key string, 
 		writeError(w, http.StatusBadRequest, engine.HeaderIdempotencyKey, "%v", err)
 		return
 	}
-	o, verdict, prev := e.idem.begin(key, req, time.Now(), func() engine.Order { return engine.NewOrder(req) })
+	o, verdict, prev, err := e.idem.Begin(r.Context(), key, req, time.Now(), func() engine.Order { return engine.NewOrder(req) })
+	if err != nil {
+		e.CountAPI(engine.APIUnavailable)
+		e.log.Warn("idempotency key store", "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, apiError{
+			Error:  fmt.Sprintf("order not accepted: the Idempotency-Key store could not be read (%v); retry later", err),
+			Reason: ReasonUnavailable,
+		})
+		return
+	}
 	switch verdict {
 	case keyMismatch:
 		e.CountAPI(engine.APIRejected)
@@ -278,7 +292,7 @@ func (e *server) placeKeyed(w http.ResponseWriter, r *http.Request, key string, 
 		return
 	}
 	if !e.admitOrShed(w) {
-		e.idem.end(key, prev)
+		e.endKey(key, prev)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), publishTimeout)
@@ -288,12 +302,23 @@ func (e *server) placeKeyed(w http.ResponseWriter, r *http.Request, key string, 
 		if errors.Is(err, engine.ErrIndeterminate) || prev == keyIndeterminate {
 			next = keyIndeterminate // the broker may have it from this or an earlier try
 		}
-		e.idem.end(key, next)
+		e.endKey(key, next)
 		e.writeUnavailable(w, o.OrderID, err)
 		return
 	}
-	e.idem.end(key, keyAccepted)
+	e.endKey(key, keyAccepted)
 	e.writeAccepted(w, http.StatusAccepted, o, engine.StatusPending)
+}
+
+// endKey records how publishing a key's order went. A shared store that
+// cannot record it leaves the key in flight, which it takes for
+// indeterminate after engine.KeyInFlightStale: logged, not answered.
+func (e *server) endKey(key string, s engine.KeyState) {
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	if err := e.idem.End(ctx, key, s); err != nil {
+		e.log.Warn("idempotency key store: record the key's outcome", "err", err)
+	}
 }
 
 // writeUnavailable answers 503 for an order the broker did not confirm.
@@ -467,7 +492,19 @@ func (e *server) handlePatchStage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *server) handleInventory(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, e.Inventory())
+	e.writeStock(w, r)
+}
+
+// writeStock answers with the stock, read from the state (with a shared
+// state, what every process answers), or 503 when it cannot be read.
+func (e *server) writeStock(w http.ResponseWriter, r *http.Request) {
+	list, err := e.StockContext(r.Context())
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error(), Reason: ReasonUnavailable})
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
 }
 
 func (e *server) handleRestock(w http.ResponseWriter, r *http.Request) {
@@ -486,10 +523,15 @@ func (e *server) handleRestock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := e.Restock("api", req.ProductID, req.Quantity); err != nil {
+		if errors.Is(err, engine.ErrStateUnreachable) {
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error(), Reason: ReasonUnavailable})
+			return
+		}
 		writeError(w, http.StatusBadRequest, "", "%v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.Inventory())
+	e.writeStock(w, r)
 }
 
 func (e *server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
