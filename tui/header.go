@@ -123,34 +123,54 @@ func (h *header) brokerLine() string {
 	return joinFit(parts, "  ", h.width)
 }
 
-// stateParts shows a shared state (--state postgres://…): where it is,
-// the stock every process reads from it, and the redeliveries its inbox
-// answered. A process's own memory, the default, shows nothing.
+// stateParts shows a shared state (--state postgres://…): where it is
+// and the stock every process reads from it, as one part ("state pg
+// localhost:5432/oms stock 5.00M"), then the redeliveries its inbox
+// answered (each stage's own are in its line). A process's own memory,
+// the default, shows nothing.
 func (h *header) stateParts() []part {
 	s, st := h.snap.State, h.st
 	if s.Kind == "" || s.Kind == engine.StateMemory {
 		return nil
 	}
 	where := s.URL
-	if where == "" {
-		where = s.Kind
+	if h.width < 180 {
+		where = shortState(s)
 	}
-	if i := strings.Index(where, " schema "); i >= 0 && h.width < 140 {
-		where = where[:i]
-	}
-	parts := []part{{st.Muted.Render("state ") + st.Text.Render(where), 2}}
+	text := st.Muted.Render("state ") + st.Text.Render(where)
 	if s.Err != "" {
-		parts = append(parts, part{st.Bad.Render("state unreadable"), 0})
+		text += " " + st.Bad.Render("unreadable")
 	}
-	stock := st.Muted.Render("stock ") + st.Text.Render(fmtCount(s.Units))
+	text += st.Muted.Render(" stock ") + st.Text.Render(fmtCount(s.Units))
 	if s.OutOfStock > 0 {
-		stock += st.Warn.Render(fmt.Sprintf(" (%d sold out)", s.OutOfStock))
+		text += st.Warn.Render(fmt.Sprintf(" %d sold out", s.OutOfStock))
 	}
-	parts = append(parts, part{stock, 3})
+	parts := []part{{text, 2}}
 	if s.InboxHits > 0 {
 		parts = append(parts, part{st.Muted.Render("inbox hits ") + st.Text.Render(fmtCount(s.InboxHits)), 3})
 	}
 	return parts
+}
+
+// shortState is "pg host:port/db" of a state described as "postgres
+// user@host:port/db schema S".
+func shortState(s engine.StateStatus) string {
+	d := s.URL
+	if d == "" {
+		return s.Kind
+	}
+	if i := strings.Index(d, " schema "); i >= 0 {
+		d = d[:i]
+	}
+	if i := strings.LastIndex(d, "@"); i >= 0 {
+		d = d[i+1:]
+	} else {
+		d = strings.TrimPrefix(d, s.Kind+" ")
+	}
+	if s.Kind == engine.StatePostgres {
+		return "pg " + d
+	}
+	return s.Kind + " " + d
 }
 
 // brokerKnobs names the benchmark knobs that differ from the defaults

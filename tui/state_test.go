@@ -23,16 +23,18 @@ func TestSharedStateShown(t *testing.T) {
 		Stages: []engine.StageSnapshot{{Name: engine.StagePayment, Config: engine.DefaultStageConfig(), InboxHits: 3, Redelivered: 3}},
 	}
 	h := newHeader(&st, "", false)
-	h.SetSize(120, 45)
+	h.SetSize(140, 45)
 	h.Update(snap, nil, nil, time.Now())
 	line := ansi.Strip(h.brokerLine())
-	for _, want := range []string{"state postgres oms@127.0.0.1:5432/oms", "stock 5.00M (2 sold out)", "inbox hits 7"} {
-		if !strings.Contains(line, want) {
-			t.Errorf("header %q lacks %q", line, want)
-		}
+	if want := "state pg 127.0.0.1:5432/oms stock 5.00M 2 sold out"; !strings.Contains(line, want) {
+		t.Errorf("header %q lacks %q", line, want)
 	}
-	if strings.Contains(line, "schema") {
-		t.Errorf("header %q: below 140 columns the schema is left out", line)
+	h.SetSize(200, 45)
+	line = ansi.Strip(h.brokerLine())
+	for _, want := range []string{"state postgres oms@127.0.0.1:5432/oms schema oms stock", "inbox hits 7"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("header at 200 columns %q lacks %q", line, want)
+		}
 	}
 	p := newStagesPanel(&st)
 	p.Update(snap, nil, false)

@@ -139,8 +139,13 @@ func Open(ctx context.Context, raw string, opt Options) (*Store, error) {
 	return s, nil
 }
 
-// scrub is err's message without the password.
-func (s *Store) scrub(err error) string { return scrub(err.Error(), s.pw) }
+// scrub is err's message without the password, on one line (the driver
+// lists each address it tried on a line of its own).
+func (s *Store) scrub(err error) string {
+	msg := strings.ReplaceAll(err.Error(), ":\n\t", ": ")
+	msg = strings.ReplaceAll(msg, "\n\t", "; ")
+	return scrub(strings.ReplaceAll(msg, "\n", " "), s.pw)
+}
 
 // Close closes the pool. It is idempotent.
 func (s *Store) Close() { s.pool.Close() }
