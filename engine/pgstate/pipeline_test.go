@@ -3,6 +3,8 @@ package pgstate_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +106,11 @@ func TestRedeliveryToAnotherProcessAndAfterRestart(t *testing.T) {
 	checkOnce(t, storeA, o.OrderID)
 	if s := a.Snapshot().State; s.Kind != engine.StatePostgres || s.InboxHits != 2 {
 		t.Errorf("a's state status %+v: want postgres with 2 inbox hits (inventory, email)", s)
+	}
+	rec := httptest.NewRecorder()
+	a.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if want := `oms_stage_inbox_hits_total{stage="inventory"} 1`; !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("/metrics lacks %s", want)
 	}
 
 	// Both processes stop; a new one starts on the same database.
