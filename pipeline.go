@@ -150,6 +150,10 @@ func startPipeline(ctx context.Context, o runOptions, sc *scenario.Scenario, log
 		return nil, err
 	}
 	cfg.State = state
+	if w := poolWarning(state, cfg); w != "" {
+		fmt.Fprintln(os.Stderr, "oms-sim: "+w)
+		log.Warn(w)
+	}
 	ok := false
 	defer func() {
 		if !ok {

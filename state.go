@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 
@@ -41,6 +42,27 @@ func (o runOptions) checkState() error {
 	}
 	_, err := pgstate.ParseURL(o.stateFlag(), strings.TrimSpace(o.stateURL))
 	return err
+}
+
+// poolWarning says when the shared state's pool has fewer connections
+// than the stage workers this process runs: each holds one for the whole
+// handling of a message, so the others wait for one.
+func poolWarning(st engine.State, cfg engine.Config) string {
+	pg, ok := st.(*pgstate.Store)
+	if !ok {
+		return ""
+	}
+	workers := 0
+	for name, sc := range cfg.Stages {
+		if cfg.HasRole(name) || len(cfg.Roles) == 0 {
+			workers += sc.Workers
+		}
+	}
+	if workers <= pg.MaxConns() {
+		return ""
+	}
+	return fmt.Sprintf("the state's pool holds %d connections and this process runs %d stage workers, each holding one while it handles a message: workers will wait for one (add ?pool_max_conns=%d to --state; PostgreSQL's max_connections bounds all processes together)",
+		pg.MaxConns(), workers, workers+8)
 }
 
 // openState opens the shared state --state names; nil (and a no-op

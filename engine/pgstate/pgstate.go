@@ -150,6 +150,9 @@ func (s *Store) scrub(err error) string {
 // Close closes the pool. It is idempotent.
 func (s *Store) Close() { s.pool.Close() }
 
+// MaxConns is the most connections the pool opens.
+func (s *Store) MaxConns() int { return int(s.pool.Config().MaxConns) }
+
 // Schema returns the PostgreSQL schema of the store's namespace.
 func (s *Store) Schema() string { return s.schema }
 
