@@ -40,7 +40,7 @@ func (k *keyStore) Begin(ctx context.Context, key string, req engine.OrderReques
 // begin is one attempt of Begin; retry means another transaction inserted
 // the key first.
 func (k *keyStore) begin(ctx context.Context, key string, req engine.OrderRequest, now time.Time, mk func() engine.Order) (o engine.Order, v engine.KeyVerdict, prev engine.KeyState, retry bool, err error) {
-	tx, err := k.s.pool.Begin(ctx)
+	tx, err := k.s.api.Begin(ctx)
 	if err != nil {
 		return o, 0, 0, false, err
 	}
@@ -103,7 +103,7 @@ func (k *keyStore) begin(ctx context.Context, key string, req engine.OrderReques
 }
 
 func (k *keyStore) End(ctx context.Context, key string, st engine.KeyState) error {
-	_, err := k.s.pool.Exec(ctx, `UPDATE idempotency_keys SET state = $2, updated_at = $3 WHERE key = $1`, key, int16(st), time.Now())
+	_, err := k.s.api.Exec(ctx, `UPDATE idempotency_keys SET state = $2, updated_at = $3 WHERE key = $1`, key, int16(st), time.Now())
 	return err
 }
 

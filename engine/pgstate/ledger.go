@@ -22,7 +22,7 @@ func (s *Store) Ledger(ctx context.Context, since time.Time) (engine.StateLedger
 			return nil
 		}
 		var rows pgx.Rows
-		if rows, err = s.pool.Query(ctx, sql, args...); err != nil {
+		if rows, err = s.api.Query(ctx, sql, args...); err != nil {
 			err = fmt.Errorf("ledger %s: %w", what, err)
 			return nil
 		}
@@ -45,7 +45,7 @@ func (s *Store) Ledger(ctx context.Context, since time.Time) (engine.StateLedger
 	if err != nil {
 		return l, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT s.product_id, s.initial, coalesce(t.taken, 0), coalesce(r.restocked, 0), s.stock
+	rows, err := s.api.Query(ctx, `SELECT s.product_id, s.initial, coalesce(t.taken, 0), coalesce(r.restocked, 0), s.stock
 		FROM stock s
 		LEFT JOIN (SELECT product_id, sum(qty)::bigint AS taken FROM stock_takes GROUP BY product_id) t USING (product_id)
 		LEFT JOIN (SELECT product_id, sum(qty)::bigint AS restocked FROM restocks GROUP BY product_id) r USING (product_id)

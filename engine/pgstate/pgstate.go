@@ -36,6 +36,11 @@ const (
 	// whole handling of a message (its inbox transaction), so the pool
 	// should have room for every worker of the process and the API.
 	DefaultMaxConns = 32
+	// APIConns is the size of the second pool, for the API and the
+	// readers (Idempotency-Keys, stock reads, restocks, the ledger): a
+	// flood of orders waiting for a key must not queue ahead of the stage
+	// workers for a connection (a bulkhead).
+	APIConns = 8
 	// DefaultConnectTimeout bounds Open's first connection.
 	DefaultConnectTimeout = 5 * time.Second
 	// DefaultInboxRetention is how long the inbox remembers a handled
@@ -79,7 +84,8 @@ func (o *Options) setDefaults() {
 // Store is the state in PostgreSQL. Create it with Open; Close it after
 // the engine.
 type Store struct {
-	pool   *pgxpool.Pool
+	pool   *pgxpool.Pool // the stages' (inbox transactions and their writes)
+	api    *pgxpool.Pool // the API's and the readers' (APIConns)
 	opt    Options
 	schema string
 	desc   string
@@ -124,15 +130,21 @@ func Open(ctx context.Context, raw string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("%s %s: %s", opt.Flag, Redact(raw), s.scrub(err))
 	}
 	s.pool = pool
+	acfg := cfg.Copy()
+	acfg.MaxConns = APIConns
+	if s.api, err = pgxpool.NewWithConfig(ctx, acfg); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("%s %s: %s", opt.Flag, Redact(raw), s.scrub(err))
+	}
 	pctx, cancel := context.WithTimeout(ctx, opt.ConnectTimeout)
 	defer cancel()
 	if err := pool.Ping(pctx); err != nil {
-		pool.Close()
+		s.Close()
 		return nil, fmt.Errorf("%w: PostgreSQL at %s (database %s, user %s) did not let us in: %s (is it running? scripts/postgres.sh up)",
 			engine.ErrStateUnreachable, where, cfg.ConnConfig.Database, cfg.ConnConfig.User, s.scrub(err))
 	}
 	if err := s.migrate(ctx); err != nil {
-		pool.Close()
+		s.Close()
 		return nil, fmt.Errorf("%s: migrate schema %s: %s", s.desc, schema, s.scrub(err))
 	}
 	s.keys = &keyStore{s: s}
@@ -147,8 +159,11 @@ func (s *Store) scrub(err error) string {
 	return scrub(strings.ReplaceAll(msg, "\n", " "), s.pw)
 }
 
-// Close closes the pool. It is idempotent.
-func (s *Store) Close() { s.pool.Close() }
+// Close closes the pools. It is idempotent.
+func (s *Store) Close() {
+	s.pool.Close()
+	s.api.Close()
+}
 
 // MaxConns is the most connections the pool opens.
 func (s *Store) MaxConns() int { return int(s.pool.Config().MaxConns) }
@@ -311,7 +326,7 @@ func (s *Store) Restock(ctx context.Context, product, qty int) error {
 		}
 	}
 	var full error // a product that would pass engine.MaxStock
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.api, func(tx pgx.Tx) error {
 		var id int32
 		var stock int64
 		err := tx.QueryRow(ctx, `SELECT product_id, stock FROM stock WHERE ($1 = 0 OR product_id = $1) AND stock > $2 ORDER BY product_id LIMIT 1 FOR UPDATE`,
@@ -340,7 +355,7 @@ func (s *Store) Restock(ctx context.Context, product, qty int) error {
 
 // Stock implements engine.State.
 func (s *Store) Stock(ctx context.Context) ([]engine.ProductStock, error) {
-	rows, err := s.pool.Query(ctx, `SELECT product_id, price_cents, stock FROM stock ORDER BY product_id`)
+	rows, err := s.api.Query(ctx, `SELECT product_id, price_cents, stock FROM stock ORDER BY product_id`)
 	if err != nil {
 		return nil, err
 	}
