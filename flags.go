@@ -19,6 +19,7 @@ type runOptions struct {
 	httpAddr     string
 	amqpURL      string
 	amqpSet      bool
+	stateURL     string
 	brokerMode   string
 	queueType    string
 	namespace    string
@@ -132,6 +133,8 @@ func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f.BoolVar(&o.insecureAdmin, "insecure-admin", false, "let anyone who reaches a non-loopback --http change stages and stock, without a token (said in the header and the log)")
 	f.StringVar(&o.amqpURL, "amqp", defaultAMQPURL(), "RabbitMQ URL, or a comma-separated list of the nodes of a cluster (env OMS_AMQP_URL)")
 	redactDefault(cmd, "amqp")
+	f.StringVar(&o.stateURL, "state", defaultStateURL(), "domain state: memory (this process's own) or postgres://user:password@host:port/db, shared by every process of a pipeline and kept across restarts: charges, refunds, stock, the inbox of handled messages, Idempotency-Keys (env OMS_STATE_URL; scripts/postgres.sh url)")
+	redactDefault(cmd, "state")
 	f.StringVar(&o.brokerMode, "broker", "auto", "auto|rabbitmq|embedded: auto uses RabbitMQ when it answers, else the embedded broker")
 	f.StringVar(&o.queueType, "queue-type", broker.Classic, "classic|quorum")
 	f.StringVar(&o.namespace, "namespace", "", "prefix for every exchange and queue name (ns.orders, ns.oms.payment, …), to run separate pipelines on one broker")

@@ -90,7 +90,13 @@ refused (or not stopped within --drain-timeout + 10 s of a signal, or a
 second signal: exit at once, saying how many orders stay in the broker for
 the next start) · 2 usage or config error (a malformed URL included) · 3
 broker unreachable (or refused our credentials or TLS, or
---events stream that cannot be set up).`,
+--events stream that cannot be set up), or the --state database unreachable
+(or refused us).
+
+--state postgres://user:password@host:port/db (env OMS_STATE_URL) keeps charges,
+refunds, stock, the inbox of handled messages and the Idempotency-Keys in PostgreSQL,
+shared by every process of a pipeline and kept across restarts: a message redelivered
+to any process is answered from the inbox, never charged twice (scripts/postgres.sh up).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,

@@ -128,6 +128,8 @@ type pipeline struct {
 	cfg    engine.Config
 	evMode string // the event log in use: stream, memory or off
 	log    *slog.Logger
+	// closeState closes a shared state (after the engine); idempotent.
+	closeState func()
 }
 
 // startPipeline opens the broker (DESIGN.md §3) and the event log, then
@@ -143,6 +145,21 @@ func startPipeline(ctx context.Context, o runOptions, sc *scenario.Scenario, log
 	if err != nil {
 		return nil, exitWith(exitUsage, err)
 	}
+	state, closeState, err := openState(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	cfg.State = state
+	if w := poolWarning(state, cfg); w != "" {
+		fmt.Fprintln(os.Stderr, "oms-sim: "+w)
+		log.Warn(w)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			closeState()
+		}
+	}()
 	evLog, evMode, evNote, err := openEvents(ctx, o, kind, engine.Names{Namespace: o.namespace}, log)
 	if err != nil {
 		return nil, err
@@ -174,7 +191,7 @@ func startPipeline(ctx context.Context, o runOptions, sc *scenario.Scenario, log
 	}
 	if err := eng.Start(ctx); err != nil {
 		eng.Close()
-		if errors.Is(err, engine.ErrBrokerUnreachable) {
+		if errors.Is(err, engine.ErrBrokerUnreachable) || errors.Is(err, engine.ErrStateUnreachable) {
 			return nil, exitWith(exitUnreachable, err)
 		}
 		return nil, exitWith(exitUsage, err)
@@ -188,13 +205,14 @@ func startPipeline(ctx context.Context, o runOptions, sc *scenario.Scenario, log
 		eng.Close()
 		return nil, exitWith(exitUsage, err)
 	}
-	fmt.Fprintf(os.Stderr, "oms-sim: API on http://%s  broker %s (%s, %s queues)  roles %s\n",
-		displayAddr(srv.Addr), d.Describe(), kind, cfg.QueueType, o.roles)
+	fmt.Fprintf(os.Stderr, "oms-sim: API on http://%s  broker %s (%s, %s queues)  roles %s  state %s\n",
+		displayAddr(srv.Addr), d.Describe(), kind, cfg.QueueType, o.roles, eng.State().Describe())
 	if w := o.insecureAdminWarning(); w != "" {
 		fmt.Fprintln(os.Stderr, "oms-sim: "+w)
 		log.Warn(w)
 	}
-	return &pipeline{eng: eng, srv: srv, cfg: cfg, evMode: evMode, log: log}, nil
+	ok = true
+	return &pipeline{eng: eng, srv: srv, cfg: cfg, evMode: evMode, log: log, closeState: closeState}, nil
 }
 
 // close stops the API, lets the requests in flight finish, and drains the

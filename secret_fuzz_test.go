@@ -11,6 +11,7 @@ import (
 	"oms-sim/engine"
 	"oms-sim/engine/broker"
 	"oms-sim/engine/broker/amqpbroker"
+	"oms-sim/engine/pgstate"
 )
 
 // marker is the password every URL of FuzzNoSecretInOutput carries.
@@ -48,7 +49,7 @@ func FuzzNoSecretInOutput(f *testing.F) {
 		if tls {
 			scheme, stream = "amqps://", "rabbitmq-stream+tls://"
 		}
-		u, s, web := scheme+userinfo, stream+userinfo, "http://"+userinfo
+		u, s, web, pg := scheme+userinfo, stream+userinfo, "http://"+userinfo, "postgres://"+userinfo
 		const down = "amqp://guest:guest@127.0.0.1:1/"
 		dir := t.TempDir()
 		logs := func(name string) []string {
@@ -73,6 +74,8 @@ func FuzzNoSecretInOutput(f *testing.F) {
 			{"runs", nil, []string{"runs", "--amqp", u}},
 			{"replay", nil, concat([]string{"replay", "--run", "r", "--amqp", u}, local, logs("replay"))},
 			{"capacity", nil, concat([]string{"capacity", "--slo", "e2e_p99<1s", "--amqp", u, "--http", "127.0.0.1:0"}, logs("capacity"))},
+			{"run-state", nil, concat([]string{"--broker", "embedded", "--state", pg}, local, logs("run-state"))},
+			{"run-state-env", []string{"OMS_STATE_URL=" + pg}, concat([]string{"--broker", "embedded"}, local, logs("run-state-env"))},
 		}
 		var wg sync.WaitGroup
 		for _, r := range runs {
@@ -114,7 +117,7 @@ func concat(parts ...[]string) []string {
 //	go test -run '^$' -fuzz FuzzURLErrorsHideSecret .
 func FuzzURLErrorsHideSecret(f *testing.F) {
 	for _, s := range []string{"amqp://u:%s@h:5672/", "amqp://u:p%%zz%s@h/", "amqp://u:%s/x@h/", "rabbitmq-stream://u:%s@h:abc/",
-		"smtp://u:%s@h", "http://u:%s@h:15672/api/", "amqps://u@v:%s@h/", "amqp://u:%s#@h/", "amqp://u:%s?@h:1/@x"} {
+		"smtp://u:%s@h", "postgres://u:%s@h:5432/db", "postgresql://u:%s@h:abc/db?sslmode=bogus", "http://u:%s@h:15672/api/", "amqps://u@v:%s@h/", "amqp://u:%s#@h/", "amqp://u:%s?@h:1/@x"} {
 		i := strings.Index(s, "%s")
 		f.Add(strings.ReplaceAll(s[:i], "%%", "%"), strings.ReplaceAll(s[i+2:], "%%", "%"))
 	}
@@ -140,6 +143,8 @@ func FuzzURLErrorsHideSecret(f *testing.F) {
 		_, err := broker.CheckURL("--target", raw, "http", "https")
 		add(err)
 		_, err = engine.ParseSink(raw)
+		add(err)
+		_, err = pgstate.ParseURL("--state", raw)
 		add(err)
 		if amqpbroker.CheckURL("--amqp", raw) != nil {
 			ctx, cancel := context.WithCancel(context.Background())

@@ -21,5 +21,5 @@ func startUp(parent context.Context, o runOptions, sc *scenario.Scenario) (ctx c
 		done()
 		return nil, nil, nil, err
 	}
-	return ctx, p, func() { p.eng.Close(); done() }, nil
+	return ctx, p, func() { p.eng.Close(); p.closeState(); done() }, nil
 }

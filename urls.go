@@ -31,6 +31,7 @@ func (o runOptions) checkURLs() error {
 		_, err := broker.CheckURL("--target", o.target, "http", "https")
 		errs = append(errs, err)
 	}
+	errs = append(errs, o.checkState())
 	if err := errors.Join(errs...); err != nil {
 		return exitWith(exitUsage, err)
 	}

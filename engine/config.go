@@ -139,6 +139,12 @@ type Config struct {
 	// (PATCH /api/stages/{name}, POST /api/inventory/restock) require.
 	// Placing orders and reading stay open.
 	AdminToken string
+	// State is the domain state (stock, charges, the inbox of handled
+	// messages, Idempotency-Keys); nil keeps it in this process's memory.
+	// A shared state (engine/pgstate) lets several processes of a
+	// pipeline, and restarts, share it. The caller closes it after the
+	// engine.
+	State State
 	// AdminInsecure records that the API may be reachable beyond
 	// loopback without a token (--insecure-admin); snapshots say so.
 	AdminInsecure bool

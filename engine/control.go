@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -113,9 +114,12 @@ func (e *Engine) Restock(source string, product, quantity int) error {
 	if quantity < 1 || quantity > MaxRestock {
 		return fmt.Errorf("restock quantity must be 1..%d, got %d", MaxRestock, quantity)
 	}
-	if err := e.inv.restock(product, quantity); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), stockReadTimeout)
+	defer cancel()
+	if err := e.state.Restock(ctx, product, quantity); err != nil {
 		return err
 	}
+	e.refreshStock(ctx)
 	what := fmt.Sprintf("product %d", product)
 	if product == 0 {
 		what = "every product"

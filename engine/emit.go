@@ -23,17 +23,27 @@ func (s *stage) events(next handleFunc) handleFunc {
 			return out, err
 		}
 		if out.event.Type != "" {
-			ev := out.event
-			ev.ServiceUS, ev.Redone = in.arr.serviceUS(), in.arr.redone
-			s.deps.emit(ev)
-			s.stats.countOutcome(ev.Type)
+			out.event.ServiceUS, out.event.Redone = in.arr.serviceUS(), in.arr.redone
 		}
 		if in.arr.redone && out.msg.Headers != nil {
 			out.msg.Headers[HeaderRedone] = true // its own map (messages.build)
 		}
-		s.stats.ok.Add(1)
+		if !in.deferred {
+			s.settle(out)
+		}
 		return out, nil
 	}
+}
+
+// settle logs and counts a handled message's outcome: at once, or, in an
+// inbox transaction, once it has committed (a rolled-back outcome never
+// happened).
+func (s *stage) settle(out outcome) {
+	if out.event.Type != "" {
+		s.deps.emit(out.event)
+		s.stats.countOutcome(out.event.Type)
+	}
+	s.stats.ok.Add(1)
 }
 
 // countOutcome counts the outcomes a stage's row tells apart, from the

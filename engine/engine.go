@@ -37,7 +37,9 @@ type Engine struct {
 	// goes there.
 	ordersX string
 	log     *slog.Logger
-	inv     *inventory
+	state   State
+	// stock is the last read of the state's stock (statewatch.go).
+	stock   atomic.Pointer[StateStatus]
 	sink    Sink
 	store   *store
 	ledger  *ledger
@@ -86,12 +88,16 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	cfg.Catalog.Seed = cfg.Seed
+	state := cfg.State
+	if state == nil {
+		state = newMemoryState(cfg.Catalog)
+	}
 	e := &Engine{
 		cfg:     cfg,
 		names:   Names{Namespace: cfg.Namespace},
 		ordersX: Names{Namespace: cfg.Namespace}.Of(ExchangeOrders),
 		log:     cfg.Logger,
-		inv:     newInventory(cfg.Catalog),
+		state:   state,
 		sink:    sink,
 		store:   newStore(cfg.RecentOrders),
 		ledger:  newLedger(),
@@ -105,11 +111,11 @@ func New(cfg Config) (*Engine, error) {
 	e.msgs = messages{exchange: e.ordersX, bodyBytes: cfg.BodyBytes, transient: cfg.Transient, consumed: cfg.Routes.consumed()}
 	e.pub = newPublisher(cfg.Publishers)
 	deps := stageDeps{
-		process: cfg.Process, names: e.names, msgs: e.msgs, seed: cfg.Seed, log: cfg.Logger,
+		process: cfg.Process, inbox: state.Inbox(), names: e.names, msgs: e.msgs, seed: cfg.Seed, log: cfg.Logger,
 		maxAttempts: cfg.MaxAttempts, retryDelays: cfg.RetryDelays,
 		emit: e.emit, report: e.reportError, stored: e.eventsStored, supervise: e.goSupervise,
 	}
-	env := Env{Seed: cfg.Seed, Sink: sink, inv: e.inv}
+	env := Env{Seed: cfg.Seed, Sink: sink, state: state}
 	for _, name := range e.stageNames {
 		e.stages[name] = newStage(deps, e.routes, name, cfg.Stages[name], env)
 	}
@@ -149,6 +155,9 @@ func (e *Engine) Config() Config { return e.cfg }
 // ErrBrokerUnreachable; after Start succeeds, connection losses are
 // survived by reconnecting.
 func (e *Engine) Start(ctx context.Context) error {
+	if err := e.state.Prepare(ctx, e.cfg.Catalog); err != nil {
+		return fmt.Errorf("state %s: %w", e.state.Describe(), err)
+	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	conn, err := e.cfg.Dialer.Dial(dctx, e.cfg.Process+"/setup")
 	cancel()
@@ -168,10 +177,14 @@ func (e *Engine) Start(ctx context.Context) error {
 	runCtx, runCancel := context.WithCancel(context.Background())
 	e.cancel = runCancel
 	e.startSessions(runCtx)
-	e.wg.Add(1)
+	e.wg.Add(2)
 	go func() {
 		defer e.wg.Done()
 		e.mon.sample(runCtx)
+	}()
+	go func() {
+		defer e.wg.Done()
+		e.watchStock(runCtx)
 	}()
 	if e.cfg.ManagementURL != "" && e.cfg.BrokerKind != "embedded" {
 		var queues []string
@@ -191,7 +204,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	for !(e.Connected() && (e.Ready() || !e.cfg.HasRole(RoleAPI))) && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(5 * time.Millisecond)
 	}
-	e.log.Info("engine started", "broker", e.cfg.Dialer.Describe(), "queue_type", e.cfg.QueueType, "roles", e.cfg.Roles)
+	e.log.Info("engine started", "broker", e.cfg.Dialer.Describe(), "queue_type", e.cfg.QueueType, "roles", e.cfg.Roles, "state", e.state.Describe())
 	return nil
 }
 
@@ -287,8 +300,8 @@ func (e *Engine) Note(source, text string) { e.note(source, text) }
 // ErrIndeterminate (which wraps it) means the broker may have it anyway:
 // the returned Order then carries the id it would run under.
 func (e *Engine) PlaceOrder(ctx context.Context, req OrderRequest) (Order, error) {
-	if !e.inv.known(req.ProductID) {
-		return Order{}, &FieldError{Field: "product_id", Msg: fmt.Sprintf("unknown product %d (valid: 1..%d)", req.ProductID, len(e.inv.prices))}
+	if !e.KnownProduct(req.ProductID) {
+		return Order{}, &FieldError{Field: "product_id", Msg: fmt.Sprintf("unknown product %d (valid: 1..%d)", req.ProductID, e.state.Products())}
 	}
 	o := NewOrder(req)
 	return o, e.PublishOrder(ctx, o)
@@ -333,11 +346,51 @@ func (e *Engine) Order(id string) (OrderRecord, bool) { return e.store.get(id) }
 // Orders lists recent orders, newest first, and the number matching.
 func (e *Engine) Orders(q OrderQuery) ([]OrderRecord, int) { return e.store.list(q) }
 
-// Inventory lists the catalog with current stock.
-func (e *Engine) Inventory() []ProductStock { return e.inv.list() }
+// Inventory lists the catalog with current stock, read from the state
+// (so, with a shared state, the same in every process); nil when a
+// shared state cannot be read (StockContext says why).
+func (e *Engine) Inventory() []ProductStock {
+	ctx, cancel := context.WithTimeout(context.Background(), stockReadTimeout)
+	defer cancel()
+	list, err := e.StockContext(ctx)
+	if err != nil {
+		return nil
+	}
+	return list
+}
+
+// StockContext lists the catalog with current stock, or says why a
+// shared state could not be read.
+func (e *Engine) StockContext(ctx context.Context) ([]ProductStock, error) {
+	list, err := e.state.Stock(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read stock from %s: %w", e.state.Describe(), err)
+	}
+	return list, nil
+}
 
 // KnownProduct reports whether id is in the catalog.
-func (e *Engine) KnownProduct(id int) bool { return e.inv.known(id) }
+func (e *Engine) KnownProduct(id int) bool {
+	_, ok := e.state.Price(id)
+	return ok
+}
+
+// State returns the engine's domain state (Config.State, or the
+// in-memory one). A shared state that keeps a ledger implements
+// LedgerChecker.
+func (e *Engine) State() State { return e.state }
+
+// StateLedger reads the shared state's ledger for the audit: the charges
+// and refunds since since, and every product's stock account. ok is
+// false when the state keeps no ledger (memory).
+func (e *Engine) StateLedger(ctx context.Context, since time.Time) (l StateLedger, ok bool, err error) {
+	lc, ok := e.state.(LedgerChecker)
+	if !ok {
+		return StateLedger{}, false, nil
+	}
+	l, err = lc.Ledger(ctx, since)
+	return l, true, err
+}
 
 // Counts returns the order totals since start.
 func (e *Engine) Counts() OrderCounts { return e.ledger.counts() }

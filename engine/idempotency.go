@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -38,4 +39,47 @@ func CheckIdempotencyKey(k string) error {
 		}
 	}
 	return nil
+}
+
+// KeyState is where an order placed under an Idempotency-Key stands.
+type KeyState uint8
+
+// Key states.
+const (
+	KeyInFlight      KeyState = iota // a request with the key is publishing now
+	KeyAccepted                      // the broker confirmed the order
+	KeyIndeterminate                 // answered 503 after the broker may have had it
+	KeyFailed                        // answered 503 and nothing was published
+)
+
+// KeyVerdict tells the API what to do with a keyed request.
+type KeyVerdict uint8
+
+// Key verdicts.
+const (
+	KeyPublish  KeyVerdict = iota // publish the order (first time, or again)
+	KeyReplay                     // accepted before: answer 200 with it
+	KeyBusy                       // the same key is in flight: 409
+	KeyMismatch                   // the key was used with another body: 422
+)
+
+// KeyInFlightStale is how long a shared key store lets a key stay in
+// flight: past it, the process publishing under the key is taken for
+// dead, and the key counts as indeterminate (a retry publishes the same
+// order again, which the payment stage's inbox does not charge twice).
+const KeyInFlightStale = 30 * time.Second
+
+// KeyStore remembers the Idempotency-Keys of POST /api/orders. The API
+// keeps its own in memory; a shared state (State.Keys) keeps them where
+// every process's API finds them.
+type KeyStore interface {
+	// Begin looks key up for req. For KeyPublish it returns the order to
+	// publish (a new one, made by mk, or the one a failed or
+	// indeterminate attempt left) and marks the key in flight; the
+	// caller must call End. prev is the key's state before (KeyFailed
+	// for a new key), to hand back to End if the attempt publishes
+	// nothing. For the other verdicts the order is the key's.
+	Begin(ctx context.Context, key string, req OrderRequest, now time.Time, mk func() Order) (o Order, v KeyVerdict, prev KeyState, err error)
+	// End records how publishing the key's order went.
+	End(ctx context.Context, key string, s KeyState) error
 }

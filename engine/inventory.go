@@ -16,16 +16,25 @@ type inventory struct {
 }
 
 func newInventory(c Catalog) *inventory {
-	r := rand.New(rand.NewPCG(c.Seed, 0x6f6d73))
-	inv := &inventory{prices: make([]int64, c.Products), stock: make([]int, c.Products)}
-	for i := range inv.prices {
-		inv.prices[i] = c.PriceMin
-		if c.PriceMax > c.PriceMin {
-			inv.prices[i] += r.Int64N(c.PriceMax - c.PriceMin + 1)
-		}
+	inv := &inventory{prices: c.Prices(), stock: make([]int, c.Products)}
+	for i := range inv.stock {
 		inv.stock[i] = c.Stock
 	}
 	return inv
+}
+
+// Prices returns the catalog's unit prices in cents, index product id −
+// 1: drawn from Seed, so every process with the same seed prices alike.
+func (c Catalog) Prices() []int64 {
+	r := rand.New(rand.NewPCG(c.Seed, 0x6f6d73))
+	prices := make([]int64, max(c.Products, 0))
+	for i := range prices {
+		prices[i] = c.PriceMin
+		if c.PriceMax > c.PriceMin {
+			prices[i] += r.Int64N(c.PriceMax - c.PriceMin + 1)
+		}
+	}
+	return prices
 }
 
 func (inv *inventory) known(id int) bool { return id >= 1 && id <= len(inv.prices) }
@@ -99,8 +108,11 @@ func (inv *inventory) list() []ProductStock {
 // newTakeStock handles payment.success, the inventory stage's one route:
 // take the order's quantity, or send it back to payment for a refund.
 func newTakeStock(env Env) Handler {
-	return func(_ context.Context, o Order) (Outcome, error) {
-		left, ok := env.inv.take(o.ProductID, o.Quantity)
+	return func(ctx context.Context, o Order) (Outcome, error) {
+		left, ok, err := env.state.Take(ctx, o.OrderID, o.ProductID, o.Quantity)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("take stock: %w", err) // transient: retried
+		}
 		if !ok {
 			o.Reason = fmt.Sprintf("out of stock: wanted %d of product %d, %d left", o.Quantity, o.ProductID, left)
 			return Next(o, KeyInventoryFailed, EventOutOfStock, o.Reason), nil

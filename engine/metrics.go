@@ -30,6 +30,7 @@ var (
 	descRedone = prometheus.NewDesc("oms_orders_redone_total", "Orders that ended twice because a stage's work was done again after a crash or a lost connection (at-least-once, not duplicated).", nil, nil)
 	descStage  = prometheus.NewDesc("oms_stage_messages_total", "Messages handled by a stage, by result.", []string{"stage", "result"}, nil)
 	descAckErr = prometheus.NewDesc("oms_stage_ack_errors_total", "Acks and nacks of a stage's deliveries the broker connection refused (each delivery is then redelivered and answered from memory).", []string{"stage"}, nil)
+	descInbox  = prometheus.NewDesc("oms_stage_inbox_hits_total", "Redeliveries a stage answered from the shared state's inbox (--state postgres://…): handled before by this or another process, or before a restart; the work was not redone.", []string{"stage"}, nil)
 	descInfl   = prometheus.NewDesc("oms_stage_in_flight", "Deliveries a stage holds unacknowledged.", []string{"stage"}, nil)
 	descWork   = prometheus.NewDesc("oms_stage_workers", "Configured workers of a stage.", []string{"stage"}, nil)
 	descUtil   = prometheus.NewDesc("oms_stage_utilisation", "Offered load ρ: arrivals into the stage's queue per second × mean service time ÷ workers (5 s); above 1 the stage cannot keep up.", []string{"stage"}, nil)
@@ -57,7 +58,7 @@ var (
 )
 
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOrders, descOpen, descDup, descRedone, descStage, descAckErr, descInfl, descWork, descUtil,
+	for _, d := range []*prometheus.Desc{descOrders, descOpen, descDup, descRedone, descStage, descAckErr, descInbox, descInfl, descWork, descUtil,
 		descWait, descServ, descE2E, descReady, descUnack, descConn, descRecon, descAPI, descUnmatched, descBacklog, descMaxBacklog, descBusy, descCPU,
 		descBrokerUp, descBrokerReady, descBrokerUnack, descBrokerCons, descBrokerRate, descBrokerConns, descBrokerAlarms} {
 		ch <- d
@@ -96,6 +97,7 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descStage, float64(st.Dead), st.Name, "dead_lettered")
 		counter(descStage, float64(st.Redelivered), st.Name, "redelivered")
 		counter(descAckErr, float64(st.AckErrors), st.Name)
+		counter(descInbox, float64(st.InboxHits), st.Name)
 		gauge(descInfl, float64(st.InFlight), st.Name)
 		gauge(descWork, float64(st.Config.Workers), st.Name)
 		gauge(descUtil, st.Utilisation, st.Name)

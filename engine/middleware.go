@@ -15,7 +15,10 @@ import (
 // From the outside in:
 //
 //	retry     errors become a retry or a dead letter (retry.go)
-//	dedupe    a redelivery repeats its remembered outcome (dedupe.go)
+//	dedupe    a redelivery repeats its remembered outcome (dedupe.go), or,
+//	          with a shared state, inbox: the message is claimed in a
+//	          transaction the effects join, and a redelivery repeats the
+//	          outcome recorded there (inbox.go)
 //	recover   a panic becomes a permanent error (recover.go)
 //	decode    the body becomes an Order (here)
 //	events    started and outcome events, the ok counts (emit.go)
@@ -40,6 +43,9 @@ type inbound struct {
 	worker  string
 	cfg     StageConfig // the stage's knobs when the delivery arrived
 	order   Order       // set by decode
+	// deferred: the inbox emits the outcome's event once its transaction
+	// has committed (events leaves it in the outcome).
+	deferred bool
 	// The worker's generator, re-seeded for each message (drawSeed).
 	rng *rand.Rand
 	pcg *rand.PCG
@@ -71,7 +77,11 @@ func chain(h handleFunc, mws ...middleware) handleFunc {
 
 // compose builds the stage's chain around its routes' handlers.
 func (s *stage) compose(handlers map[string]Handler) handleFunc {
-	return chain(s.dispatch(handlers), s.retry, s.dedupe, s.recoverPanic, s.decode, s.events, s.serviceTime, s.simErrors)
+	dedupe := s.dedupe
+	if s.deps.inbox != nil {
+		dedupe = s.inbox
+	}
+	return chain(s.dispatch(handlers), s.retry, dedupe, s.recoverPanic, s.decode, s.events, s.serviceTime, s.simErrors)
 }
 
 // permanent marks an error that retrying cannot fix.

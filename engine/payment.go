@@ -11,8 +11,8 @@ import (
 
 // newCharge handles order.created: price the order and charge it.
 func newCharge(env Env) Handler {
-	return func(_ context.Context, o Order) (Outcome, error) {
-		price, ok := env.inv.price(o.ProductID)
+	return func(ctx context.Context, o Order) (Outcome, error) {
+		price, ok := env.state.Price(o.ProductID)
 		if !ok {
 			return Outcome{}, Permanent(fmt.Errorf("unknown product %d", o.ProductID))
 		}
@@ -22,6 +22,9 @@ func newCharge(env Env) Handler {
 			o.Reason = "card declined"
 			return Next(o, KeyPaymentFailed, EventDeclined, fmt.Sprintf("%s charging %s", o.Reason, cents(o.AmountCents))), nil
 		}
+		if err := env.state.Charge(ctx, o.OrderID, o.AmountCents); err != nil {
+			return Outcome{}, fmt.Errorf("charge: %w", err) // transient: retried
+		}
 		out := Next(o, KeyPaymentSuccess, EventPaid, "charged "+cents(o.AmountCents))
 		charged := o
 		out.Event.Order = &charged // the store learns the amount
@@ -30,8 +33,11 @@ func newCharge(env Env) Handler {
 }
 
 // newRefund handles inventory.failed: give the money back.
-func newRefund(Env) Handler {
-	return func(_ context.Context, o Order) (Outcome, error) {
+func newRefund(env Env) Handler {
+	return func(ctx context.Context, o Order) (Outcome, error) {
+		if err := env.state.Refund(ctx, o.OrderID, o.AmountCents); err != nil {
+			return Outcome{}, fmt.Errorf("refund: %w", err) // transient: retried
+		}
 		o.Reason = "out of stock"
 		return Next(o, KeyPaymentRefunded, EventRefunded, "refunded "+cents(o.AmountCents)), nil
 	}

@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // A stage this process does not run (--role) is run by others on the same
 // broker; its figures come from their events instead: counts, rates,
@@ -45,6 +48,9 @@ func (e *Engine) applyRemote(ev Event) {
 		service()
 	case EventRedelivered:
 		st.redelivered.Add(1)
+		if strings.HasPrefix(ev.Detail, InboxDetail) {
+			st.inboxHits.Add(1)
+		}
 	default:
 		// An outcome of the stage's handler (paid, stock.taken, …): the
 		// one event a worker logs with a service time besides retries

@@ -62,14 +62,14 @@ func Permanent(err error) error { return permanent{err} }
 
 // Env is what the engine gives a route's handler: the route it serves,
 // the run's seed, the stage's knobs as they are now, and the domain state
-// (the inventory and the email sink).
+// (stock, charges and the email sink).
 type Env struct {
 	Stage, Key string
 	Seed       uint64
 	// Knobs returns the stage's knobs now (cheap: no lock).
 	Knobs func() StageConfig
 	Sink  Sink
-	inv   *inventory
+	state State
 }
 
 // Routes is a route table, in pipeline order.

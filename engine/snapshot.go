@@ -88,6 +88,7 @@ func (e *Engine) Snapshot() Snapshot {
 	}
 	snap.Queues = append(snap.Queues, m.queueSnapshot(QueueDead))
 	m.mu.Unlock()
+	snap.State = e.stateStatus(snap.Stages)
 	for i := range snap.Stages {
 		predict(&snap.Stages[i], snap.Stages[i].Queue)
 	}
@@ -152,6 +153,9 @@ type Snapshot struct {
 	Time    time.Time    `json:"time"`
 	Started time.Time    `json:"started"`
 	Broker  BrokerStatus `json:"broker"`
+	// State is where the domain state lives (memory, or a database every
+	// process shares) and the stock it holds.
+	State StateStatus `json:"state"`
 	// Process is this process's name; Roles the parts it runs.
 	Process string `json:"process"`
 	// ProcessCPU is the cores this process used over the last second (-1
@@ -269,7 +273,11 @@ type StageSnapshot struct {
 	Failed      int64 `json:"failed"`      // transient errors (each retried or dead-lettered)
 	Retried     int64 `json:"retried"`     // sent to a retry queue
 	Dead        int64 `json:"dead"`        // dead-lettered
-	Redelivered int64 `json:"redelivered"` // duplicates answered from memory
+	Redelivered int64 `json:"redelivered"` // duplicates answered from memory or the inbox
+	// InboxHits counts the duplicates (part of Redelivered) answered from
+	// the shared state's inbox: handled before by this or another
+	// process, or before a restart (--state postgres://…).
+	InboxHits int64 `json:"inbox_hits"`
 	// AckErrors counts acks and nacks the broker connection refused (the
 	// delivery is then redelivered).
 	AckErrors int64 `json:"ack_errors"`

@@ -43,7 +43,10 @@ type stage struct {
 
 // stageDeps is what a stage uses of the engine, passed in by New.
 type stageDeps struct {
-	process     string // Config.Process, for consumer tags
+	process string // Config.Process, for consumer tags
+	// inbox is the shared state's inbox; nil: each stage dedupes in
+	// memory (seen).
+	inbox       Inbox
 	names       Names
 	msgs        messages
 	seed        uint64
@@ -71,6 +74,7 @@ type stageStats struct {
 	handled, ok        atomic.Int64
 	failed, retried    atomic.Int64
 	dead, redelivered  atomic.Int64
+	inboxHits          atomic.Int64 // redeliveries answered from the shared inbox
 	declined, short    atomic.Int64
 	refunds            atomic.Int64
 	inflight           atomic.Int64
@@ -87,7 +91,10 @@ const seenPerStage = 50_000
 // newStage builds the stage name of routes, its handlers from env (Stage,
 // Key and Knobs are filled in per route).
 func newStage(deps stageDeps, routes Routes, name string, cfg StageConfig, env Env) *stage {
-	s := &stage{name: name, queue: deps.names.Queue(name), started: StartedEvent(name), deps: deps, cfg: cfg, seen: newSeenSet(seenPerStage)}
+	s := &stage{name: name, queue: deps.names.Queue(name), started: StartedEvent(name), deps: deps, cfg: cfg}
+	if deps.inbox == nil {
+		s.seen = newSeenSet(seenPerStage) // the shared inbox replaces it
+	}
 	s.knobsNow.Store(&cfg)
 	s.stats.queueWait = telemetry.NewLatency()
 	s.stats.service = telemetry.NewLatency()
@@ -260,6 +267,7 @@ func (s *stage) snapshot() StageSnapshot {
 		Retried:     st.retried.Load(),
 		Dead:        st.dead.Load(),
 		Redelivered: st.redelivered.Load(),
+		InboxHits:   st.inboxHits.Load(),
 		AckErrors:   st.ackErrors.Load(),
 		Unrecorded:  st.unrecorded.Load(),
 		Declined:    st.declined.Load(),

@@ -29,14 +29,17 @@ const ReportVersion = 3
 // Report is a run's result. Its JSON form is a stable, documented schema
 // (see README "Report schema"); durations are in milliseconds as floats.
 type Report struct {
-	Version     int       `json:"version"`
-	Scenario    string    `json:"scenario"`
-	RunID       string    `json:"run_id"`
-	Description string    `json:"description,omitempty"`
-	Seed        uint64    `json:"seed"`
-	Driver      string    `json:"driver"`
-	Broker      Broker    `json:"broker"`
-	StartedAt   time.Time `json:"started_at"`
+	Version     int    `json:"version"`
+	Scenario    string `json:"scenario"`
+	RunID       string `json:"run_id"`
+	Description string `json:"description,omitempty"`
+	Seed        uint64 `json:"seed"`
+	Driver      string `json:"driver"`
+	Broker      Broker `json:"broker"`
+	// State is where the domain state lived: "memory", or the shared
+	// database ("postgres user@host:port/db schema S", no password).
+	State     string    `json:"state,omitempty"`
+	StartedAt time.Time `json:"started_at"`
 	// DurationMs is the load's wall time; DrainMs the wait after it.
 	DurationMs  float64 `json:"duration_ms"`
 	DrainMs     float64 `json:"drain_ms"`
@@ -109,6 +112,14 @@ func BrokerOf(b engine.BrokerStatus) Broker {
 		BodyBytes: b.BodyBytes, Persistent: b.Persistent, Connections: b.Connections}
 }
 
+// stateOf is what a report says of the domain state.
+func stateOf(s engine.StateStatus) string {
+	if s.URL != "" {
+		return s.URL
+	}
+	return s.Kind
+}
+
 // Broker describes the broker a run used.
 type Broker struct {
 	Kind      string `json:"kind"`
@@ -176,6 +187,9 @@ type StageReport struct {
 	// AckErrors counts acks and nacks the broker connection refused (the
 	// deliveries were redelivered and answered from memory).
 	AckErrors int64 `json:"ack_errors,omitempty"`
+	// InboxHits counts redeliveries the shared state's inbox answered
+	// (--state postgres://…): handled before, not done again.
+	InboxHits int64 `json:"inbox_hits,omitempty"`
 }
 
 // ThresholdResult is one threshold's verdict.
@@ -207,6 +221,7 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 		Version: ReportVersion, Scenario: s.Name, RunID: r.cfg.RunID, Description: s.Description, Seed: s.Seed,
 		Driver:    r.cfg.Driver.Name(),
 		Broker:    BrokerOf(r.cfg.Broker),
+		State:     stateOf(snap.State),
 		StartedAt: start.UTC(), DurationMs: ms(load), DrainMs: ms(drain), Interrupted: interrupted,
 		MaxInFlight: r.cfg.MaxInFlight,
 		Audit:       r.track.audit(),
@@ -238,7 +253,7 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 		sr := StageReport{
 			Name: st.Name, Workers: st.Config.Workers, Handled: st.Handled, Retried: st.Retried, Dead: st.Dead,
 			PeakUtilisation: st.PeakUtilisation, QueueWait: st.QueueWait.Millis(), Service: st.Service.Millis(),
-			PeakQueue: st.Queue.PeakReady, AckErrors: st.AckErrors,
+			PeakQueue: st.Queue.PeakReady, AckErrors: st.AckErrors, InboxHits: st.InboxHits,
 		}
 		if total := load + drain; total > 0 {
 			sr.Throughput = float64(st.Handled) / total.Seconds()

@@ -52,6 +52,9 @@ func (rep *Report) render(md bool) string {
 	}
 	fmt.Fprintf(&b, "%s · %s queues · driver %s · seed %d · load %s + drain %s · run %s",
 		broker, rep.Broker.QueueType, rep.Driver, rep.Seed, FormatMs(rep.DurationMs), FormatMs(rep.DrainMs), rep.RunID)
+	if rep.State != "" && rep.State != engine.StateMemory {
+		b.WriteString(" · state " + rep.State)
+	}
 	if rep.Interrupted {
 		b.WriteString(" · INTERRUPTED")
 	}
@@ -95,6 +98,9 @@ func (rep *Report) render(md bool) string {
 	for _, s := range rep.Stages {
 		if s.AckErrors > 0 {
 			fmt.Fprintf(&b, "  %s: %d acks or nacks refused by the broker connection (redelivered, answered from memory)\n", s.Name, s.AckErrors)
+		}
+		if s.InboxHits > 0 {
+			fmt.Fprintf(&b, "  %s: %d redeliveries answered from the shared inbox (handled before; not charged or taken again)\n", s.Name, s.InboxHits)
 		}
 	}
 

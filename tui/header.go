@@ -94,6 +94,7 @@ func (h *header) brokerLine() string {
 	if k := brokerKnobs(b); k != "" {
 		parts = append(parts, part{st.Muted.Render("msgs ") + st.Text.Render(k), 3})
 	}
+	parts = append(parts, h.stateParts()...)
 	if b.Connected {
 		parts = append(parts, part{st.Good.Render("● connected"), 0})
 	} else {
@@ -120,6 +121,56 @@ func (h *header) brokerLine() string {
 		parts = append(parts, part{st.Warn.Render(fmt.Sprintf("shed %s", fmtCount(a.Shed))), 2})
 	}
 	return joinFit(parts, "  ", h.width)
+}
+
+// stateParts shows a shared state (--state postgres://…): where it is
+// and the stock every process reads from it, as one part ("state pg
+// localhost:5432/oms stock 5.00M"), then the redeliveries its inbox
+// answered (each stage's own are in its line). A process's own memory,
+// the default, shows nothing.
+func (h *header) stateParts() []part {
+	s, st := h.snap.State, h.st
+	if s.Kind == "" || s.Kind == engine.StateMemory {
+		return nil
+	}
+	where := s.URL
+	if h.width < 180 {
+		where = shortState(s)
+	}
+	text := st.Muted.Render("state ") + st.Text.Render(where)
+	if s.Err != "" {
+		text += " " + st.Bad.Render("unreadable")
+	}
+	text += st.Muted.Render(" stock ") + st.Text.Render(fmtCount(s.Units))
+	if s.OutOfStock > 0 {
+		text += st.Warn.Render(fmt.Sprintf(" %d sold out", s.OutOfStock))
+	}
+	parts := []part{{text, 2}}
+	if s.InboxHits > 0 {
+		parts = append(parts, part{st.Muted.Render("inbox hits ") + st.Text.Render(fmtCount(s.InboxHits)), 3})
+	}
+	return parts
+}
+
+// shortState is "pg host:port/db" of a state described as "postgres
+// user@host:port/db schema S".
+func shortState(s engine.StateStatus) string {
+	d := s.URL
+	if d == "" {
+		return s.Kind
+	}
+	if i := strings.Index(d, " schema "); i >= 0 {
+		d = d[:i]
+	}
+	if i := strings.LastIndex(d, "@"); i >= 0 {
+		d = d[i+1:]
+	} else {
+		d = strings.TrimPrefix(d, s.Kind+" ")
+	}
+	if s.Kind == engine.StatePostgres {
+		return "pg " + d
+	}
+	return s.Kind + " " + d
 }
 
 // brokerKnobs names the benchmark knobs that differ from the defaults

@@ -223,6 +223,11 @@ func (p *stagesPanel) detailLine() string {
 	if s.Redelivered > 0 {
 		parts = append(parts, "redelivered "+fmtCount(s.Redelivered))
 	}
+	// Redeliveries the shared inbox answered (--state postgres://…):
+	// handled before by this or another process, or before a restart.
+	if s.InboxHits > 0 {
+		parts = append(parts, "inbox hits "+fmtCount(s.InboxHits))
+	}
 	// Acks the connection refused (redelivered, answered from memory)
 	// and acks before the event log stored the events: rare, and worth
 	// seeing when they happen.

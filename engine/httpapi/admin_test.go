@@ -231,11 +231,13 @@ func TestOpenAPIStatuses(t *testing.T) {
 	}
 	// Statuses that need a broker outage or a race, and where they are tested.
 	elsewhere := map[string]string{
-		"post /api/orders 200": "TestIdempotencyKey*",
-		"post /api/orders 409": "TestIdempotencyKey*",
-		"post /api/orders 422": "TestIdempotencyKey*",
-		"post /api/orders 503": "TestPlaceOrderBrokerDown",
-		"get /readyz 503":      "TestPlaceOrderBrokerDown",
+		"post /api/orders 200":            "TestIdempotencyKey*",
+		"post /api/orders 409":            "TestIdempotencyKey*",
+		"post /api/orders 422":            "TestIdempotencyKey*",
+		"post /api/orders 503":            "TestPlaceOrderBrokerDown",
+		"get /readyz 503":                 "TestPlaceOrderBrokerDown",
+		"get /api/inventory 503":          "TestSharedStateDown",
+		"post /api/inventory/restock 503": "TestSharedStateDown",
 	}
 	var doc struct {
 		Paths map[string]map[string]struct {

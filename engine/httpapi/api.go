@@ -34,7 +34,7 @@ type server struct {
 	*engine.Engine
 	cfg  engine.Config
 	log  *slog.Logger
-	idem *idemKeys // nil: Idempotency-Key is ignored
+	idem engine.KeyStore // nil: Idempotency-Key is ignored
 }
 
 // Handler returns the HTTP API of e: orders, stages, inventory, health,
@@ -47,7 +47,11 @@ func Handler(e *engine.Engine) http.Handler {
 func newServer(eng *engine.Engine) *server {
 	e := &server{Engine: eng, cfg: eng.Config()}
 	e.log = e.cfg.Logger
-	if e.cfg.IdempotencyKeys > 0 {
+	switch {
+	case e.cfg.IdempotencyKeys == 0:
+	case eng.State().Keys() != nil:
+		e.idem = eng.State().Keys() // shared by every process's API
+	default:
 		e.idem = newIdemKeys(e.cfg.IdempotencyKeys, e.cfg.IdempotencyTTL)
 	}
 	return e
@@ -244,58 +248,6 @@ func (e *server) admitOrShed(w http.ResponseWriter) bool {
 	return false
 }
 
-// placeKeyed places an order under an Idempotency-Key: the first request
-// publishes it (202); a retry of an accepted one answers it again (200,
-// with its status now); a retry after a 503 publishes the same order
-// again; the key with another body is refused (422), and while a request
-// with it is publishing, so is a second one (409).
-func (e *server) placeKeyed(w http.ResponseWriter, r *http.Request, key string, req engine.OrderRequest) {
-	if err := engine.CheckIdempotencyKey(key); err != nil {
-		e.CountAPI(engine.APIRejected)
-		writeError(w, http.StatusBadRequest, engine.HeaderIdempotencyKey, "%v", err)
-		return
-	}
-	o, verdict, prev := e.idem.begin(key, req, time.Now(), func() engine.Order { return engine.NewOrder(req) })
-	switch verdict {
-	case keyMismatch:
-		e.CountAPI(engine.APIRejected)
-		writeJSON(w, http.StatusUnprocessableEntity, apiError{
-			Error: fmt.Sprintf("%s %q was used for order %s with another body (product_id %d, quantity %d, user_id %d): use a new key for a new order", engine.HeaderIdempotencyKey, key, o.OrderID, o.ProductID, o.Quantity, o.UserID),
-			Field: engine.HeaderIdempotencyKey, Reason: ReasonKeyMismatch, OrderID: o.OrderID,
-		})
-		return
-	case keyBusy:
-		e.CountAPI(engine.APIRejected)
-		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusConflict, apiError{
-			Error: fmt.Sprintf("a request with %s %q is being handled now; retry when it has been answered", engine.HeaderIdempotencyKey, key),
-			Field: engine.HeaderIdempotencyKey, Reason: ReasonKeyInUse, OrderID: o.OrderID,
-		})
-		return
-	case keyReplay:
-		w.Header().Set("Idempotent-Replayed", "true")
-		e.writeAccepted(w, http.StatusOK, o, e.OrderStatus(o.OrderID))
-		return
-	}
-	if !e.admitOrShed(w) {
-		e.idem.end(key, prev)
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), publishTimeout)
-	defer cancel()
-	if err := e.PublishOrder(ctx, o); err != nil {
-		next := keyFailed
-		if errors.Is(err, engine.ErrIndeterminate) || prev == keyIndeterminate {
-			next = keyIndeterminate // the broker may have it from this or an earlier try
-		}
-		e.idem.end(key, next)
-		e.writeUnavailable(w, o.OrderID, err)
-		return
-	}
-	e.idem.end(key, keyAccepted)
-	e.writeAccepted(w, http.StatusAccepted, o, engine.StatusPending)
-}
-
 // writeUnavailable answers 503 for an order the broker did not confirm.
 func (e *server) writeUnavailable(w http.ResponseWriter, orderID string, err error) {
 	e.CountAPI(engine.APIUnavailable)
@@ -464,32 +416,6 @@ func (e *server) handlePatchStage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	e.handleGetStage(w, r)
-}
-
-func (e *server) handleInventory(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, e.Inventory())
-}
-
-func (e *server) handleRestock(w http.ResponseWriter, r *http.Request) {
-	body, ok := readJSONBody(w, r)
-	if !ok {
-		return
-	}
-	var req struct {
-		ProductID int `json:"product_id"`
-		Quantity  int `json:"quantity"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "", "%v (fields: product_id (0 = all), quantity)", err)
-		return
-	}
-	if err := e.Restock("api", req.ProductID, req.Quantity); err != nil {
-		writeError(w, http.StatusBadRequest, "", "%v", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e.Inventory())
 }
 
 func (e *server) handleSnapshot(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"container/list"
+	"context"
 	"sync"
 	"time"
 
@@ -13,13 +14,13 @@ import (
 // IdempotencyTTL.
 
 // keyState is where an order placed under a key stands.
-type keyState uint8
+type keyState = engine.KeyState
 
 const (
-	keyInFlight      keyState = iota // a request with the key is publishing now
-	keyAccepted                      // the broker confirmed the order
-	keyIndeterminate                 // answered 503 after the broker may have had it
-	keyFailed                        // answered 503 and nothing was published
+	keyInFlight      = engine.KeyInFlight
+	keyAccepted      = engine.KeyAccepted
+	keyIndeterminate = engine.KeyIndeterminate
+	keyFailed        = engine.KeyFailed
 )
 
 // keyEntry is one remembered key.
@@ -33,13 +34,13 @@ type keyEntry struct {
 }
 
 // keyVerdict tells the handler what to do with a keyed request.
-type keyVerdict uint8
+type keyVerdict = engine.KeyVerdict
 
 const (
-	keyPublish  keyVerdict = iota // publish the entry's order (first time, or again)
-	keyReplay                     // accepted before: answer 200 with it
-	keyBusy                       // the same key is in flight: 409
-	keyMismatch                   // the key was used with another body: 422
+	keyPublish  = engine.KeyPublish
+	keyReplay   = engine.KeyReplay
+	keyBusy     = engine.KeyBusy
+	keyMismatch = engine.KeyMismatch
 )
 
 // idemKeys remembers Idempotency-Keys, bounded by count and age, oldest
@@ -54,6 +55,20 @@ type idemKeys struct {
 
 func newIdemKeys(max int, ttl time.Duration) *idemKeys {
 	return &idemKeys{m: map[string]*keyEntry{}, lru: list.New(), max: max, ttl: ttl}
+}
+
+var _ engine.KeyStore = (*idemKeys)(nil)
+
+// Begin implements engine.KeyStore (in memory: it never fails).
+func (k *idemKeys) Begin(_ context.Context, key string, req engine.OrderRequest, now time.Time, mk func() engine.Order) (engine.Order, keyVerdict, keyState, error) {
+	o, v, prev := k.begin(key, req, now, mk)
+	return o, v, prev, nil
+}
+
+// End implements engine.KeyStore.
+func (k *idemKeys) End(_ context.Context, key string, s keyState) error {
+	k.end(key, s)
+	return nil
 }
 
 // begin looks key up for req. For keyPublish it returns the order to

@@ -158,7 +158,7 @@ func TestIdempotencyKeyOnRabbitMQ(t *testing.T) {
 		t.Errorf("another body: %d %v, want 422 %s", code, mismatch, ReasonKeyMismatch)
 	}
 	// A request with this key is publishing right now.
-	api.idem.begin("key-2", engine.OrderRequest{ProductID: 3, Quantity: 2, UserID: 7}, time.Now(), func() engine.Order { return engine.NewOrder(engine.OrderRequest{}) })
+	api.idem.(*idemKeys).begin("key-2", engine.OrderRequest{ProductID: 3, Quantity: 2, UserID: 7}, time.Now(), func() engine.Order { return engine.NewOrder(engine.OrderRequest{}) })
 	code, h, busy := keyedPost(t, srv, "key-2", body)
 	if code != http.StatusConflict || busy["reason"] != ReasonKeyInUse || h.Get("Retry-After") == "" {
 		t.Errorf("key in flight: %d %v Retry-After %q, want 409 %s", code, busy, h.Get("Retry-After"), ReasonKeyInUse)
@@ -190,7 +190,7 @@ func TestRetryAfterIndeterminateRunsOnce(t *testing.T) {
 	// What a timed-out first attempt leaves behind: the message at the
 	// broker (as the engine publishes it, with the message id payment
 	// deduplicates on), the key marked indeterminate, an indeterminate event.
-	o, _, _ := api.idem.begin("retry-me", req, time.Now(), func() engine.Order { return engine.NewOrder(req) })
+	o, _, _ := api.idem.(*idemKeys).begin("retry-me", req, time.Now(), func() engine.Order { return engine.NewOrder(req) })
 	conf, err := testChannel(t, d, "test-first-attempt").Publish(context.Background(), broker.Message{
 		Exchange: e.Names().Of(engine.ExchangeOrders), RoutingKey: engine.KeyOrderCreated,
 		ContentType: "application/json", MessageID: o.OrderID + ":" + engine.KeyOrderCreated, CorrelationID: o.OrderID,
@@ -204,7 +204,7 @@ func TestRetryAfterIndeterminateRunsOnce(t *testing.T) {
 	if <-conf.Done(); !conf.Acked() {
 		t.Fatal("the broker refused the first attempt's message")
 	}
-	api.idem.end("retry-me", keyIndeterminate)
+	api.idem.(*idemKeys).end("retry-me", keyIndeterminate)
 	e.Emit(engine.Event{OrderID: o.OrderID, Type: engine.EventIndeterminate, Stage: engine.RoleAPI, Worker: "api"})
 	waitStatus(t, e, o.OrderID, engine.StatusConfirmed)
 	if c := e.Counts(); c.Indeterminate != 1 || c.Recovered != 1 || c.Accepted != 0 {
