@@ -87,8 +87,15 @@ func TestStateStartsOnPostgres(t *testing.T) {
 	if code := waitExit(t, cmd); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
-	if pw := password(u); pw != "" && strings.Contains(stderr.String(), pw) {
-		t.Errorf("the output carries the password:\n%s", stderr)
+	// A short password (scripts/postgres.sh's is "oms", as are the user,
+	// the database and the schema's prefix) is looked for only in the
+	// forms a URL or a connection string would show it; a distinctive
+	// one anywhere (FuzzNoSecretInOutput tries many).
+	if pw := password(u); pw != "" {
+		out := stderr.String()
+		if strings.Contains(out, ":"+pw+"@") || strings.Contains(out, "password="+pw) || (len(pw) >= 6 && strings.Contains(out, pw)) {
+			t.Errorf("the output carries the password:\n%s", out)
+		}
 	}
 	st, err := pgstate.Open(context.Background(), u, pgstate.Options{Namespace: ns})
 	if err != nil {
