@@ -257,6 +257,22 @@ func (a *Audit) countTwice(id string, o *tracked) {
 // auditLeftoversLocked counts the orders that ended without the driver
 // hearing they were accepted: recovered (answered indeterminate) or
 // orphaned. A recovered order that ran twice is duplicated too.
+// acceptedOrRecovered reports whether the run saw order id accepted: by
+// its driver, by an API's accepted event, or answered indeterminate (it
+// may have run: recovered).
+func (t *tracker) acceptedOrRecovered(id string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.orders[id]; ok || t.indeterminate[id] {
+		return true
+	}
+	var o tracked
+	for _, ev := range t.early[id] {
+		o.apply(ev)
+	}
+	return o.ledger.accepted
+}
+
 func (t *tracker) auditLeftoversLocked(a *Audit) {
 	ids := make([]string, 0, len(t.early))
 	for id := range t.early {

@@ -43,6 +43,18 @@ type Ledger struct {
 	RefundWithoutFailureIDs []string   `json:"refund_without_out_of_stock_ids,omitempty"`
 	UnacceptedChargeIDs     []string   `json:"charge_without_acceptance_ids,omitempty"`
 	Stock                   StockAudit `json:"stock"`
+	// Database is the shared state's own record (--state postgres://…),
+	// checked the same way; absent with memory state.
+	Database *DatabaseLedger `json:"database,omitempty"`
+}
+
+// DoubleChargesSeen is the double charges the events or the database
+// show, whichever saw more (the threshold metric double_charges).
+func (lg Ledger) DoubleChargesSeen() int64 {
+	if lg.Database != nil {
+		return max(lg.DoubleCharges, lg.Database.DoubleCharges)
+	}
+	return lg.DoubleCharges
 }
 
 // StockAudit checks that stock is conserved, per product: initial −
@@ -262,5 +274,5 @@ func (lg *Ledger) count(id string, o *tracked, driverAccepted, recovered bool) {
 // Problems counts the ledger's faults: double charges and takes, refunds
 // without a failure, charges without an order, unbalanced products.
 func (lg Ledger) Problems() int64 {
-	return lg.DoubleCharges + lg.DoubleTakes + lg.RefundsWithoutFailure + lg.UnacceptedCharges + int64(lg.Stock.Unbalanced)
+	return lg.DoubleCharges + lg.DoubleTakes + lg.RefundsWithoutFailure + lg.UnacceptedCharges + int64(lg.Stock.Unbalanced) + lg.Database.Problems()
 }

@@ -25,6 +25,9 @@ func (lg Ledger) lines(dropped int64) []string {
 	if dropped > 0 {
 		out = append(out, fmt.Sprintf("the event log dropped %d events: the ledger is partial", dropped))
 	}
+	if lg.Database != nil {
+		out = append(out, lg.Database.lines()...)
+	}
 	for _, l := range []struct {
 		name string
 		ids  []string

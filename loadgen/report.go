@@ -226,6 +226,7 @@ func (r *Runner) buildReport(start time.Time, load, drain time.Duration, interru
 		MaxInFlight: r.cfg.MaxInFlight,
 		Audit:       r.track.audit(),
 	}
+	rep.Audit.Ledger.Database = r.databaseLedger(start)
 	tot := r.book.totals()
 	rep.Sent, rep.Failed, rep.Shed, rep.LateSends = tot.Sent, tot.Failed, tot.Shed, tot.Late
 	rep.Dropped, rep.Overdue, rep.Retries, rep.Skipped = tot.Dropped, tot.overdue(), tot.Retries, tot.Skipped
@@ -369,7 +370,7 @@ func (rep *Report) metric(name string) (float64, string) {
 	case scenario.MetricDuplicatedOrders:
 		return num(float64(a.Duplicated))
 	case scenario.MetricDoubleCharges:
-		return num(float64(a.Ledger.DoubleCharges))
+		return num(float64(a.Ledger.DoubleChargesSeen()))
 	case scenario.MetricDeadLettered:
 		return num(float64(a.DeadLettered))
 	case scenario.MetricLateSends:

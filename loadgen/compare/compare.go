@@ -176,13 +176,16 @@ func Compare(a, b Side, opt Options) *Diff {
 	// a duplicated order; redeliveries answered without redoing the work
 	// are read, not gated.
 	la, lb := aa.Ledger, ab.Ledger
-	count("double_charges", la.DoubleCharges, lb.DoubleCharges, NoIncrease, true)
+	count("double_charges", la.DoubleChargesSeen(), lb.DoubleChargesSeen(), NoIncrease, true)
 	count("double_takes", la.DoubleTakes, lb.DoubleTakes, NoIncrease, true)
 	count("refunds_without_out_of_stock", la.RefundsWithoutFailure, lb.RefundsWithoutFailure, NoIncrease, true)
 	count("charges_without_acceptance", la.UnacceptedCharges, lb.UnacceptedCharges, NoIncrease, true)
 	count("stock_unbalanced_products", int64(la.Stock.Unbalanced), int64(lb.Stock.Unbalanced), NoIncrease, true)
 	count("redelivered", la.Redelivered, lb.Redelivered, LowerIsBetter, false)
 	count("inbox_hits", la.InboxHits, lb.InboxHits, LowerIsBetter, false)
+	if la.Database != nil && lb.Database != nil {
+		count("database_ledger_faults", la.Database.Problems(), lb.Database.Problems(), NoIncrease, true)
+	}
 	load := func(metric string, x, y int64) {
 		d.add(Row{Group: "load", Metric: metric, A: float64(x), B: float64(y), Better: LowerIsBetter})
 	}
