@@ -115,12 +115,6 @@ func (d *DatabaseLedger) lines() []string {
 	if d.Error != "" {
 		return []string{"database: " + d.Error}
 	}
-	up := func(n int64, name string) string {
-		if n > 0 {
-			return fmt.Sprintf("%s %d", strings.ToUpper(name), n)
-		}
-		return fmt.Sprintf("%s %d", name, n)
-	}
 	out := []string{
 		fmt.Sprintf("database: charges %d · %s · refunds %d · %s · %s · %s", d.Charges, up(d.DoubleCharges, "double charges"),
 			d.Refunds, up(d.RefundsWithoutFailure, "refunds without an inventory failure"), up(d.RefundsWithoutCharge, "refunds without a charge"),

@@ -9,12 +9,6 @@ import (
 // per check, then the orders and products behind any fault. dropped is
 // how many events the event log dropped (the ledger is then partial).
 func (lg Ledger) lines(dropped int64) []string {
-	up := func(n int64, name string) string {
-		if n > 0 {
-			return fmt.Sprintf("%s %d", strings.ToUpper(name), n)
-		}
-		return fmt.Sprintf("%s %d", name, n)
-	}
 	out := []string{
 		fmt.Sprintf("charges %d · %s · %s · %s · %s", lg.Charges, up(lg.DoubleCharges, "double charges"),
 			up(lg.DoubleTakes, "double stock takes"), up(lg.RefundsWithoutFailure, "refunds without out_of_stock"),
@@ -71,4 +65,12 @@ func (s StockAudit) Line() string {
 // String shows the product's sum, e.g. "product 7: 100 − 12 = 88, seen 93".
 func (l StockLine) String() string {
 	return fmt.Sprintf("product %d: %d − %d = %d, seen %d", l.Product, l.Initial, l.Taken, l.Initial-l.Taken, l.Current)
+}
+
+// up names a count, in capitals when it is a fault (not zero).
+func up(n int64, name string) string {
+	if n > 0 {
+		return fmt.Sprintf("%s %d", strings.ToUpper(name), n)
+	}
+	return fmt.Sprintf("%s %d", name, n)
 }
