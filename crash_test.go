@@ -34,6 +34,7 @@ thresholds: [{metric: lost_orders, max: 0}]
 	rep := filepath.Join(t.TempDir(), "report.json")
 	front := exec.Command(binary, "--headless", "--http", "127.0.0.1:0", "--events", "stream", "--namespace", ns,
 		"--role", "api,payment", "--process", "front", "--scenario", sc, "--report", rep, "--drain-timeout", "60s")
+	front.Env = cliEnv()
 	var stderr syncbuf.Buffer
 	front.Stderr = &stderr
 	if err := front.Start(); err != nil {

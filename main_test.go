@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,11 +36,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// cliEnv is the environment the binary runs in: this process's, without
+// OMS_STATE_URL (CI sets it for the tests that use PostgreSQL; the binary
+// would take it as --state's default, and every other run would switch
+// to the shared state), then extra. A test that wants the variable
+// passes it in extra.
+func cliEnv(extra ...string) []string {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "OMS_STATE_URL=") })
+	return append(env, extra...)
+}
+
 // cli runs the binary and returns its exit code and output.
 func cli(t *testing.T, env []string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = cliEnv(env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

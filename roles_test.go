@@ -56,6 +56,7 @@ var apiLine = regexp.MustCompile(`API on http://(\S+)`)
 func startProcess(t *testing.T, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"--headless", "--http", "127.0.0.1:0", "--events", "stream"}, args...)...)
+	cmd.Env = cliEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

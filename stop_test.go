@@ -27,6 +27,7 @@ func TestSIGTERMEndsWithinTheDrainTimeout(t *testing.T) {
 	const drain = 2 * time.Second
 	cmd := exec.Command(binary, "--headless", "--http", "127.0.0.1:0", "--events", "memory", "--amqp", viaProxy,
 		"--namespace", ns, "--scenario", sc, "--drain-timeout", drain.String())
+	cmd.Env = cliEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
