@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -91,7 +90,7 @@ func TestStateStartsOnPostgres(t *testing.T) {
 	// the database and the schema's prefix) is looked for only in the
 	// forms a URL or a connection string would show it; a distinctive
 	// one anywhere (FuzzNoSecretInOutput tries many).
-	if pw := password(u); pw != "" {
+	if pw := pgstate.Password(u); pw != "" {
 		out := stderr.String()
 		if strings.Contains(out, ":"+pw+"@") || strings.Contains(out, "password="+pw) || (len(pw) >= 6 && strings.Contains(out, pw)) {
 			t.Errorf("the output carries the password:\n%s", out)
@@ -106,13 +105,4 @@ func TestStateStartsOnPostgres(t *testing.T) {
 	if err != nil || len(list) != engine.DefaultProducts {
 		t.Errorf("stock in schema %s: %d products, %v; want the catalog's %d", st.Schema(), len(list), err, engine.DefaultProducts)
 	}
-}
-
-func password(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return ""
-	}
-	p, _ := u.User.Password()
-	return p
 }

@@ -42,12 +42,7 @@ go build -o "$bin/oms-sim" .
 go build -o "$bin/chaos" ./bench/chaos
 echo "scripts/chaos.sh $*  ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 if [ -n "${CHAOS_STATE:-}" ]; then
-	help=$("$bin/oms-sim" --help 2>&1 || true) # not piped: grep -q would end the pipe early (pipefail)
-	if grep -q -- '--state' <<<"$help"; then
-		set -- "$@" --state "$CHAOS_STATE"
-	else
-		echo "chaos.sh: this oms-sim has no --state flag; CHAOS_STATE ignored (every run keeps its state in memory)" >&2
-	fi
+	set -- "$@" --state "$CHAOS_STATE"
 fi
 status=0
 "$bin/chaos" --binary "$bin/oms-sim" "$@" || status=$?

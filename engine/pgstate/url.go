@@ -41,7 +41,7 @@ func ParseURL(flag, raw string) (*pgxpool.Config, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(raw)
 	if err != nil {
-		return nil, bad(scrub(parseReason(err), password(raw)))
+		return nil, bad(scrub(parseReason(err), Password(raw)))
 	}
 	return cfg, nil
 }
@@ -59,9 +59,10 @@ func parseReason(err error) string {
 	return msg
 }
 
-// password returns raw's password, "" when it has none (or does not
-// parse: then the message carries no piece of raw anyway).
-func password(raw string) string {
+// Password returns raw's password, "" when it has none (or does not
+// parse: then a message carries no piece of raw anyway). Callers use it
+// to check that no output of theirs shows it.
+func Password(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {
 		return ""
