@@ -19,9 +19,9 @@ func openBroker(ctx context.Context, o runOptions, log *slog.Logger) (d broker.D
 	case "embedded":
 		return embedded.New(), "embedded", "embedded broker (--broker embedded)", nil
 	case "rabbitmq":
-		return amqpbroker.New(o.amqpURL, amqpbroker.WithTLS(o.tlsConf)), "rabbitmq", o.tlsNote(), nil
+		return amqpbroker.New(o.amqpURL, o.amqpOptions()...), "rabbitmq", o.tlsNote(), nil
 	case "auto":
-		if err := amqpbroker.Ping(ctx, o.amqpURL, amqpbroker.WithTLS(o.tlsConf)); err != nil {
+		if err := amqpbroker.Ping(ctx, o.amqpURL, o.amqpOptions()...); err != nil {
 			if errors.Is(err, broker.ErrBadURL) {
 				return nil, "", "", exitWith(exitUsage, err)
 			}
@@ -30,13 +30,18 @@ func openBroker(ctx context.Context, o runOptions, log *slog.Logger) (d broker.D
 			}
 			if o.amqpSet || os.Getenv("OMS_AMQP_URL") != "" {
 				// Named explicitly: never silently replaced.
-				return amqpbroker.New(o.amqpURL, amqpbroker.WithTLS(o.tlsConf)), "rabbitmq", o.tlsNote(), nil
+				return amqpbroker.New(o.amqpURL, o.amqpOptions()...), "rabbitmq", o.tlsNote(), nil
 			}
 			note := fmt.Sprintf("EMBEDDED BROKER: no RabbitMQ at %s (%v); messages live in this process only", amqpbroker.Redact(o.amqpURL), err)
 			log.Warn(note)
 			return embedded.New(), "embedded", note, nil
 		}
-		return amqpbroker.New(o.amqpURL, amqpbroker.WithTLS(o.tlsConf)), "rabbitmq", o.tlsNote(), nil
+		return amqpbroker.New(o.amqpURL, o.amqpOptions()...), "rabbitmq", o.tlsNote(), nil
 	}
 	return nil, "", "", exitWith(exitUsage, fmt.Errorf("--broker %q: valid are auto, rabbitmq, embedded", o.brokerMode))
+}
+
+// amqpOptions are the dialer options the flags set.
+func (o runOptions) amqpOptions() []amqpbroker.Option {
+	return []amqpbroker.Option{amqpbroker.WithTLS(o.tlsConf), amqpbroker.WithWriteBatching(o.writeBatch)}
 }

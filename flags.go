@@ -39,6 +39,7 @@ type runOptions struct {
 	stages       map[string]*stageFlags
 	bodyBytes    int
 	persistent   bool
+	writeBatch   bool
 	connections  string
 
 	// Who may steer the API, and the dashboard's own log file.
@@ -152,6 +153,7 @@ func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f.StringVar(&o.process, "process", defaultProcess(), "this process's name in events, traces and connection names")
 	f.IntVar(&o.bodyBytes, "body-bytes", 0, "pad every message body to N bytes (0: the order JSON as it is, about 150 bytes; at most 16 MiB); overrides the scenario's broker.body_bytes")
 	f.BoolVar(&o.persistent, "persistent", true, "publish persistent messages (delivery mode 2); --persistent=false publishes transient ones (mode 1); queues stay durable")
+	f.BoolVar(&o.writeBatch, "write-batch", true, "gather each AMQP connection's frames into fewer write syscalls (fewer, larger writes: less CPU per order on both sides at high rates); --write-batch=false writes each publish and ack as it comes")
 	f.StringVar(&o.connections, "connections", engine.ConnPerStage, "connection layout: per-stage (API, each stage and the monitor one each), per-worker (one per stage worker) or shared (one for everything)")
 	o.registerEventFlags(cmd)
 	registerTLS(cmd, &o.tlsOpts)

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"oms-sim/engine"
+	"oms-sim/engine/broker/amqpbroker"
 	"oms-sim/engine/broker/embedded"
 	"oms-sim/loadgen/scenario"
 )
@@ -60,6 +61,28 @@ func TestBrokerKnobsFlagsWinOverScenario(t *testing.T) {
 				t.Errorf("body %d transient %v connections %q; want %d %v %q", cfg.BodyBytes, cfg.Transient, cfg.Connections, tt.bytes, tt.trans, tt.conns)
 			}
 		})
+	}
+}
+
+// TestWriteBatchFlag: AMQP connections gather their writes unless
+// --write-batch=false says not to, and the dialer says which (for the
+// report).
+func TestWriteBatchFlag(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		args []string
+		want bool
+	}{{nil, true}, {[]string{"--write-batch=false"}, false}, {[]string{"--write-batch"}, true}} {
+		var o runOptions
+		cmd := &cobra.Command{}
+		o.register(cmd)
+		if err := cmd.Flags().Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		d := amqpbroker.New("amqp://guest:guest@localhost:5672/", o.amqpOptions()...)
+		if got := d.WritesBatched(); got != tt.want {
+			t.Errorf("%v: dialer batches writes %v, want %v", tt.args, got, tt.want)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"oms-sim/engine/broker"
 	"oms-sim/internal/telemetry"
 )
 
@@ -21,7 +22,7 @@ func (e *Engine) Snapshot() Snapshot {
 			Kind: e.cfg.BrokerKind, URL: e.cfg.Dialer.Describe(), Note: e.cfg.BrokerNote,
 			QueueType: e.cfg.QueueType, Connected: e.Connected(), Reconnects: e.reconnects.Load(),
 			BodyBytes: e.cfg.BodyBytes, Persistent: !e.cfg.Transient, Connections: e.cfg.Connections,
-			Sessions: e.live.nodes(),
+			Sessions: e.live.nodes(), WritesBatched: writesBatched(e.cfg.Dialer),
 		},
 		E2E:       e.ledger.e2e.Total(),
 		E2ERecent: e.ledger.e2e.Recent(),
@@ -227,6 +228,10 @@ type BrokerStatus struct {
 	BodyBytes   int    `json:"body_bytes"`
 	Persistent  bool   `json:"persistent"`
 	Connections string `json:"connections"`
+	// WritesBatched says whether each connection's frames are gathered
+	// into fewer write syscalls (amqpbroker.WithWriteBatching, the
+	// default; oms-sim --write-batch=false turns it off).
+	WritesBatched bool `json:"writes_batched"`
 	// Sessions maps each connected session (api, payment, …) to the node
 	// it is on (host:port of the --amqp URL that answered): on a cluster,
 	// where the process is connected.
@@ -399,4 +404,11 @@ type Change struct {
 	Time   time.Time `json:"time"`
 	Source string    `json:"source"` // "api", "dashboard", "scenario", …
 	Text   string    `json:"text"`
+}
+
+// writesBatched asks the dialer whether it batches writes; dialers that
+// cannot say (the embedded broker's) do not.
+func writesBatched(d broker.Dialer) bool {
+	b, ok := d.(interface{ WritesBatched() bool })
+	return ok && b.WritesBatched()
 }

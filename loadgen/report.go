@@ -109,7 +109,7 @@ type FailedAction struct {
 // BrokerOf is what a report says of the broker in b.
 func BrokerOf(b engine.BrokerStatus) Broker {
 	return Broker{Kind: b.Kind, URL: b.URL, QueueType: b.QueueType, Note: b.Note,
-		BodyBytes: b.BodyBytes, Persistent: b.Persistent, Connections: b.Connections}
+		BodyBytes: b.BodyBytes, Persistent: b.Persistent, Connections: b.Connections, WritesBatched: b.WritesBatched}
 }
 
 // stateOf is what a report says of the domain state.
@@ -135,6 +135,9 @@ type Broker struct {
 	// Connections is the connection layout: per-stage, per-worker or
 	// shared.
 	Connections string `json:"connections"`
+	// WritesBatched says whether each connection's frames were gathered
+	// into fewer write syscalls (--write-batch, on by default).
+	WritesBatched bool `json:"writes_batched"`
 }
 
 // PhaseReport is one phase's offered versus achieved load. Every count is

@@ -62,7 +62,7 @@ func (rep *Report) render(md bool) string {
 	if md {
 		b.WriteString("\n") // a line of its own, not a continuation
 	}
-	fmt.Fprintf(&b, "messages: %s · %s · connections %s\n", bodySize(rep.Broker.BodyBytes), deliveryMode(rep.Broker.Persistent), cmp.Or(rep.Broker.Connections, "per-stage"))
+	fmt.Fprintf(&b, "messages: %s · %s · connections %s%s\n", bodySize(rep.Broker.BodyBytes), deliveryMode(rep.Broker.Persistent), cmp.Or(rep.Broker.Connections, "per-stage"), batchedText(rep.Broker))
 
 	title("Load by phase")
 	var rows [][]string
@@ -309,4 +309,16 @@ func alarmsText(alarms []string) string {
 		return "none"
 	}
 	return strings.Join(alarms, ", ")
+}
+
+// batchedText names the write batching of an AMQP run's connections.
+func batchedText(b Broker) string {
+	switch {
+	case b.Kind != "rabbitmq":
+		return ""
+	case b.WritesBatched:
+		return " · writes batched"
+	default:
+		return " · writes unbatched"
+	}
 }

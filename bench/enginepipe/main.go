@@ -214,7 +214,7 @@ func main() {
 	flag.IntVar(&c.workers, "workers", engine.DefaultWorkers, "workers per stage (all stages)")
 	flag.IntVar(&c.bodyBytes, "body-bytes", 0, "pad every message body to N bytes (0: the order JSON as it is)")
 	flag.BoolVar(&c.persistent, "persistent", true, "persistent messages (delivery mode 2); false: transient")
-	flag.BoolVar(&c.writeBatch, "write-batch", false, "group each connection's frames into fewer write syscalls (amqpbroker.WithWriteBatching)")
+	flag.BoolVar(&c.writeBatch, "write-batch", true, "group each connection's frames into fewer write syscalls (amqpbroker.WithWriteBatching)")
 	flag.StringVar(&c.connections, "connections", engine.ConnPerStage, "engine connection layout: per-stage|per-worker|shared")
 	flag.IntVar(&c.prefetch, "prefetch", engine.DefaultPrefetch, "prefetch per worker")
 	flag.IntVar(&c.inflight, "inflight", 100, "publisher: max unconfirmed order.created messages")

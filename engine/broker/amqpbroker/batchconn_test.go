@@ -154,12 +154,28 @@ func TestBatchConnBlocksWhenThePeerStopsReading(t *testing.T) {
 }
 
 // TestWriteBatchingAgainstRabbitMQ publishes and consumes through a
-// connection with write batching on the real broker: every message
-// confirmed, delivered once and acked, from many concurrent publishers.
+// connection with write batching on (New's default) and off on the real
+// broker: every message confirmed, delivered once and acked, from many
+// concurrent publishers.
 func TestWriteBatchingAgainstRabbitMQ(t *testing.T) {
 	t.Parallel()
+	if d := New("amqp://localhost/"); !d.WritesBatched() {
+		t.Fatal("New's dialer does not batch writes; batching is the default")
+	}
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprintf("batched=%v", on), func(t *testing.T) {
+			t.Parallel()
+			publishThroughBatching(t, on)
+		})
+	}
+}
+
+func publishThroughBatching(t *testing.T, on bool) {
 	base := testDialer(t)
-	d := New(base.url, WithWriteBatching(true))
+	d := New(base.url, WithWriteBatching(on))
+	if d.WritesBatched() != on {
+		t.Fatalf("WritesBatched %v after WithWriteBatching(%v)", d.WritesBatched(), on)
+	}
 	c := testConn(t, d)
 	q := uniqueName(t, "batch")
 	declare(t, d, c, broker.Topology{Queues: []broker.Queue{{Name: q}}})

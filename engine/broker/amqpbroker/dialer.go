@@ -79,15 +79,20 @@ func WithTLS(c *tls.Config) Option {
 }
 
 // WithWriteBatching groups the frames written to each connection into
-// fewer write syscalls (see batchConn).
+// fewer write syscalls (see batchConn). New turns it on; false writes
+// each frame group as amqp091 flushes it.
 func WithWriteBatching(on bool) Option {
 	return func(dl *Dialer) { dl.batch = on }
 }
 
+// WritesBatched says whether the connections this Dialer opens group
+// their writes (WithWriteBatching), for reports.
+func (d *Dialer) WritesBatched() bool { return d.batch }
+
 // New returns a Dialer for the AMQP URL rawURL, e.g.
 // "amqp://guest:guest@localhost:5672/". The URL is parsed on Dial.
 func New(rawURL string, opts ...Option) *Dialer {
-	d := &Dialer{url: rawURL, nodes: newNodes(rawURL), heartbeat: DefaultHeartbeat, dialTimeout: DefaultDialTimeout}
+	d := &Dialer{url: rawURL, nodes: newNodes(rawURL), heartbeat: DefaultHeartbeat, dialTimeout: DefaultDialTimeout, batch: true}
 	for _, o := range opts {
 		o(d)
 	}
