@@ -10,6 +10,9 @@
 #   OUT=/tmp/runs.jsonl bench/compare.sh               # also keep every run's JSON
 #   BEFORE=/tmp/ep-before K=5 bench/compare.sh         # a third program: an older
 #       enginepipe build, rotated with the other two; prints both ratios
+#       (BEFORE may be a script: exec /tmp/ep --write-batch "$@")
+#   PIN=1 K=5 bench/compare.sh             # pinned apart: RabbitMQ's threads on
+#       CPU 0, the programs on CPU 1, so each side's CPU per order shows apart
 #
 # The order alternates within pairs (ref,engine / engine,ref / ...) so drift
 # in the machine's load hits both alike. Noise handling (QUIET, NOISY,
@@ -28,13 +31,18 @@ read -r -a EXTRA_REF <<<"${REF_FLAGS:-}"
 
 go build -o "$BIN/refpipe" ./bench/refpipe
 go build -o "$BIN/enginepipe" ./bench/enginepipe
+[ -n "$OUT" ] || OUT=$BIN/runs.jsonl
+pin_apart
+pinned_bin refpipe
+pinned_bin enginepipe
 
-echo "# $(date -u +%FT%TZ)  $(nproc) cores  load $(cut -d' ' -f1-3 /proc/loadavg)  K=$K duration=$DURATION warmup=$WARMUP"
+echo "# $(date -u +%FT%TZ)  $(nproc) cores  load $(cut -d' ' -f1-3 /proc/loadavg)  K=$K duration=$DURATION warmup=$WARMUP  pinned: $PINNED"
 echo "# both: ${COMMON[*]}   engine extra: ${EXTRA_ENGINE[*]:-}   refpipe extra: ${EXTRA_REF[*]:-}"
 ref() { measure refpipe refpipe "${COMMON[@]}" "${EXTRA_REF[@]}" --warmup "$WARMUP" --duration "$DURATION"; }
 eng() { measure enginepipe enginepipe "${COMMON[@]}" "${EXTRA_ENGINE[@]}" --warmup "$WARMUP" --duration "$DURATION"; }
 if [ -n "${BEFORE:-}" ]; then
   cp "$BEFORE" "$BIN/before"
+  pinned_bin before
   bef() { measure before before "${COMMON[@]}" "${EXTRA_ENGINE[@]}" --warmup "$WARMUP" --duration "$DURATION"; }
   echo "# before: $BEFORE"
   for i in $(seq 1 "$K"); do
@@ -56,3 +64,11 @@ if [ -n "${BEFORE:-}" ]; then
   echo "median completed/s  before $b  ratio before/refpipe $(awk -v e="$b" -v r="$r" 'BEGIN{printf "%.3f", (r>0 ? e/r : 0)}')"
 fi
 echo "median completed/s  refpipe $r  enginepipe $e  ratio engine/refpipe $(awk -v e="$e" -v r="$r" 'BEGIN{printf "%.3f", (r>0 ? e/r : 0)}')"
+# CPU µs per completed order, medians per program (client = the program).
+cpu() { jq -r --arg l "$1" --arg k "$2" 'select(.label==$l) | (.[$k] * 1e6 / .completed_per_s)' "$OUT" | median | awk '{printf "%.0f", $1}'; }
+if command -v jq >/dev/null; then
+  for l in refpipe enginepipe ${BEFORE:+before}; do
+    printf 'median CPU µs/order  %-10s client %s  rabbit %s\n' "$l" "$(cpu "$l" client_cores)" "$(cpu "$l" rabbit_cores)"
+  done
+  echo "client CPU per order engine/refpipe $(awk -v e="$(cpu enginepipe client_cores)" -v r="$(cpu refpipe client_cores)" 'BEGIN{printf "%.3f", (r>0 ? e/r : 0)}')"
+fi

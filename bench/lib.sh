@@ -71,5 +71,24 @@ measure() {
   fi
 }
 
+# pin_apart, when PIN=1: RabbitMQ's threads on CPU 0 (until the script
+# exits), and pinned_bin NAME makes $BIN/NAME run on CPU 1, so that the
+# broker and the client do not share a core and each one's CPU per order
+# shows apart. PINNED says which, for the header line.
+PINNED=no
+pin_apart() {
+  [ "${PIN:-0}" = 1 ] || return 0
+  [ -n "$RABBIT" ] || { echo "PIN=1 needs a local RabbitMQ to pin" >&2; exit 2; }
+  taskset -apc 0 "$RABBIT" >/dev/null
+  trap 'taskset -apc 0-$(($(nproc) - 1)) "$RABBIT" >/dev/null; rm -rf "$BIN"' EXIT
+  PINNED="RabbitMQ CPU 0, client CPU 1"
+}
+pinned_bin() {
+  [ "$PINNED" != no ] || return 0
+  mv "$BIN/$1" "$BIN/$1.bin"
+  printf '#!/bin/sh\nexec taskset -c 1 "%s" "$@"\n' "$BIN/$1.bin" >"$BIN/$1"
+  chmod +x "$BIN/$1"
+}
+
 # medianof LABEL: the median completed/s of the runs labelled LABEL.
 medianof() { awk -v l="$1" '$1==l{print $2}' "$BIN/rates" | median | awk '{printf "%.1f\n", $1}'; }

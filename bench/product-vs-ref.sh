@@ -11,6 +11,8 @@
 #   bench/product-vs-ref.sh                  # K=3, 8 s steps
 #   K=5 STEP=10s bench/product-vs-ref.sh
 #   FLAGS="--events memory" bench/product-vs-ref.sh   # extra oms-sim flags
+#   PIN=1 bench/product-vs-ref.sh            # RabbitMQ on CPU 0, refpipe and
+#       oms-sim on CPU 1: the broker's ceiling on one core, with no sharing
 #
 # Noise handling (QUIET, NOISY, RETRIES) is lib.sh's, for refpipe; the
 # product runs wait for the same quiet first.
@@ -23,9 +25,12 @@ STEP=${STEP:-8s}
 read -r -a FLAGS <<<"${FLAGS:-}"
 go build -o "$BIN/refpipe" ./bench/refpipe
 go build -o "$BIN/oms-sim" .
+pin_apart
+pinned_bin refpipe
+pinned_bin oms-sim
 RUNS=$(mktemp /tmp/pvr.XXXXXX.txt)
 
-echo "# $(date -u +%FT%TZ)  $(nproc) cores  load $(cut -d' ' -f1-3 /proc/loadavg)  K=$K step=$STEP  oms-sim flags: ${FLAGS[*]:-(defaults)}"
+echo "# $(date -u +%FT%TZ)  $(nproc) cores  load $(cut -d' ' -f1-3 /proc/loadavg)  K=$K step=$STEP  oms-sim flags: ${FLAGS[*]:-(defaults)}  pinned: $PINNED"
 
 # staircase MAX writes a scenario of steps 40..110 % of MAX, each a phase.
 staircase() {
