@@ -130,6 +130,11 @@ func TestBrokerAndProcessCPU(t *testing.T) {
 	if s.Broker.Blocked {
 		t.Errorf("broker blocks our publishers: %s", s.Broker.BlockedReason)
 	}
+	// Goroutines ran in every second (the monitor's own): Go's scheduling
+	// latency of the last one is known, and below a second.
+	if s.SchedP99 < 0 || s.SchedP99 > 1000 {
+		t.Errorf("scheduling latency p99 %.3f ms: want a figure from runtime/metrics, below 1 s", s.SchedP99)
+	}
 }
 
 func TestManagementURL(t *testing.T) {

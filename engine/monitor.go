@@ -43,6 +43,8 @@ type monitor struct {
 	brokerCPU  *cpuMeter
 	selfCPU    *cpuMeter
 	machineCPU *cpuMeter
+	// sched is this process's goroutine scheduling latency (runtime/metrics).
+	sched *schedMeter
 }
 
 type queueState struct {
@@ -91,6 +93,7 @@ func newMonitor(deps monitorDeps) *monitor {
 	}
 	m.selfCPU = newCPUMeter(selfCPU)
 	m.machineCPU = newCPUMeter(machineCPU)
+	m.sched = newSchedMeter()
 	m.brokerCPU = newCPUMeter(nil)
 	if deps.brokerKind != "embedded" {
 		m.findBroker()
@@ -187,6 +190,7 @@ func (m *monitor) tick(now time.Time) {
 		m.lastHist = now
 		m.selfCPU.sample(now)
 		m.machineCPU.sample(now)
+		m.sched.sample()
 		if !m.brokerCPU.sample(now) && m.brokerPID != 0 {
 			m.findBroker() // restarted: a new process
 		}

@@ -67,6 +67,10 @@ func (e *Engine) Snapshot() Snapshot {
 	}
 	m.mu.Lock()
 	snap.Broker.CPU, snap.ProcessCPU, snap.MachineCPU = m.brokerCPU.cores, m.selfCPU.cores, m.machineCPU.cores
+	snap.SchedP99 = -1
+	if m.sched.p99 >= 0 {
+		snap.SchedP99 = float64(m.sched.p99) / float64(time.Millisecond)
+	}
 	snap.AcceptRate = m.accepted.Per(time.Second)
 	snap.TerminalRate = m.terminal.Per(time.Second)
 	snap.E2EHistory = m.e2eHist.Values()
@@ -165,8 +169,13 @@ type Snapshot struct {
 	// MachineCPU is the cores every process of this host used over the
 	// last second (-1 when unknown): with ProcessCPU and Broker.CPU it
 	// shows how much other work competed for the machine.
-	MachineCPU float64  `json:"machine_cpu_cores"`
-	Roles      []string `json:"roles"`
+	MachineCPU float64 `json:"machine_cpu_cores"`
+	// SchedP99 is how long this process's runnable goroutines waited for
+	// a thread over the last second, p99 in ms (-1 when unknown): Go's
+	// scheduling latency. High, it means oms-sim's own goroutines queue
+	// for a CPU, and a load generator's sends leave late.
+	SchedP99 float64  `json:"sched_latency_p99_ms"`
+	Roles    []string `json:"roles"`
 	// Stages are in pipeline order, each with its work queue; Queues
 	// lists every watched queue: the stages' work queues, then the dead
 	// letters.

@@ -142,7 +142,13 @@ func cpuEvidence(s engine.Snapshot) string {
 		others := s.MachineCPU - s.ProcessCPU - max(s.Broker.CPU, 0)
 		parts = append(parts, fmt.Sprintf("others %.2f", max(others, 0)))
 	}
-	return strings.Join(parts, ", ") + fmt.Sprintf(" of %d", n)
+	ev := strings.Join(parts, ", ") + fmt.Sprintf(" of %d", n)
+	if s.SchedP99 >= 0 {
+		// Go's own queue: runnable goroutines (the pacer's among them)
+		// waiting for a thread; sends leave late by about this much.
+		ev += fmt.Sprintf("; oms-sim's goroutines waited p99 %s for a CPU", schedText(s.SchedP99))
+	}
+	return ev
 }
 
 // limitTally counts the verdicts of one phase, second by second.
@@ -187,4 +193,12 @@ func (t *limitTally) total() int {
 		n += v
 	}
 	return n
+}
+
+// schedText renders a scheduling latency in ms: "0.2ms", "12ms".
+func schedText(ms float64) string {
+	if ms < 10 {
+		return fmt.Sprintf("%.1fms", ms)
+	}
+	return fmt.Sprintf("%.0fms", ms)
 }
