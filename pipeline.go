@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 	"time"
@@ -50,22 +52,10 @@ func setupProcess(parent context.Context, o runOptions) (ctx context.Context, lo
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	stopProfile := func() {}
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			closeLog()
-			return nil, nil, nil, exitWith(exitUsage, fmt.Errorf("--cpuprofile: %w", err))
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			closeLog()
-			return nil, nil, nil, exitWith(exitUsage, fmt.Errorf("--cpuprofile: %w", err))
-		}
-		stopProfile = func() {
-			pprof.StopCPUProfile()
-			f.Close()
-		}
+	stopProfile, err := startProfiles(o)
+	if err != nil {
+		closeLog()
+		return nil, nil, nil, err
 	}
 	setClientLoggers(log)
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
@@ -111,6 +101,42 @@ func setupProcess(parent context.Context, o runOptions) (ctx context.Context, lo
 		closeLog()
 	}
 	return ctx, log, done, nil
+}
+
+// startProfiles starts the --cpuprofile and --exectrace recordings of the
+// whole run; stop ends them and closes their files.
+func startProfiles(o runOptions) (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for _, f := range stops {
+			f()
+		}
+	}
+	for _, p := range []struct {
+		flag, path string
+		start      func(io.Writer) error
+		end        func()
+	}{
+		{"--cpuprofile", o.cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile},
+		{"--exectrace", o.execTrace, trace.Start, trace.Stop},
+	} {
+		if p.path == "" {
+			continue
+		}
+		f, err := os.Create(p.path)
+		if err != nil {
+			stop()
+			return nil, exitWith(exitUsage, fmt.Errorf("%s: %w", p.flag, err))
+		}
+		if err := p.start(f); err != nil {
+			f.Close()
+			stop()
+			return nil, exitWith(exitUsage, fmt.Errorf("%s: %w", p.flag, err))
+		}
+		end := p.end
+		stops = append(stops, func() { end(); f.Close() })
+	}
+	return stop, nil
 }
 
 // setClientLoggers sends the stream and AMQP clients' own log lines to
