@@ -6,7 +6,7 @@
 // process's Ps meanwhile (grouped by where they last blocked).
 //
 //	oms-sim --scenario s.yaml --headless --exectrace /tmp/run.trace
-//	go run ./bench/schedwait -min 5ms /tmp/run.trace
+//	cd bench/schedwait && go run . -min 5ms /tmp/run.trace
 //
 // It is a module of its own (golang.org/x/exp/trace parses the trace), so
 // the product's go.mod does not carry it.
