@@ -30,7 +30,7 @@ if [ -z "$bin" ]; then
 	bin=$work/oms-sim
 fi
 ns=failover-$mode-$$
-port=$((5100 + RANDOM % 400))
+port=$((5200 + RANDOM % 300)) # not 5191-5198: tui-check.sh runs beside it in CI
 cat >"$work/failover.yaml" <<EOF
 name: cluster-failover
 description: 200 orders/s for 60 s while a cluster node goes away and comes back.
