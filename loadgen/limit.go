@@ -51,6 +51,11 @@ const (
 	spareRho = 0.9
 	// keepUp is the share of the offered load that counts as sent.
 	keepUp = 0.98
+	// selfQueue is a p99 of Go's scheduling latency at which oms-sim's
+	// own goroutines queue for a CPU: the pacer's sends leave late by
+	// it, and every latency oms-sim times — publish confirms included —
+	// carries it (the lateness threshold's 10 ms).
+	selfQueue = 10.0 // ms
 )
 
 // window is the generator's side of the last second.
@@ -93,6 +98,11 @@ func judge(w window, s engine.Snapshot) Limit {
 	}
 	confirm := s.API.Publish.P99
 	cpu := cpuEvidence(s)
+	// Slow confirms timed by a process whose goroutines queue for a CPU
+	// are no evidence against the broker, unless the broker shows its own
+	// load: its run queue at least its schedulers (the management API).
+	selfBusy := s.SchedP99 >= selfQueue
+	brokerBusy := s.Broker.Nodes.Schedulers > 0 && s.Broker.Nodes.RunQueue >= s.Broker.Nodes.Schedulers
 	short := w.offered > 0 && (w.sent < keepUp*w.offered || w.dropped > 0 || w.late > (1-keepUp)*w.sent)
 	switch {
 	case s.Admission.Shedding && maxRho >= spareRho:
@@ -105,7 +115,7 @@ func judge(w window, s engine.Snapshot) Limit {
 		return Limit{Kind: LimitNone, Evidence: fmt.Sprintf("sent %.0f/s of %.0f/s offered; every stage below ρ %.0f%%; confirms p99 %v", w.sent, w.offered, spareRho*100, confirm.Round(100*time.Microsecond))}
 	case w.answerP99 > 4*confirm && w.answerP99 >= 20*time.Millisecond:
 		// Most of a send's time is spent before the broker is involved.
-	case confirm >= slowConfirm && maxRho < spareRho:
+	case confirm >= slowConfirm && maxRho < spareRho && (!selfBusy || brokerBusy):
 		return Limit{Kind: LimitBroker, Evidence: fmt.Sprintf("sent %.0f/s of %.0f/s offered; publish confirms p99 %v while every stage has spare workers (ρ ≤ %.0f%%); %s", w.sent, w.offered, confirm.Round(time.Millisecond), maxRho*100, cpu),
 			Brief: fmt.Sprintf("confirms p99 %v", confirm.Round(time.Millisecond))}
 	}
@@ -115,6 +125,11 @@ func judge(w window, s engine.Snapshot) Limit {
 	}
 	if w.late > 0 {
 		why += fmt.Sprintf(", %.0f/s sent late", w.late)
+	}
+	if selfBusy {
+		return Limit{Kind: LimitGenerator, Evidence: fmt.Sprintf("%s; oms-sim's own goroutines queue for a CPU (p99 %s), so its sends leave late and the confirms it times (p99 %v) carry that wait; stages ρ ≤ %.0f%%: oms-sim's generator and API are behind, not the broker; %s",
+			why, schedText(s.SchedP99), confirm.Round(time.Millisecond), maxRho*100, cpu),
+			Brief: fmt.Sprintf("oms-sim queues %s", schedText(s.SchedP99))}
 	}
 	return Limit{Kind: LimitGenerator, Evidence: fmt.Sprintf("%s; sends take p99 %v of which the broker's confirm p99 %v, stages ρ ≤ %.0f%%: the broker and the stages keep up, oms-sim's generator and API do not; %s",
 		why, w.answerP99.Round(100*time.Microsecond), confirm.Round(100*time.Microsecond), maxRho*100, cpu),
