@@ -10,6 +10,7 @@
 #   bench/product-cost.sh                               # 1000/s, 15 s, K=3, the variants below
 #   RATE=1500 DURATION=20s K=5 bench/product-cost.sh
 #   VARIANTS='default:|nostream:--events memory' bench/product-cost.sh
+#   PIN=1 bench/product-cost.sh       # RabbitMQ on CPU 0, oms-sim on CPU 1 (lib.sh)
 #
 # A variant is LABEL:FLAGS; variants are separated by '|'. Leading NAME=VALUE
 # words of FLAGS are set in oms-sim's environment instead ('gmp4:GOMAXPROCS=4
@@ -27,6 +28,8 @@ DRIVER=${DRIVER:-http}
 VARIANTS=${VARIANTS:-'default:|events memory:--events memory|events off:--events off|no management:--management-url off'}
 IFS='|' read -r -a VS <<<"$VARIANTS"
 go build -o "$BIN/oms-sim" .
+pin_apart
+pinned_bin oms-sim
 cat >"$BIN/flat.yaml" <<YAML
 name: flat
 phases:
@@ -34,7 +37,7 @@ phases:
   - {name: flat, duration: $DURATION, rate: $RATE/s}
 YAML
 RUNS=$BIN/runs.txt
-echo "# $(date -u +%FT%TZ)  $(nproc) cores  load $(cut -d' ' -f1-3 /proc/loadavg)  K=$K rate=$RATE/s duration=$DURATION driver=$DRIVER"
+echo "# $(date -u +%FT%TZ)  $(nproc) cores  load $(cut -d' ' -f1-3 /proc/loadavg)  K=$K rate=$RATE/s duration=$DURATION driver=$DRIVER  pinned: $PINNED"
 one() {
 	local label=$1 flags=$2 ns="bench-pc-$$-$RANDOM" r0 r1 t0 t1 sent late
 	local -a f e=()
