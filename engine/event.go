@@ -22,7 +22,7 @@ const (
 	EventConfirmed        = "confirmed"  // confirmation email sent: the happy end
 	EventEmailSent        = "email.sent" // a declined or refund notice sent
 	EventDeadLettered     = "dead_lettered"
-	EventRedelivered      = "redelivered" // a duplicate delivery answered from memory
+	EventRedelivered      = "redelivered" // a duplicate delivery answered from memory or the inbox
 	// The API told its client 503 after the order's message may have
 	// reached the broker (the confirm did not come in time, or the
 	// channel died before it): the order may still run. If it does, it

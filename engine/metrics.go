@@ -29,7 +29,7 @@ var (
 	descDup    = prometheus.NewDesc("oms_orders_duplicated_total", "Orders that reached a second terminal status.", nil, nil)
 	descRedone = prometheus.NewDesc("oms_orders_redone_total", "Orders that ended twice because a stage's work was done again after a crash or a lost connection (at-least-once, not duplicated).", nil, nil)
 	descStage  = prometheus.NewDesc("oms_stage_messages_total", "Messages handled by a stage, by result.", []string{"stage", "result"}, nil)
-	descAckErr = prometheus.NewDesc("oms_stage_ack_errors_total", "Acks and nacks of a stage's deliveries the broker connection refused (each delivery is then redelivered and answered from memory).", []string{"stage"}, nil)
+	descAckErr = prometheus.NewDesc("oms_stage_ack_errors_total", "Acks and nacks of a stage's deliveries the broker connection refused (each delivery is then redelivered and answered from the stage's memory, or from the inbox with --state postgres).", []string{"stage"}, nil)
 	descInbox  = prometheus.NewDesc("oms_stage_inbox_hits_total", "Redeliveries a stage answered from the shared state's inbox (--state postgres://…): handled before by this or another process, or before a restart; the work was not redone.", []string{"stage"}, nil)
 	descInfl   = prometheus.NewDesc("oms_stage_in_flight", "Deliveries a stage holds unacknowledged.", []string{"stage"}, nil)
 	descWork   = prometheus.NewDesc("oms_stage_workers", "Configured workers of a stage.", []string{"stage"}, nil)

@@ -188,7 +188,8 @@ type StageReport struct {
 	QueueWait       telemetry.Millis `json:"queue_wait"`
 	Service         telemetry.Millis `json:"service_time"`
 	// AckErrors counts acks and nacks the broker connection refused (the
-	// deliveries were redelivered and answered from memory).
+	// deliveries were redelivered and answered from the stage's memory of
+	// handled messages, or from the inbox with --state postgres).
 	AckErrors int64 `json:"ack_errors,omitempty"`
 	// InboxHits counts redeliveries the shared state's inbox answered
 	// (--state postgres://…): handled before, not done again.

@@ -97,7 +97,7 @@ func (rep *Report) render(md bool) string {
 	table([]string{"stage", "workers", "throughput", "peak ρ", "peak queue", "queue wait p50/p90/p99/max", "service p50/p90/p99/max", "retried", "dead"}, rows)
 	for _, s := range rep.Stages {
 		if s.AckErrors > 0 {
-			fmt.Fprintf(&b, "  %s: %d acks or nacks refused by the broker connection (redelivered, answered from memory)\n", s.Name, s.AckErrors)
+			fmt.Fprintf(&b, "  %s: %d acks or nacks refused by the broker connection (redelivered, answered from the stage's memory or the shared inbox)\n", s.Name, s.AckErrors)
 		}
 		if s.InboxHits > 0 {
 			fmt.Fprintf(&b, "  %s: %d redeliveries answered from the shared inbox (handled before; not charged or taken again)\n", s.Name, s.InboxHits)

@@ -228,7 +228,7 @@ func (p *stagesPanel) detailLine() string {
 	if s.InboxHits > 0 {
 		parts = append(parts, "inbox hits "+fmtCount(s.InboxHits))
 	}
-	// Acks the connection refused (redelivered, answered from memory)
+	// Acks the connection refused (redelivered, answered from the stage's memory or the shared inbox)
 	// and acks before the event log stored the events: rare, and worth
 	// seeing when they happen.
 	if s.AckErrors > 0 {
