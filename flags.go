@@ -144,7 +144,7 @@ func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f.StringVar(&o.emailSink, "email-sink", "log", "where emails go: log, dir:PATH or smtp://host:port")
 	f.IntVar(&o.recentOrders, "recent-orders", engine.DefaultRecentOrders, "orders kept in the trace store for timelines (memory is bounded by this; counts and latencies cover every order)")
 	f.IntVar(&o.maxBacklog, "max-backlog", engine.DefaultMaxBacklog, "admission control: while the work queues hold more ready messages than this, POST /api/orders answers 503 + Retry-After (shed); 0 = off")
-	f.IntVar(&o.idemKeys, "idempotency-keys", engine.DefaultIdempotencyKeys, "Idempotency-Keys of POST /api/orders remembered (oldest forgotten first); 0 ignores the header")
+	f.IntVar(&o.idemKeys, "idempotency-keys", engine.DefaultIdempotencyKeys, "Idempotency-Keys of POST /api/orders remembered (oldest forgotten first; with --state postgres, the shared table's bound, pruned every minute); 0 ignores the header")
 	f.DurationVar(&o.idemTTL, "idempotency-ttl", engine.DefaultIdempotencyTTL, "how long an Idempotency-Key is remembered at most")
 	f.StringVar(&o.mgmtURL, "management-url", os.Getenv("OMS_MANAGEMENT_URL"), "RabbitMQ management API polled for the nodes' run queues and alarms (env OMS_MANAGEMENT_URL; default: the --amqp host and credentials, port 15672; off to disable)")
 	redactDefault(cmd, "management-url")

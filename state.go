@@ -73,7 +73,7 @@ func openState(ctx context.Context, o runOptions) (engine.State, func(), error) 
 		return nil, func() {}, nil
 	}
 	st, err := pgstate.Open(ctx, strings.TrimSpace(o.stateURL), pgstate.Options{
-		Flag: o.stateFlag(), Namespace: o.namespace, KeyTTL: o.idemTTL,
+		Flag: o.stateFlag(), Namespace: o.namespace, KeyTTL: o.idemTTL, MaxKeys: o.idemKeys,
 	})
 	switch {
 	case err == nil:

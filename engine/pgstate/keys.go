@@ -18,7 +18,8 @@ import (
 // store's (engine/httpapi), with one addition: a key left in flight for
 // longer than engine.KeyInFlightStale (its process died mid-request) is
 // taken for indeterminate, and the retry publishes the same order again.
-// Keys expire after Options.KeyTTL; the count of keys is not bounded.
+// Keys expire after Options.KeyTTL; the Store prunes expired ones, and
+// all but the newest Options.MaxKeys, every Options.PruneEvery.
 type keyStore struct{ s *Store }
 
 var _ engine.KeyStore = (*keyStore)(nil)

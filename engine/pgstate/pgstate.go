@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,9 @@ const (
 	// message: Prepare forgets older ones. Redeliveries come within
 	// seconds or, after a long outage, hours.
 	DefaultInboxRetention = 7 * 24 * time.Hour
+	// DefaultPruneEvery is how often a Store forgets expired keys, keys
+	// beyond MaxKeys and inbox rows past their retention.
+	DefaultPruneEvery = time.Minute
 )
 
 // Options configures Open.
@@ -58,6 +62,12 @@ type Options struct {
 	// KeyTTL is how long an Idempotency-Key is kept (default
 	// engine.DefaultIdempotencyTTL).
 	KeyTTL time.Duration
+	// MaxKeys bounds the Idempotency-Keys kept (the newest MaxKeys, give
+	// or take keys created in the same microsecond); 0: only KeyTTL does.
+	MaxKeys int
+	// PruneEvery is how often the store prunes keys and the inbox
+	// (default DefaultPruneEvery); every process of a pipeline prunes.
+	PruneEvery time.Duration
 	// InboxRetention is how long handled messages are remembered
 	// (default DefaultInboxRetention).
 	InboxRetention time.Duration
@@ -75,6 +85,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.InboxRetention <= 0 {
 		o.InboxRetention = DefaultInboxRetention
+	}
+	if o.PruneEvery <= 0 {
+		o.PruneEvery = DefaultPruneEvery
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = DefaultConnectTimeout
@@ -94,6 +107,9 @@ type Store struct {
 	// read-only afterwards.
 	prices atomic.Pointer[[]int64]
 	keys   *keyStore
+	// The pruner: stop ends it, done is closed when it has returned.
+	stop, done chan struct{}
+	closed     sync.Once
 }
 
 var (
@@ -148,7 +164,60 @@ func Open(ctx context.Context, raw string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("%s: migrate schema %s: %s", s.desc, schema, s.scrub(err))
 	}
 	s.keys = &keyStore{s: s}
+	s.stop, s.done = make(chan struct{}), make(chan struct{})
+	go s.pruneLoop()
 	return s, nil
+}
+
+// pruneLoop prunes every PruneEvery until Close. A failed prune is
+// tried again at the next tick: pruning only bounds the tables, the
+// keys' and the inbox's answers do not depend on it.
+func (s *Store) pruneLoop() {
+	defer close(s.done)
+	t := time.NewTicker(s.opt.PruneEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), s.opt.PruneEvery)
+			go func() { // Close cancels a prune in progress
+				select {
+				case <-s.stop:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			_, _, _ = s.Prune(ctx)
+			cancel()
+		}
+	}
+}
+
+// Prune forgets the Idempotency-Keys older than KeyTTL and, with
+// MaxKeys, all but the newest MaxKeys, and the inbox rows older than
+// InboxRetention. It returns how many keys and inbox rows it deleted.
+func (s *Store) Prune(ctx context.Context) (keys, inbox int64, err error) {
+	tag, err := s.api.Exec(ctx, `DELETE FROM inbox WHERE at < now() - make_interval(secs => $1)`, s.opt.InboxRetention.Seconds())
+	if err != nil {
+		return 0, 0, s.unreachable("prune the inbox", err)
+	}
+	inbox = tag.RowsAffected()
+	if tag, err = s.api.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, time.Now().Add(-s.opt.KeyTTL)); err != nil {
+		return 0, inbox, s.unreachable("prune the idempotency keys", err)
+	}
+	keys = tag.RowsAffected()
+	if s.opt.MaxKeys > 0 {
+		// Older than the MaxKeys-th newest (none when there are fewer:
+		// the subquery is NULL).
+		if tag, err = s.api.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at <
+			(SELECT created_at FROM idempotency_keys ORDER BY created_at DESC OFFSET $1 LIMIT 1)`, s.opt.MaxKeys-1); err != nil {
+			return keys, inbox, s.unreachable("bound the idempotency keys", err)
+		}
+		keys += tag.RowsAffected()
+	}
+	return keys, inbox, nil
 }
 
 // scrub is err's message without the password, on one line (the driver
@@ -159,8 +228,14 @@ func (s *Store) scrub(err error) string {
 	return scrub(strings.ReplaceAll(msg, "\n", " "), s.pw)
 }
 
-// Close closes the pools. It is idempotent.
+// Close stops the pruner and closes the pools. It is idempotent.
 func (s *Store) Close() {
+	s.closed.Do(func() {
+		if s.stop != nil {
+			close(s.stop)
+			<-s.done
+		}
+	})
 	s.pool.Close()
 	s.api.Close()
 }
@@ -203,11 +278,8 @@ func (s *Store) Prepare(ctx context.Context, c engine.Catalog) error {
 		ON CONFLICT (product_id) DO NOTHING`, ids, prices, stock); err != nil {
 		return s.unreachable("seed the stock", err)
 	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM inbox WHERE at < now() - make_interval(secs => $1)`, s.opt.InboxRetention.Seconds()); err != nil {
-		return s.unreachable("prune the inbox", err)
-	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, time.Now().Add(-s.opt.KeyTTL)); err != nil {
-		return s.unreachable("prune the idempotency keys", err)
+	if _, _, err := s.Prune(ctx); err != nil {
+		return err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT product_id, price_cents FROM stock ORDER BY product_id`)
 	if err != nil {

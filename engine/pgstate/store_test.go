@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -475,4 +476,77 @@ func TestKeysConcurrentFirstUse(t *testing.T) {
 	if publish != 1 {
 		t.Errorf("%d requests publish, want 1", publish)
 	}
+}
+
+// TestPrune: Prune forgets keys past their time to live and all but the
+// newest MaxKeys, and inbox rows past their retention; the store's own
+// pruner does it every PruneEvery while the store is open.
+func TestPrune(t *testing.T) {
+	t.Parallel()
+	u := pgtest.Require(t)
+	ns := pgtest.Namespace(t)
+	pgtest.DropAtCleanup(t, ns)
+	s, err := pgstate.Open(bg, u, pgstate.Options{Namespace: ns, KeyTTL: time.Hour, MaxKeys: 3, InboxRetention: time.Hour, PruneEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	key := func(name string, age time.Duration) {
+		t.Helper()
+		if _, err := s.Pool().Exec(bg, `INSERT INTO idempotency_keys (key, request, order_json, state, created_at, updated_at)
+			VALUES ($1, '{}', '{}', 0, $2, $2)`, name, now.Add(-age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key("expired", 2*time.Hour)
+	for i, age := range []time.Duration{50 * time.Minute, 40 * time.Minute, 3 * time.Minute, 2 * time.Minute, time.Minute} {
+		key(fmt.Sprintf("fresh-%d", i), age)
+	}
+	if _, err := s.Pool().Exec(bg, `INSERT INTO inbox (stage, message_id, order_id, at) VALUES
+		('payment', 'old', 'o1', now() - interval '2 hours'), ('payment', 'new', 'o2', now())`); err != nil {
+		t.Fatalf("inbox rows (the table's columns changed?): %v", err)
+	}
+	keys, inbox, err := s.Prune(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys != 3 || inbox != 1 {
+		t.Errorf("pruned %d keys and %d inbox rows, want 3 (one expired, two beyond the newest 3) and 1", keys, inbox)
+	}
+	var left []string
+	rows, err := s.Pool().Query(bg, `SELECT key FROM idempotency_keys ORDER BY created_at`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, k)
+	}
+	if want := []string{"fresh-2", "fresh-3", "fresh-4"}; !slices.Equal(left, want) {
+		t.Errorf("keys left %v, want the newest three %v", left, want)
+	}
+	if n := count(t, s, `SELECT count(*) FROM inbox`); n != 1 {
+		t.Errorf("%d inbox rows left, want the recent one", n)
+	}
+
+	// The pruner of an open store does it by itself.
+	quick, err := pgstate.Open(bg, u, pgstate.Options{Namespace: ns, KeyTTL: time.Hour, PruneEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer quick.Close()
+	key("expired-again", 3*time.Hour)
+	deadline := time.Now().Add(10 * time.Second)
+	for count(t, quick, `SELECT count(*) FROM idempotency_keys WHERE key = 'expired-again'`) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the store's pruner did not remove an expired key within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	quick.Close()
+	quick.Close() // idempotent, and the pruner has stopped
 }
