@@ -107,9 +107,10 @@ type Store struct {
 	// read-only afterwards.
 	prices atomic.Pointer[[]int64]
 	keys   *keyStore
-	// The pruner: stop ends it, done is closed when it has returned.
-	stop, done chan struct{}
-	closed     sync.Once
+	// The pruner runs under ctx; Close cancels it and waits for done.
+	stop   context.CancelFunc
+	done   chan struct{}
+	closed sync.Once
 }
 
 var (
@@ -164,32 +165,27 @@ func Open(ctx context.Context, raw string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("%s: migrate schema %s: %s", s.desc, schema, s.scrub(err))
 	}
 	s.keys = &keyStore{s: s}
-	s.stop, s.done = make(chan struct{}), make(chan struct{})
-	go s.pruneLoop()
+	pctx, stop := context.WithCancel(context.Background())
+	s.stop, s.done = stop, make(chan struct{})
+	go s.pruneLoop(pctx)
 	return s, nil
 }
 
-// pruneLoop prunes every PruneEvery until Close. A failed prune is
-// tried again at the next tick: pruning only bounds the tables, the
-// keys' and the inbox's answers do not depend on it.
-func (s *Store) pruneLoop() {
+// pruneLoop prunes every PruneEvery until ctx (Close) ends, which also
+// cuts short a prune in progress. A failed prune is tried again at the
+// next tick: pruning only bounds the tables, the keys' and the inbox's
+// answers do not depend on it.
+func (s *Store) pruneLoop(ctx context.Context) {
 	defer close(s.done)
 	t := time.NewTicker(s.opt.PruneEvery)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.stop:
+		case <-ctx.Done():
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), s.opt.PruneEvery)
-			go func() { // Close cancels a prune in progress
-				select {
-				case <-s.stop:
-					cancel()
-				case <-ctx.Done():
-				}
-			}()
-			_, _, _ = s.Prune(ctx)
+			pctx, cancel := context.WithTimeout(ctx, s.opt.PruneEvery)
+			_, _, _ = s.Prune(pctx)
 			cancel()
 		}
 	}
@@ -232,7 +228,7 @@ func (s *Store) scrub(err error) string {
 func (s *Store) Close() {
 	s.closed.Do(func() {
 		if s.stop != nil {
-			close(s.stop)
+			s.stop()
 			<-s.done
 		}
 	})
