@@ -34,10 +34,8 @@ func (e *Engine) watchStock(ctx context.Context) {
 // refreshStock reads the stock now and keeps its summary for snapshots.
 // A failed read keeps the last figures and says why.
 func (e *Engine) refreshStock(ctx context.Context) {
-	st := StateStatus{Kind: e.state.Kind(), Read: time.Now()}
-	if st.Kind != StateMemory {
-		st.URL = e.state.Describe()
-	}
+	st := e.stateBase()
+	st.Read = time.Now()
 	list, err := e.state.Stock(ctx)
 	if err != nil {
 		if prev := e.stock.Load(); prev != nil {
@@ -60,17 +58,22 @@ func (e *Engine) refreshStock(ctx context.Context) {
 // stateStatus is the snapshot's view of the state: the last stock read
 // and the inbox hits over every stage.
 func (e *Engine) stateStatus(stages []StageSnapshot) StateStatus {
-	var st StateStatus
+	st := e.stateBase()
 	if p := e.stock.Load(); p != nil {
 		st = *p
-	} else {
-		st.Kind = e.state.Kind()
-		if st.Kind != StateMemory {
-			st.URL = e.state.Describe()
-		}
 	}
 	for _, s := range stages {
 		st.InboxHits += s.InboxHits
+	}
+	return st
+}
+
+// stateBase is what a status says of the state before any stock read:
+// its kind and, for a shared one, where it is (without password).
+func (e *Engine) stateBase() StateStatus {
+	st := StateStatus{Kind: e.state.Kind()}
+	if st.Kind != StateMemory {
+		st.URL = e.state.Describe()
 	}
 	return st
 }
