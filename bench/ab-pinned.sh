@@ -11,14 +11,13 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 K=${K:-3}
 DURATION=${DURATION:-15s}
-[ -n "$RABBIT" ] || { echo "no local RabbitMQ to pin" >&2; exit 2; }
-taskset -apc 0 "$RABBIT" >/dev/null
-trap 'taskset -apc 0-$(($(nproc) - 1)) "$RABBIT" >/dev/null; rm -rf "$BIN"' EXIT
+PIN=1
+pin_apart
 for w in before after; do
 	src=$1
 	[ "$w" = after ] && src=$2
-	printf '#!/bin/sh\nexec taskset -c 1 "%s" "$@"\n' "$src" >"$BIN/$w"
-	chmod +x "$BIN/$w"
+	cp "$src" "$BIN/$w"
+	pinned_bin "$w"
 done
 echo "# $(date -u +%FT%TZ)  load $(cut -d' ' -f1-3 /proc/loadavg)  K=$K duration=$DURATION  pinned: rabbit CPU 0, enginepipe CPU 1"
 OUT=$(mktemp /tmp/ackm.XXXXXX.jsonl)
