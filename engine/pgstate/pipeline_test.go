@@ -58,6 +58,18 @@ func openStore(t *testing.T, ns string) *pgstate.Store {
 	return s
 }
 
+// waitInboxHits waits until the payment, inventory and email stages —
+// of the engines given, in that order — have each answered one
+// duplicate from the inbox.
+func waitInboxHits(t *testing.T, what string, payment, inventory, email *engine.Engine) {
+	t.Helper()
+	brokertest.WaitFor(t, 15*time.Second, what, func() bool {
+		return stageOf(t, payment, engine.StagePayment).InboxHits == 1 &&
+			stageOf(t, inventory, engine.StageInventory).InboxHits == 1 &&
+			stageOf(t, email, engine.StageEmail).InboxHits == 1
+	})
+}
+
 func stageOf(t *testing.T, e *engine.Engine, name string) engine.StageSnapshot {
 	t.Helper()
 	s, ok := e.Snapshot().Stage(name)
@@ -98,11 +110,7 @@ func TestRedeliveryToAnotherProcessAndAfterRestart(t *testing.T) {
 	if err := a.PublishOrder(bg, o); err != nil { // the same message id: a duplicate
 		t.Fatal(err)
 	}
-	brokertest.WaitFor(t, 15*time.Second, "every stage to answer the duplicate from the inbox", func() bool {
-		return stageOf(t, b, engine.StagePayment).InboxHits == 1 &&
-			stageOf(t, a, engine.StageInventory).InboxHits == 1 &&
-			stageOf(t, a, engine.StageEmail).InboxHits == 1
-	})
+	waitInboxHits(t, "every stage to answer the duplicate from the inbox", b, a, a)
 	checkOnce(t, storeA, o.OrderID)
 	if s := a.Snapshot().State; s.Kind != engine.StatePostgres || s.InboxHits != 2 {
 		t.Errorf("a's state status %+v: want postgres with 2 inbox hits (inventory, email)", s)
@@ -124,11 +132,7 @@ func TestRedeliveryToAnotherProcessAndAfterRestart(t *testing.T) {
 	if err := c.PublishOrder(bg, o); err != nil {
 		t.Fatal(err)
 	}
-	brokertest.WaitFor(t, 15*time.Second, "the restarted pipeline to answer the duplicate from the inbox", func() bool {
-		return stageOf(t, c, engine.StagePayment).InboxHits == 1 &&
-			stageOf(t, c, engine.StageInventory).InboxHits == 1 &&
-			stageOf(t, c, engine.StageEmail).InboxHits == 1
-	})
+	waitInboxHits(t, "the restarted pipeline to answer the duplicate from the inbox", c, c, c)
 	checkOnce(t, storeA, o.OrderID)
 	if st := c.Inventory(); st[0].Stock != 98 {
 		t.Errorf("stock after the duplicate: %d, want 98", st[0].Stock)
