@@ -14,7 +14,8 @@
 #
 # A variant is LABEL:FLAGS; variants are separated by '|'. Leading NAME=VALUE
 # words of FLAGS are set in oms-sim's environment instead ('gmp4:GOMAXPROCS=4
-# --events memory'). Noise handling
+# --events memory'), and a leading @PATH runs another build of oms-sim
+# ('before:@/tmp/oms-before|after:'), pinned like this one. Noise handling
 # (QUIET) is lib.sh's: each run waits for the machine to be quiet first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,12 +41,16 @@ RUNS=$BIN/runs.txt
 echo "# $(date -u +%FT%TZ)  $(nproc) cores  load $(cut -d' ' -f1-3 /proc/loadavg)  K=$K rate=$RATE/s duration=$DURATION driver=$DRIVER  pinned: $PINNED"
 one() {
 	local label=$1 flags=$2 ns="bench-pc-$$-$RANDOM" r0 r1 t0 t1 sent late
-	local -a f e=()
+	local -a f e=() bin=("$BIN/oms-sim")
 	read -r -a f <<<"$flags"
+	if [ ${#f[@]} -gt 0 ] && [[ ${f[0]} == @* ]]; then
+		bin=("${f[0]#@}"); f=("${f[@]:1}")
+		[ "$PINNED" = no ] || bin=(taskset -c 1 "${bin[0]}")
+	fi
 	while [ ${#f[@]} -gt 0 ] && [[ ${f[0]} =~ ^[A-Z_][A-Z0-9_]*= ]]; do e+=("${f[0]}"); f=("${f[@]:1}"); done
 	wait_quiet
 	r0=$(ticks); t0=$(date +%s.%N)
-	env "${e[@]}" /usr/bin/time -f '%U %S' -o "$BIN/time" "$BIN/oms-sim" --scenario "$BIN/flat.yaml" --headless --driver "$DRIVER" \
+	env "${e[@]}" /usr/bin/time -f '%U %S' -o "$BIN/time" "${bin[@]}" --scenario "$BIN/flat.yaml" --headless --driver "$DRIVER" \
 		--namespace "$ns" --http 127.0.0.1:0 --report "$BIN/rep.json" "${f[@]}" >/dev/null 2>"$BIN/err" || true
 	r1=$(ticks); t1=$(date +%s.%N)
 	bench/cleanup-ns.sh "$ns." >/dev/null 2>&1 || true
