@@ -58,7 +58,7 @@ func TestIdempotencyKeyNamesRunAndArrival(t *testing.T) {
 	}))
 	defer srv.Close()
 	d := NewHTTPDriver(srv.URL)
-	defer d.Client.CloseIdleConnections()
+	defer d.CloseIdleConnections()
 	sc := parse(t, `
 name: keyed
 seed: 5

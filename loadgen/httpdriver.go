@@ -1,19 +1,25 @@
 package loadgen
 
 import (
-	"bytes"
+	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/valyala/fasthttp"
 
 	"oms-sim/engine"
 	"oms-sim/engine/httpapi"
@@ -23,28 +29,144 @@ import (
 // one, another oms-sim, or the original Flask demo. Every request carries
 // an Idempotency-Key header, and an order the mix drew an Oms-Draw-Key
 // (APIs that do not know them ignore them).
+//
+// It writes each request and reads its answer in the calling goroutine,
+// on a pool of kept-alive HTTP/1.1 connections, with fasthttp's request
+// and response codec. net/http's client hands every request to two
+// goroutines of its connection; on the product path, where the
+// generator, the API and the stages share one process, those hand-offs
+// cost CPU per order and queue the pacer behind them (bench/RESULTS.md
+// §29). The driver starts no goroutine of its own.
 type HTTPDriver struct {
-	URL    string // e.g. http://localhost:5000/api/orders
-	Client *http.Client
+	URL  string // e.g. http://localhost:5000/api/orders
+	addr string // host:port to dial
+	tls  *tls.Config
+	dial net.Dialer
+
+	mu   sync.Mutex
+	idle []*httpConn // kept-alive connections, most recently used last
 }
 
 var _ KeyedDriver = (*HTTPDriver)(nil)
 
+// Limits of the driver's connections.
+const (
+	maxIdleConns = 1024
+	maxIdleTime  = 90 * time.Second
+	// maxAnswer bounds the answer body read (an order API answers a few
+	// hundred bytes; a larger body is an error page, of which the
+	// refusal keeps the start).
+	maxAnswer = 1 << 20
+	// defaultSendTimeout bounds a send whose context has no deadline.
+	defaultSendTimeout = 30 * time.Second
+	dialTimeout        = 5 * time.Second
+)
+
 // NewHTTPDriver returns a driver for base (a URL with or without the
-// /api/orders path) with a client tuned for many concurrent requests.
+// /api/orders path; http or https).
 func NewHTTPDriver(base string) *HTTPDriver {
 	u := strings.TrimRight(base, "/")
 	if !strings.HasSuffix(u, "/api/orders") {
 		u += "/api/orders"
 	}
-	tr := &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        1024,
-		MaxIdleConnsPerHost: 1024,
-		IdleConnTimeout:     90 * time.Second,
+	d := &HTTPDriver{URL: u, dial: net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}}
+	if pu, err := url.Parse(u); err == nil {
+		port := pu.Port()
+		if port == "" {
+			port = map[bool]string{true: "443", false: "80"}[pu.Scheme == "https"]
+		}
+		d.addr = net.JoinHostPort(pu.Hostname(), port)
+		if pu.Scheme == "https" {
+			d.tls = &tls.Config{ServerName: pu.Hostname()}
+		}
 	}
-	return &HTTPDriver{URL: u, Client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return d
+}
+
+// httpConn is one kept-alive connection with its buffers.
+type httpConn struct {
+	net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	used time.Time // when its last answer was read
+}
+
+// conn returns an idle connection (reused true) or a new one.
+func (d *HTTPDriver) conn(deadline time.Time) (c *httpConn, reused bool, err error) {
+	now := time.Now()
+	d.mu.Lock()
+	for len(d.idle) > 0 {
+		c = d.idle[len(d.idle)-1]
+		d.idle = d.idle[:len(d.idle)-1]
+		if now.Sub(c.used) < maxIdleTime {
+			d.mu.Unlock()
+			return c, true, nil
+		}
+		_ = c.Close()
+	}
+	d.mu.Unlock()
+	if d.addr == "" {
+		return nil, false, fmt.Errorf("bad order API URL %q", d.URL)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	var nc net.Conn
+	if d.tls != nil {
+		nc, err = (&tls.Dialer{NetDialer: &d.dial, Config: d.tls}).DialContext(ctx, "tcp", d.addr)
+	} else {
+		nc, err = d.dial.DialContext(ctx, "tcp", d.addr)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return &httpConn{Conn: nc, br: bufio.NewReaderSize(nc, 4096), bw: bufio.NewWriterSize(nc, 4096)}, false, nil
+}
+
+// release keeps c for the next request, or closes it when the pool is
+// full.
+func (d *HTTPDriver) release(c *httpConn) {
+	c.used = time.Now()
+	d.mu.Lock()
+	if len(d.idle) < maxIdleConns {
+		d.idle = append(d.idle, c)
+		c = nil
+	}
+	d.mu.Unlock()
+	if c != nil {
+		_ = c.Close()
+	}
+}
+
+// CloseIdleConnections closes the driver's kept-alive connections.
+func (d *HTTPDriver) CloseIdleConnections() {
+	d.mu.Lock()
+	idle := d.idle
+	d.idle = nil
+	d.mu.Unlock()
+	for _, c := range idle {
+		_ = c.Close()
+	}
+}
+
+// roundTrip writes req on c and reads its answer into resp, both before
+// deadline.
+func (c *httpConn) roundTrip(req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error {
+	if err := c.SetDeadline(deadline); err != nil {
+		return err
+	}
+	if err := req.Write(c.bw); err != nil {
+		return err
+	}
+	if err := c.bw.Flush(); err != nil {
+		return err
+	}
+	return resp.ReadLimitBody(c.br, maxAnswer)
+}
+
+// stale says whether err means a kept-alive connection had been closed
+// by the server before this request reached it.
+func stale(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // Errors of an order the API did not accept. Every non-2xx answer is a
@@ -124,29 +246,57 @@ func (d *HTTPDriver) Send(ctx context.Context, req engine.OrderRequest) (string,
 
 // SendKeyed implements KeyedDriver. A 202 (accepted now) and a 200 (the
 // key's order was accepted before: a replay with the same order id) are
-// both success.
+// both success. The request is bounded by ctx's deadline (30 s without
+// one); ctx's cancellation is seen before the request is written, not
+// while it waits for its answer.
 func (d *HTTPDriver) SendKeyed(ctx context.Context, req engine.OrderRequest, key string) (string, error) {
-	body, err := json.Marshal(map[string]int{"product_id": req.ProductID, "quantity": req.Quantity, "user_id": req.UserID})
-	if err != nil {
-		return "", fmt.Errorf("encode order: %w", err)
+	if err := ctx.Err(); err != nil {
+		return "", err
 	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(body))
-	if err != nil {
-		return "", fmt.Errorf("order request: %w", err)
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(defaultSendTimeout)
 	}
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("Idempotency-Key", key)
+	r, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(r)
+	defer fasthttp.ReleaseResponse(resp)
+	r.SetRequestURI(d.URL)
+	r.Header.SetMethod(fasthttp.MethodPost)
+	r.Header.SetContentType("application/json")
+	r.Header.Set(engine.HeaderIdempotencyKey, key)
 	if req.DrawKey != "" {
 		r.Header.Set(engine.HeaderDrawKey, req.DrawKey)
 	}
-	resp, err := d.Client.Do(r)
-	if err != nil {
-		return "", err
+	var body [96]byte
+	r.SetBody(orderBody(body[:0], req))
+	for resent := false; ; resent = true {
+		c, reused, err := d.conn(deadline)
+		if err == nil {
+			if err = c.roundTrip(r, resp, deadline); err == nil {
+				if resp.ConnectionClose() {
+					_ = c.Close()
+				} else {
+					d.release(c)
+				}
+				break
+			}
+			_ = c.Close()
+			// A kept-alive connection the server had closed: send again,
+			// once, on a new one (the Idempotency-Key makes that safe,
+			// and net/http's client does the same).
+			if reused && !resent && stale(err) {
+				resp.Reset()
+				continue
+			}
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, fasthttp.ErrTimeout) {
+			err = fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
+		}
+		return "", fmt.Errorf("POST %s: %w", d.URL, err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", refusal(resp, raw)
+	raw := resp.Body()
+	if code := resp.StatusCode(); code < 200 || code > 299 {
+		return "", refusal(code, raw, string(resp.Header.Peek("Retry-After")))
 	}
 	var out struct {
 		OrderID string `json:"order_id"`
@@ -155,10 +305,23 @@ func (d *HTTPDriver) SendKeyed(ctx context.Context, req engine.OrderRequest, key
 	return out.OrderID, nil
 }
 
+// orderBody appends the seed demo's JSON for req to b: the three fields
+// in the order encoding/json writes a map's keys.
+func orderBody(b []byte, req engine.OrderRequest) []byte {
+	b = append(b, `{"product_id":`...)
+	b = strconv.AppendInt(b, int64(req.ProductID), 10)
+	b = append(b, `,"quantity":`...)
+	b = strconv.AppendInt(b, int64(req.Quantity), 10)
+	b = append(b, `,"user_id":`...)
+	b = strconv.AppendInt(b, int64(req.UserID), 10)
+	return append(b, '}')
+}
+
 // refusal reads a non-2xx answer: the engine's JSON error body when it
-// is one, else the raw text.
-func refusal(resp *http.Response, raw []byte) *RefusedError {
-	e := &RefusedError{Status: resp.StatusCode}
+// is one, else the raw text (its first 64 KiB); retryAfter is the
+// answer's Retry-After header, if any.
+func refusal(status int, raw []byte, retryAfter string) *RefusedError {
+	e := &RefusedError{Status: status}
 	var body struct {
 		Error   string `json:"error"`
 		Reason  string `json:"reason"`
@@ -167,10 +330,10 @@ func refusal(resp *http.Response, raw []byte) *RefusedError {
 	if json.Unmarshal(raw, &body) == nil && body.Error != "" {
 		e.Message, e.Reason, e.OrderID = body.Error, body.Reason, body.OrderID
 	} else {
-		e.Message = strings.TrimSpace(string(raw))
+		e.Message = strings.TrimSpace(string(raw[:min(len(raw), 64<<10)]))
 	}
-	if v := resp.Header.Get("Retry-After"); v != "" {
-		if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
+	if v := strings.TrimSpace(retryAfter); v != "" {
+		if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
 			e.RetryAfter, e.HasRetryAfter = time.Duration(secs)*time.Second, true
 		} else if at, err := http.ParseTime(v); err == nil {
 			e.RetryAfter, e.HasRetryAfter = max(time.Until(at), 0), true

@@ -1,11 +1,17 @@
 package loadgen
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,7 +82,7 @@ func TestHTTPDriverClassifiesAnswers(t *testing.T) {
 			}))
 			defer srv.Close()
 			d := NewHTTPDriver(srv.URL)
-			defer d.Client.CloseIdleConnections()
+			defer d.CloseIdleConnections()
 			id, err := d.SendKeyed(context.Background(), engine.OrderRequest{ProductID: 1, Quantity: 1, UserID: 1}, "key-1")
 			if key != "key-1" {
 				t.Errorf("Idempotency-Key %q, want key-1", key)
@@ -125,7 +131,7 @@ func TestHTTPDriverSendUsesFreshKeys(t *testing.T) {
 	}))
 	defer srv.Close()
 	d := NewHTTPDriver(srv.URL)
-	defer d.Client.CloseIdleConnections()
+	defer d.CloseIdleConnections()
 	for range 2 {
 		if _, err := d.Send(context.Background(), engine.OrderRequest{ProductID: 1, Quantity: 1, UserID: 1}); err != nil {
 			t.Fatal(err)
@@ -157,5 +163,116 @@ func TestRetryWaitWithoutRetryAfter(t *testing.T) {
 	zero := &RefusedError{Status: 503, HasRetryAfter: true}
 	if got := p.wait(zero, 3); got != 0 {
 		t.Errorf("Retry-After: 0 waits %v", got)
+	}
+}
+
+// TestHTTPDriverSendsTheSeedBody checks the request as an order API sees
+// it: the seed demo's JSON (as encoding/json writes it), the headers and
+// the path added to a bare base URL.
+func TestHTTPDriverSendsTheSeedBody(t *testing.T) {
+	t.Parallel()
+	type seen struct {
+		method, path, ctype, key, draw, body string
+	}
+	got := make(chan seen, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- seen{r.Method, r.URL.Path, r.Header.Get("Content-Type"), r.Header.Get(engine.HeaderIdempotencyKey),
+			r.Header.Get(engine.HeaderDrawKey), string(b)}
+		answer{202, `{"order_id": "o-9"}`, ""}.write(w)
+	}))
+	defer srv.Close()
+	d := NewHTTPDriver(srv.URL + "/")
+	defer d.CloseIdleConnections()
+	req := engine.OrderRequest{ProductID: 12, Quantity: 3, UserID: 4567, DrawKey: "d-1"}
+	id, err := d.SendKeyed(context.Background(), req, "k-1")
+	if err != nil || id != "o-9" {
+		t.Fatalf("got %q, %v", id, err)
+	}
+	want, _ := json.Marshal(map[string]int{"product_id": 12, "quantity": 3, "user_id": 4567})
+	s := <-got
+	if s != (seen{"POST", "/api/orders", "application/json", "k-1", "d-1", string(want)}) {
+		t.Errorf("request %+v, want body %s", s, want)
+	}
+}
+
+// TestHTTPDriverResendsOnAStaleConnection: a server that closes a
+// kept-alive connection when the next request arrives, without answering.
+// The driver resends that request once on a new connection (it carries an
+// Idempotency-Key); a server that never answers fails the send.
+func TestHTTPDriverResendsOnAStaleConnection(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns, requests atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for n := 0; ; n++ {
+					r, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, r.Body)
+					requests.Add(1)
+					if n == 1 {
+						return // the second request on a connection: close it unanswered
+					}
+					body := `{"order_id": "o-1"}`
+					fmt.Fprintf(c, "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+				}
+			}()
+		}
+	}()
+	d := NewHTTPDriver("http://" + ln.Addr().String())
+	defer d.CloseIdleConnections()
+	for i := range 2 {
+		if _, err := d.SendKeyed(context.Background(), engine.OrderRequest{ProductID: 1, Quantity: 1, UserID: 1}, "k"); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	if c, r := conns.Load(), requests.Load(); c != 2 || r != 3 {
+		t.Errorf("%d connections and %d requests, want 2 and 3 (the second send resent once)", c, r)
+	}
+}
+
+// TestHTTPDriverDeadline: a send is bounded by its context's deadline and
+// fails with an error that says so and is retryable; a cancelled context
+// sends nothing.
+func TestHTTPDriverDeadline(t *testing.T) {
+	t.Parallel()
+	var requests atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release)
+	d := NewHTTPDriver(srv.URL)
+	defer d.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := d.SendKeyed(ctx, engine.OrderRequest{ProductID: 1, Quantity: 1, UserID: 1}, "k")
+	if !errors.Is(err, context.DeadlineExceeded) || !retryable(err) || !strings.Contains(err.Error(), "POST "+srv.URL+"/api/orders") {
+		t.Errorf("error %v: want a retryable deadline error naming the request", err)
+	}
+	gone, stop := context.WithCancel(context.Background())
+	stop()
+	if _, err := d.SendKeyed(gone, engine.OrderRequest{ProductID: 1, Quantity: 1, UserID: 1}, "k2"); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: %v", err)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests reached the server, want 1", n)
 	}
 }

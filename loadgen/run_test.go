@@ -79,7 +79,7 @@ func httpDriverFor(t *testing.T, h http.Handler) *HTTPDriver {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	d := NewHTTPDriver(srv.URL)
-	t.Cleanup(d.Client.CloseIdleConnections)
+	t.Cleanup(d.CloseIdleConnections)
 	return d
 }
 
