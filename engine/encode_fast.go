@@ -17,7 +17,7 @@ import (
 // AppendJSON appends o as encoding/json would marshal it.
 func (o *Order) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"order_id":`...)
-	dst = appendJSONString(dst, o.OrderID)
+	dst = AppendJSONString(dst, o.OrderID)
 	dst = append(dst, `,"product_id":`...)
 	dst = strconv.AppendInt(dst, int64(o.ProductID), 10)
 	dst = append(dst, `,"quantity":`...)
@@ -29,14 +29,14 @@ func (o *Order) AppendJSON(dst []byte) []byte {
 		dst = strconv.AppendInt(dst, o.AmountCents, 10)
 	}
 	dst = append(dst, `,"created_at":`...)
-	dst = appendJSONTime(dst, o.CreatedAt)
+	dst = AppendJSONTime(dst, o.CreatedAt)
 	if o.Reason != "" {
 		dst = append(dst, `,"reason":`...)
-		dst = appendJSONString(dst, o.Reason)
+		dst = AppendJSONString(dst, o.Reason)
 	}
 	if o.DrawKey != "" {
 		dst = append(dst, `,"draw_key":`...)
-		dst = appendJSONString(dst, o.DrawKey)
+		dst = AppendJSONString(dst, o.DrawKey)
 	}
 	return append(dst, '}')
 }
@@ -110,26 +110,26 @@ func (ev *Event) AppendJSON(dst []byte) []byte {
 	dst = append(dst, '{')
 	if ev.RunID != "" {
 		dst = append(dst, `"run_id":`...)
-		dst = appendJSONString(dst, ev.RunID)
+		dst = AppendJSONString(dst, ev.RunID)
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"order_id":`...)
-	dst = appendJSONString(dst, ev.OrderID)
+	dst = AppendJSONString(dst, ev.OrderID)
 	dst = append(dst, `,"event":`...)
-	dst = appendJSONString(dst, ev.Type)
+	dst = AppendJSONString(dst, ev.Type)
 	for _, f := range [...]struct{ key, val string }{
 		{`,"stage":`, ev.Stage}, {`,"worker":`, ev.Worker}, {`,"process":`, ev.Process},
 	} {
 		if f.val != "" {
 			dst = append(dst, f.key...)
-			dst = appendJSONString(dst, f.val)
+			dst = AppendJSONString(dst, f.val)
 		}
 	}
 	dst = append(dst, `,"time":`...)
-	dst = appendJSONTime(dst, ev.Time)
+	dst = AppendJSONTime(dst, ev.Time)
 	if ev.Detail != "" {
 		dst = append(dst, `,"detail":`...)
-		dst = appendJSONString(dst, ev.Detail)
+		dst = AppendJSONString(dst, ev.Detail)
 	}
 	if ev.WaitUS != 0 {
 		dst = append(dst, `,"queue_wait_us":`...)
@@ -149,10 +149,10 @@ func (ev *Event) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// appendJSONString quotes s. Plain ASCII (the ids, names and details the
-// engine writes) is copied; anything encoding/json would escape or
-// replace goes through it.
-func appendJSONString(dst []byte, s string) []byte {
+// AppendJSONString appends s quoted as encoding/json quotes it. Plain
+// ASCII (the ids, names and details the engine writes) is copied;
+// anything encoding/json would escape or replace goes through it.
+func AppendJSONString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 			b, _ := json.Marshal(s) // a string always marshals
@@ -164,10 +164,10 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendJSONTime writes t as time.Time's MarshalJSON does. A year outside
+// AppendJSONTime appends t as time.Time's MarshalJSON does. A year outside
 // 0–9999 (which MarshalJSON refuses) is written as its RFC 3339 text all
 // the same: an encoder of events must not fail.
-func appendJSONTime(dst []byte, t time.Time) []byte {
+func AppendJSONTime(dst []byte, t time.Time) []byte {
 	dst = append(dst, '"')
 	dst = t.AppendFormat(dst, time.RFC3339Nano)
 	return append(dst, '"')

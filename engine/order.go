@@ -84,6 +84,22 @@ type OrderRequest struct {
 // DecodeOrderRequest parses and validates a request body. knownProduct
 // reports whether a product id exists in the catalog.
 func DecodeOrderRequest(body []byte, knownProduct func(int) bool) (OrderRequest, error) {
+	req, ok := decodeRequestFast(body)
+	if !ok {
+		var err error
+		if req, err = decodeRequestJSON(body); err != nil {
+			return OrderRequest{}, err
+		}
+	}
+	if knownProduct != nil && !knownProduct(req.ProductID) {
+		return OrderRequest{}, &FieldError{Field: "product_id", Msg: fmt.Sprintf("unknown product %d", req.ProductID)}
+	}
+	return req, nil
+}
+
+// decodeRequestJSON is DecodeOrderRequest with encoding/json: every body
+// decodeRequestFast does not take, and every error's explanation.
+func decodeRequestJSON(body []byte) (OrderRequest, error) {
 	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -106,9 +122,6 @@ func DecodeOrderRequest(body []byte, knownProduct func(int) bool) (OrderRequest,
 	}
 	if req.UserID, err = intField(raw, "user_id", 0); err != nil {
 		return OrderRequest{}, err
-	}
-	if knownProduct != nil && !knownProduct(req.ProductID) {
-		return OrderRequest{}, &FieldError{Field: "product_id", Msg: fmt.Sprintf("unknown product %d", req.ProductID)}
 	}
 	return req, nil
 }
@@ -176,7 +189,7 @@ func DecodeOrder(body []byte) (Order, error) {
 	if len(body) > MaxMessageBytes {
 		return Order{}, fmt.Errorf("body of %d bytes exceeds %d", len(body), MaxMessageBytes)
 	}
-	o, ok := decodeOrderFast(body)
+	o, ok := DecodeOrderFast(body)
 	if !ok {
 		o = Order{}
 		if err := json.Unmarshal(body, &o); err != nil {

@@ -77,7 +77,7 @@ func FuzzDecodeOrderFast(f *testing.F) {
 	f.Add([]byte(`{"order_id":"a","product_id":1,"quantity":2,"user_id":100,"draw_key":"42/17"}`))
 	f.Add([]byte(`{"Draw_Key":"x","draw_key":"y"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		fast, ok := decodeOrderFast(body)
+		fast, ok := DecodeOrderFast(body)
 		if !ok {
 			return
 		}
@@ -91,6 +91,37 @@ func FuzzDecodeOrderFast(f *testing.F) {
 		fast.CreatedAt = slow.CreatedAt
 		if fast != slow {
 			t.Fatalf("%q: fast %+v, encoding/json %+v", body, fast, slow)
+		}
+	})
+}
+
+// FuzzDecodeRequestFast checks the request's fast path against the
+// encoding/json one: when it takes a body, encoding/json must take it too
+// and agree exactly; and DecodeOrderRequest (both paths) agrees with the
+// encoding/json path on every body, errors included.
+func FuzzDecodeRequestFast(f *testing.F) {
+	f.Add([]byte(`{"product_id":12,"quantity":3,"user_id":4567}`))
+	f.Add([]byte(`{"product_id": 1, "quantity": 2, "user_id": 0, "note": "x", "n": -4}`))
+	f.Add([]byte(`{"product_id":1,"quantity":2,"user_id":100,"product_id":7}`))
+	f.Add([]byte(`{"product_id":0,"quantity":2,"user_id":100}`))
+	f.Add([]byte(`{"product_id":1,"quantity":2}`))
+	f.Add([]byte(`{"product_id":1,"quantity":2,"user_id":-0}`))
+	f.Add([]byte(`{"product_id":1,"quantity":2147483648,"user_id":1}`))
+	f.Add([]byte(`{"product_id":"1","quantity":2,"user_id":1}`))
+	f.Add([]byte(`{"Product_ID":1,"product_id":2,"quantity":2,"user_id":1}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		slow, serr := decodeRequestJSON(body)
+		if fast, ok := decodeRequestFast(body); ok {
+			if serr != nil {
+				t.Fatalf("fast path took %q, encoding/json refuses it: %v", body, serr)
+			}
+			if fast != slow {
+				t.Fatalf("%q: fast %+v, encoding/json %+v", body, fast, slow)
+			}
+		}
+		got, err := DecodeOrderRequest(body, nil)
+		if (err == nil) != (serr == nil) || got != slow || (err != nil && err.Error() != serr.Error()) {
+			t.Fatalf("%q: DecodeOrderRequest %+v, %v; encoding/json %+v, %v", body, got, err, slow, serr)
 		}
 	})
 }

@@ -276,3 +276,23 @@ func TestHTTPDriverDeadline(t *testing.T) {
 		t.Errorf("%d requests reached the server, want 1", n)
 	}
 }
+
+// FuzzAnswerOrderID: the order id read from an answer is what
+// encoding/json reads, whichever path reads it.
+func FuzzAnswerOrderID(f *testing.F) {
+	f.Add([]byte("{\n  \"created_at\": \"2026-11-30T18:03:40.447239342Z\",\n  \"message\": \"Order placed successfully\",\n  \"order_id\": \"01a22da0-761f-73a3-a6d3-7475f5b1750f\",\n  \"product_id\": 1,\n  \"quantity\": 1,\n  \"status\": \"pending\",\n  \"user_id\": 2\n}\n"))
+	f.Add([]byte(`{"message": "Order placed successfully"}`))
+	f.Add([]byte(`{"order_id": "a\u0062", "order": {"order_id": "x"}}`))
+	f.Add([]byte(`{"Order_ID": "x", "order_id": "y"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var want struct {
+			OrderID string `json:"order_id"`
+		}
+		if json.Unmarshal(raw, &want) != nil {
+			return // not JSON: the id is whatever is left, as before
+		}
+		if got := answerOrderID(raw); got != want.OrderID {
+			t.Fatalf("%q: order id %q, encoding/json %q", raw, got, want.OrderID)
+		}
+	})
+}

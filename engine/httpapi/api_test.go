@@ -255,3 +255,29 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestAcceptedAnswerIsWriteJSONs: the accepted answer, written without
+// reflection, is byte for byte what writeJSON writes for the map of its
+// fields, for plain and awkward values alike.
+func TestAcceptedAnswerIsWriteJSONs(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 30, 18, 3, 40, 447239342, time.UTC)
+	orders := []engine.Order{
+		{OrderID: "01a22da0-761f-73a3-a6d3-7475f5b1750f", ProductID: 1, Quantity: 1, UserID: 2, CreatedAt: at},
+		{OrderID: "a<b>&\"c\"\\d\u2028é\x01", ProductID: 2147483647, Quantity: 7, UserID: 0, CreatedAt: at.In(time.FixedZone("x", 3600))},
+		{OrderID: "", ProductID: -1, Quantity: 0, UserID: -5},
+		{OrderID: "o", ProductID: 3, Quantity: 4, UserID: 5, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+	}
+	for _, o := range orders {
+		for _, st := range []engine.Status{engine.StatusPending, "paid", "we<ird"} {
+			want := httptest.NewRecorder()
+			writeJSON(want, http.StatusAccepted, map[string]any{
+				"order_id": o.OrderID, "status": st, "product_id": o.ProductID, "quantity": o.Quantity,
+				"user_id": o.UserID, "created_at": o.CreatedAt, "message": "Order placed successfully",
+			})
+			if got := appendAccepted(nil, o, st); string(got) != want.Body.String() {
+				t.Errorf("order %+v, status %q:\n%s\nwant\n%s", o, st, got, want.Body.String())
+			}
+		}
+	}
+}
