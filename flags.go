@@ -35,6 +35,7 @@ type runOptions struct {
 	logFile      string
 	logLevel     string
 	cpuProfile   string
+	memProfile   string
 	execTrace    string
 	statusEvery  time.Duration
 	stages       map[string]*stageFlags
@@ -151,6 +152,7 @@ func (o *runOptions) registerEngine(cmd *cobra.Command, httpAddr string) {
 	f.StringVar(&o.logFile, "log-file", "", "write logs to this file (default: stderr when headless, $TMPDIR/oms-sim.log with the dashboard)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "debug|info|warn|error")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
+	f.StringVar(&o.memProfile, "memprofile", "", "write the run's allocations to FILE at its end (go tool pprof -sample_index=alloc_space)")
 	f.StringVar(&o.execTrace, "exectrace", "", "write a Go execution trace of the whole run to FILE (go tool trace; bench/schedwait reads why sends left late); tens of MB a minute at high rates")
 	f.StringVar(&o.process, "process", defaultProcess(), "this process's name in events, traces and connection names")
 	f.IntVar(&o.bodyBytes, "body-bytes", 0, "pad every message body to N bytes (0: the order JSON as it is, about 150 bytes; at most 16 MiB); overrides the scenario's broker.body_bytes")

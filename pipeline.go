@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"strings"
@@ -104,7 +105,8 @@ func setupProcess(parent context.Context, o runOptions) (ctx context.Context, lo
 }
 
 // startProfiles starts the --cpuprofile and --exectrace recordings of the
-// whole run; stop ends them and closes their files.
+// whole run and opens --memprofile's file; stop ends the recordings,
+// writes the allocation profile and closes their files.
 func startProfiles(o runOptions) (stop func(), err error) {
 	var stops []func()
 	stop = func() {
@@ -112,13 +114,15 @@ func startProfiles(o runOptions) (stop func(), err error) {
 			f()
 		}
 	}
+	none := func(io.Writer) error { return nil }
 	for _, p := range []struct {
 		flag, path string
 		start      func(io.Writer) error
-		end        func()
+		end        func(io.Writer)
 	}{
-		{"--cpuprofile", o.cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile},
-		{"--exectrace", o.execTrace, trace.Start, trace.Stop},
+		{"--cpuprofile", o.cpuProfile, pprof.StartCPUProfile, func(io.Writer) { pprof.StopCPUProfile() }},
+		{"--exectrace", o.execTrace, trace.Start, func(io.Writer) { trace.Stop() }},
+		{"--memprofile", o.memProfile, none, writeAllocs},
 	} {
 		if p.path == "" {
 			continue
@@ -134,9 +138,16 @@ func startProfiles(o runOptions) (stop func(), err error) {
 			return nil, exitWith(exitUsage, fmt.Errorf("%s: %w", p.flag, err))
 		}
 		end := p.end
-		stops = append(stops, func() { end(); f.Close() })
+		stops = append(stops, func() { end(f); f.Close() })
 	}
 	return stop, nil
+}
+
+// writeAllocs writes the run's allocations so far (pprof's allocs
+// profile: go tool pprof -sample_index=alloc_space).
+func writeAllocs(w io.Writer) {
+	runtime.GC() // the profile counts up to the last collection
+	_ = pprof.Lookup("allocs").WriteTo(w, 0)
 }
 
 // setClientLoggers sends the stream and AMQP clients' own log lines to
