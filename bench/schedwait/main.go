@@ -48,6 +48,21 @@ func main() {
 	a.print(os.Stdout, *minWait, *top)
 }
 
+// span is a stretch of trace time.
+type span struct{ from, to trace.Time }
+
+func (s span) d() time.Duration { return time.Duration(s.to - s.from) }
+
+// overlaps says whether any of spans overlaps s.
+func overlaps(spans []span, s span) bool {
+	for _, x := range spans {
+		if x.from <= s.to && s.from <= x.to {
+			return true
+		}
+	}
+	return false
+}
+
 // run is one goroutine starting to run: when, and the kind of goroutine
 // (where it last blocked: its first two frames outside the runtime).
 type run struct {
@@ -67,6 +82,13 @@ type analysis struct {
 	waits  []wait
 	wakes  int
 	period time.Duration
+	// The pacer's other delays: stretches it ran (a send's own work, GC
+	// assists included), its GC mark assists, and waits blocked on
+	// anything but its timer (a lock, a full channel).
+	ran     []wait // from, to, and how the stretch ended
+	assists []span
+	blocks  []wait
+	gcMarks []span // the GC's concurrent mark phases
 }
 
 // pacerFrame is the send loop's function: its goroutine is the pacer.
@@ -79,7 +101,7 @@ func analyse(r io.Reader) (*analysis, error) {
 	}
 	a := &analysis{pacer: trace.NoGoroutine}
 	kind := map[trace.GoID]string{}
-	var runnableAt trace.Time
+	var runnableAt, runningAt, blockedAt, markAt, assistAt trace.Time
 	var blocked string
 	var first, last trace.Time
 	for {
@@ -94,6 +116,24 @@ func analyse(r io.Reader) (*analysis, error) {
 			first = ev.Time()
 		}
 		last = ev.Time()
+		if k := ev.Kind(); k == trace.EventRangeBegin || k == trace.EventRangeEnd {
+			r := ev.Range()
+			begin := k == trace.EventRangeBegin
+			switch {
+			case r.Name == "GC concurrent mark phase" && begin:
+				markAt = ev.Time()
+			case r.Name == "GC concurrent mark phase" && markAt != 0:
+				a.gcMarks = append(a.gcMarks, span{markAt, ev.Time()})
+			case r.Name == "GC mark assist" && r.Scope.Kind == trace.ResourceGoroutine && r.Scope.Goroutine() == a.pacer && a.pacer != trace.NoGoroutine:
+				if begin {
+					assistAt = ev.Time()
+				} else if assistAt != 0 {
+					a.assists = append(a.assists, span{assistAt, ev.Time()})
+					assistAt = 0
+				}
+			}
+			continue
+		}
 		if ev.Kind() != trace.EventStateTransition {
 			continue
 		}
@@ -117,15 +157,32 @@ func analyse(r io.Reader) (*analysis, error) {
 			}
 			continue
 		}
+		if from == trace.GoRunning && runningAt != 0 {
+			if hasFrame(st.Stack, pacerFrame) { // in the send loop, not the run's end
+				a.ran = append(a.ran, wait{runningAt, ev.Time(), to.String() + " at " + frames(st.Stack, 3)})
+			}
+			runningAt = 0
+		}
 		switch {
 		case from == trace.GoRunning && to == trace.GoWaiting:
 			blocked = frames(st.Stack, 3) + " (" + st.Reason + ")"
+			blockedAt = 0
+			if hasFrame(st.Stack, pacerFrame) {
+				blockedAt = ev.Time() // in the send loop, not the run's end
+			}
 		case to == trace.GoRunnable:
 			runnableAt = ev.Time()
 			a.wakes++
+			if from == trace.GoWaiting && blockedAt != 0 && !strings.Contains(blocked, "SleepUntil") {
+				a.blocks = append(a.blocks, wait{blockedAt, ev.Time(), blocked})
+			}
+			blockedAt = 0
 		case from == trace.GoRunnable && to == trace.GoRunning && runnableAt != 0:
 			a.waits = append(a.waits, wait{runnableAt, ev.Time(), blocked})
 			runnableAt = 0
+		}
+		if to == trace.GoRunning {
+			runningAt = ev.Time()
 		}
 	}
 	a.period = time.Duration(last - first)
@@ -180,7 +237,14 @@ func (a *analysis) print(w io.Writer, minWait time.Duration, top int) {
 	}
 	fmt.Fprintf(w, "trace of %v; the pacer (goroutine %d) became runnable %d times and waited to run: p50 %v, p90 %v, p99 %v, max %v, %v in all\n",
 		a.period.Round(time.Millisecond), a.pacer, a.wakes, q(0.5), q(0.9), q(0.99), q(1), total.Round(time.Millisecond))
-	fmt.Fprintf(w, "%d waits of %v or more:\n", len(long), minWait)
+	a.printDelays(w, minWait)
+	inGC := 0
+	for _, x := range long {
+		if overlaps(a.gcMarks, span{x.from, x.to}) {
+			inGC++
+		}
+	}
+	fmt.Fprintf(w, "%d runnable waits of %v or more, %d of them during a GC mark phase:\n", len(long), minWait, inGC)
 	for _, x := range long {
 		counts := map[string]int{}
 		n := 0
@@ -190,7 +254,11 @@ func (a *analysis) print(w io.Writer, minWait time.Duration, top int) {
 				n++
 			}
 		}
-		fmt.Fprintf(w, "\n%v runnable after %s; meanwhile %d other goroutines ran:\n", time.Duration(x.to-x.from).Round(10*time.Microsecond), x.blocked, n)
+		gc := ""
+		if overlaps(a.gcMarks, span{x.from, x.to}) {
+			gc = " (during a GC mark phase)"
+		}
+		fmt.Fprintf(w, "\n%v runnable after %s%s; meanwhile %d other goroutines ran:\n", time.Duration(x.to-x.from).Round(10*time.Microsecond), x.blocked, gc, n)
 		kinds := make([]string, 0, len(counts))
 		for k := range counts {
 			kinds = append(kinds, k)
@@ -199,5 +267,47 @@ func (a *analysis) print(w io.Writer, minWait time.Duration, top int) {
 		for _, k := range kinds[:min(top, len(kinds))] {
 			fmt.Fprintf(w, "  %5d  %s\n", counts[k], k)
 		}
+	}
+}
+
+// printDelays sums up the pacer's delays other than its runnable waits:
+// the GC's mark phases, the pacer's assists to them, its long stretches
+// of running, and its blocks on anything but its timer.
+func (a *analysis) printDelays(w io.Writer, minWait time.Duration) {
+	var mark, assist time.Duration
+	for _, s := range a.gcMarks {
+		mark += s.d()
+	}
+	var longest time.Duration
+	for _, s := range a.assists {
+		assist += s.d()
+		longest = max(longest, s.d())
+	}
+	fmt.Fprintf(w, "GC: %d mark phases, %v in all (%.0f%% of the trace); the pacer assisted %d times, %v in all, longest %v\n",
+		len(a.gcMarks), mark.Round(time.Millisecond), 100*float64(mark)/float64(max(a.period, 1)), len(a.assists),
+		assist.Round(time.Microsecond), longest.Round(time.Microsecond))
+	var long []wait
+	for _, s := range a.ran {
+		if time.Duration(s.to-s.from) >= minWait {
+			long = append(long, s)
+		}
+	}
+	fmt.Fprintf(w, "the pacer ran %d stretches of %v or more (a long one is its thread preempted by the OS, or its own work)\n", len(long), minWait)
+	for _, s := range long[:min(len(long), 5)] {
+		gc := ""
+		if overlaps(a.gcMarks, span{s.from, s.to}) {
+			gc = " (during a GC mark phase)"
+		}
+		fmt.Fprintf(w, "  %v%s, ended %s\n", time.Duration(s.to-s.from).Round(10*time.Microsecond), gc, s.blocked)
+	}
+	var blocks []wait
+	for _, b := range a.blocks {
+		if time.Duration(b.to-b.from) >= minWait {
+			blocks = append(blocks, b)
+		}
+	}
+	fmt.Fprintf(w, "the pacer blocked on something other than its timer %d times for %v or more\n", len(blocks), minWait)
+	for _, b := range blocks[:min(len(blocks), 5)] {
+		fmt.Fprintf(w, "  %v on %s\n", time.Duration(b.to-b.from).Round(10*time.Microsecond), b.blocked)
 	}
 }
