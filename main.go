@@ -32,6 +32,7 @@ func (e *exitError) Unwrap() error { return e.err }
 func exitWith(code int, err error) error { return &exitError{code: code, err: err} }
 
 func main() {
+	tuneGC()
 	root := newRootCmd()
 	err := root.ExecuteContext(context.Background())
 	if err == nil {
@@ -96,7 +97,10 @@ broker unreachable (or refused our credentials or TLS, or
 --state postgres://user:password@host:port/db (env OMS_STATE_URL) keeps charges,
 refunds, stock, the inbox of handled messages and the Idempotency-Keys in PostgreSQL,
 shared by every process of a pipeline and kept across restarts: a message redelivered
-to any process is answered from the inbox, never charged twice (scripts/postgres.sh up).`,
+to any process is answered from the inbox, never charged twice (scripts/postgres.sh up).
+
+Go's garbage collector runs at GOGC=400 here (Go's default is 100) unless GOGC is
+set: fewer collections, fewer late sends, a larger heap; GOMEMLIMIT caps it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
