@@ -15,6 +15,13 @@ ns=tui-check-$$
 worker=
 trap 'tmux kill-session -t "$session" 2>/dev/null || true; for s in $(tmux ls -F "#{session_name}" 2>/dev/null | grep -- "-$$\$"); do tmux kill-session -t "$s"; done; [[ -n "$worker" ]] && kill "$worker" 2>/dev/null; bench/cleanup-ns.sh "$ns" 2>/dev/null || true' EXIT
 
+# An idle session keeps the tmux server up between the checks: when a
+# check kills the last session and the next creates one at once, the new
+# command can meet the server on its way out ("server exited
+# unexpectedly", seen once in CI beside the cluster failovers). The EXIT
+# trap kills it with the others.
+tmux new-session -d -s "oms-tui-keep-$$" "sleep 3600"
+
 fail() {
 	echo "tui-check: $*" >&2
 	echo "--- screen ---" >&2
