@@ -84,9 +84,12 @@ func TestUtilisationShowsOverload(t *testing.T) {
 	// On a quiet machine ρ is about 2; on a busy one (or under -race) the
 	// 10 ms sleeps run long and both the offered rate and the capacity
 	// drift. What must hold either way: ρ matches arrivals ÷ what the
-	// saturated worker takes.
-	if want := pay.ArrivalRate / pay.DeliveryRate; pay.Utilisation < 1.3 || math.Abs(pay.Utilisation-want) > 0.35*want {
-		t.Errorf("payment ρ %.2f, want about %.2f (offered %.0f/s, taken %.0f/s)", pay.Utilisation, want, pay.ArrivalRate, pay.DeliveryRate)
+	// saturated worker takes, times the share of its time in service —
+	// about 1 on a quiet machine; on a loaded broker the worker also
+	// waits for its publish's confirm (CI, RabbitMQ 4.0 beside the other
+	// tests: taken 23/s, busy ~0.5, ρ 2.07 for arrivals ÷ taken 3.87).
+	if want := pay.ArrivalRate / pay.DeliveryRate * pay.Busy; pay.Utilisation < 1.3 || math.Abs(pay.Utilisation-want) > 0.35*want {
+		t.Errorf("payment ρ %.2f, want about %.2f (offered %.0f/s, taken %.0f/s, busy %.2f)", pay.Utilisation, want, pay.ArrivalRate, pay.DeliveryRate, pay.Busy)
 	}
 	if pay.Busy > 1 || pay.Busy < 0.5 {
 		t.Errorf("payment busy %.2f, want near 1 and never above", pay.Busy)
