@@ -286,12 +286,7 @@ func (a *analysis) printDelays(w io.Writer, minWait time.Duration) {
 	fmt.Fprintf(w, "GC: %d mark phases, %v in all (%.0f%% of the trace); the pacer assisted %d times, %v in all, longest %v\n",
 		len(a.gcMarks), mark.Round(time.Millisecond), 100*float64(mark)/float64(max(a.period, 1)), len(a.assists),
 		assist.Round(time.Microsecond), longest.Round(time.Microsecond))
-	var long []wait
-	for _, s := range a.ran {
-		if time.Duration(s.to-s.from) >= minWait {
-			long = append(long, s)
-		}
-	}
+	long := atLeast(a.ran, minWait)
 	fmt.Fprintf(w, "the pacer ran %d stretches of %v or more (a long one is its thread preempted by the OS, or its own work)\n", len(long), minWait)
 	for _, s := range long[:min(len(long), 5)] {
 		gc := ""
@@ -300,14 +295,20 @@ func (a *analysis) printDelays(w io.Writer, minWait time.Duration) {
 		}
 		fmt.Fprintf(w, "  %v%s, ended %s\n", time.Duration(s.to-s.from).Round(10*time.Microsecond), gc, s.blocked)
 	}
-	var blocks []wait
-	for _, b := range a.blocks {
-		if time.Duration(b.to-b.from) >= minWait {
-			blocks = append(blocks, b)
-		}
-	}
+	blocks := atLeast(a.blocks, minWait)
 	fmt.Fprintf(w, "the pacer blocked on something other than its timer %d times for %v or more\n", len(blocks), minWait)
 	for _, b := range blocks[:min(len(blocks), 5)] {
 		fmt.Fprintf(w, "  %v on %s\n", time.Duration(b.to-b.from).Round(10*time.Microsecond), b.blocked)
 	}
+}
+
+// atLeast returns the waits of ws that lasted d or more.
+func atLeast(ws []wait, d time.Duration) []wait {
+	var out []wait
+	for _, x := range ws {
+		if time.Duration(x.to-x.from) >= d {
+			out = append(out, x)
+		}
+	}
+	return out
 }
