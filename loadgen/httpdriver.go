@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -71,14 +72,12 @@ func NewHTTPDriver(base string) *HTTPDriver {
 	}
 	d := &HTTPDriver{URL: u, dial: net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}}
 	if pu, err := url.Parse(u); err == nil {
-		port := pu.Port()
-		if port == "" {
-			port = map[bool]string{true: "443", false: "80"}[pu.Scheme == "https"]
-		}
-		d.addr = net.JoinHostPort(pu.Hostname(), port)
+		port := cmp.Or(pu.Port(), "80")
 		if pu.Scheme == "https" {
+			port = cmp.Or(pu.Port(), "443")
 			d.tls = &tls.Config{ServerName: pu.Hostname()}
 		}
+		d.addr = net.JoinHostPort(pu.Hostname(), port)
 	}
 	return d
 }
